@@ -1,0 +1,26 @@
+namespace Exchange.Api.Auth;
+
+public static class Roles
+{
+    public const string SchoolMis = "school-mis";
+    public const string DesignatedTeacher = "designated-teacher";
+    public const string VirtualSchool = "virtual-school";
+    public const string SocialWorker = "social-worker";
+    public const string LacNurse = "lac-nurse";
+    public const string Dpo = "dpo";
+    public const string ExchangeAdmin = "exchange-admin";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        SchoolMis, DesignatedTeacher, VirtualSchool, SocialWorker, LacNurse, Dpo, ExchangeAdmin,
+    };
+}
+
+public static class ClaimNames
+{
+    public const string Subject = "sub";
+    public const string Organisation = "org";
+    public const string Roles = "roles";
+    public const string ClientId = "client_id";
+    public const string AuthorizedParty = "azp";
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Exchange.Api.Errors;
+
+public static class ErrorHandlingSetup
+{
+    public static WebApplicationBuilder AddExchangeErrors(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        {
+            var problem = ctx.ProblemDetails;
+            // Bare status codes (status-code pages, framework results) get the table's stable type.
+            if (problem.Type is null || !problem.Type.StartsWith(ProblemTypes.BaseUri, StringComparison.Ordinal))
+            {
+                var type = ProblemTypes.ForStatus(problem.Status ?? ctx.HttpContext.Response.StatusCode);
+                problem.Type = type.Uri;
+                problem.Title = type.Title;
+                problem.Detail ??= type.Title;
+            }
+
+            problem.Instance = null;
+            problem.Extensions.Remove("traceId");
+            problem.Extensions["correlationId"] = ctx.HttpContext.TraceIdentifier;
+        });
+        builder.Services.AddExceptionHandler<ExceptionToProblemHandler>();
+        // Malformed bodies reach the exception handler instead of an empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        return builder;
+    }
+}
+
+/// <summary>The one place where exceptions become responses. Never a stack trace, never a value.</summary>
+internal sealed partial class ExceptionToProblemHandler(IProblemDetailsService problems, ILogger<ExceptionToProblemHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var type = exception switch
+        {
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => ProblemTypes.PayloadTooLarge,
+            BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } => ProblemTypes.UnsupportedMediaType,
+            BadHttpRequestException { InnerException: JsonException } => ProblemTypes.MalformedJson,
+            BadHttpRequestException => ProblemTypes.MalformedRequest,
+            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => null,
+            _ => ProblemTypes.InternalError,
+        };
+        if (type is null)
+        {
+            return true; // the client went away; there is no one to answer
+        }
+
+        if (type == ProblemTypes.InternalError)
+        {
+            LogUnhandled(logger, exception);
+        }
+
+        httpContext.Response.StatusCode = type.Status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = Problems.Create(type),
+            Exception = exception,
+        }).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception);
+}
+
+/// <summary>Refuses bodies over the configured limit before anything reads them, on every server.</summary>
+internal sealed class RequestSizeLimitMiddleware(RequestDelegate next, long maxBytes)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (feature is { IsReadOnly: false })
+        {
+            feature.MaxRequestBodySize = maxBytes;
+        }
+
+        if (context.Request.ContentLength > maxBytes)
+        {
+            throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
+        }
+
+        return next(context);
+    }
+}

@@ -1,0 +1,93 @@
+namespace Exchange.Api.Errors;
+
+/// <summary>
+/// Every rejection the service gives, with its stable code, in one table. The code is the
+/// last segment of the problem <c>type</c> URI; integrators and tests match on it.
+/// </summary>
+public static class ProblemTypes
+{
+    public const string BaseUri = "https://exchange.example/problems/";
+
+    public sealed record ProblemType(string Code, int Status, string Title)
+    {
+        public string Uri => BaseUri + Code;
+    }
+
+    private static readonly List<ProblemType> All = [];
+
+    private static ProblemType Define(string code, int status, string title)
+    {
+        var type = new ProblemType(code, status, title);
+        All.Add(type);
+        return type;
+    }
+
+    // Request shape and transport
+    public static readonly ProblemType ValidationFailed = Define("validation-failed", 400, "The request is not valid.");
+    public static readonly ProblemType MalformedJson = Define("malformed-json", 400, "The request body is not valid JSON for this operation.");
+    public static readonly ProblemType MalformedRequest = Define("malformed-request", 400, "The request could not be read.");
+    public static readonly ProblemType PayloadTooLarge = Define("payload-too-large", 413, "The request body is too large.");
+    public static readonly ProblemType UnsupportedMediaType = Define("unsupported-media-type", 415, "The request body must be application/json.");
+    public static readonly ProblemType NotFound = Define("not-found", 404, "There is nothing at this address.");
+    public static readonly ProblemType MethodNotAllowed = Define("method-not-allowed", 405, "This address does not accept that method.");
+    public static readonly ProblemType InternalError = Define("internal-error", 500, "The service failed to handle the request.");
+    public static readonly ProblemType ServiceUnavailable = Define("service-unavailable", 503, "The service cannot handle the request now.");
+
+    // Sign-in and purpose
+    public static readonly ProblemType Unauthenticated = Define("unauthenticated", 401, "A valid bearer token is required.");
+    public static readonly ProblemType Forbidden = Define("forbidden", 403, "The caller's role does not allow this operation.");
+    public static readonly ProblemType OrganisationNotActive = Define("organisation-not-active", 403, "The caller's organisation is not registered or has been deactivated.");
+    public static readonly ProblemType PurposeOfUseMissing = Define("purpose-of-use-missing", 400, "The X-Purpose-Of-Use header is required.");
+    public static readonly ProblemType PurposeOfUseUnknown = Define("purpose-of-use-unknown", 400, "The X-Purpose-Of-Use header names an unknown purpose.");
+
+    // Identifiers
+    public static readonly ProblemType IdentifiersRequired = Define("identifiers-required", 400, "At least one identifier is required.");
+    public static readonly ProblemType NhsNumberFormat = Define("nhs-number-format", 400, "The NHS number is not ten digits.");
+    public static readonly ProblemType NhsNumberInvalid = Define("nhs-number-invalid", 400, "The NHS number fails its Modulus 11 check.");
+    public static readonly ProblemType UpnPlaceholder = Define("upn-placeholder", 400, "A UPN placeholder is not a UPN.");
+    public static readonly ProblemType UpnFormat = Define("upn-format", 400, "The UPN does not have the UPN format.");
+    public static readonly ProblemType UpnCheckLetter = Define("upn-check-letter", 400, "The UPN check letter does not match.");
+    public static readonly ProblemType LaNumberFormat = Define("la-number-format", 400, "The LA number is not three digits.");
+    public static readonly ProblemType LaNumberUnknown = Define("la-number-unknown", 400, "The LA number is not a registered council.");
+    public static readonly ProblemType LaChildIdFormat = Define("la-child-id-format", 400, "The council child ID is empty, too long or has unsupported characters.");
+    public static readonly ProblemType LaChildIdNotOwn = Define("la-child-id-not-own", 403, "A council may only give child IDs under its own LA number.");
+    public static readonly ProblemType CareEpisodeStartDate = Define("care-episode-start-date", 400, "The care episode needs a start date that is not in the future.");
+
+    // Identity resolution
+    public static readonly ProblemType ChildNotFound = Define("child-not-found", 404, "No registered child matches.");
+    public static readonly ProblemType IdentityConflict = Define("identity-conflict", 409, "The identifiers point to different children; a review case has been opened.");
+    public static readonly ProblemType CareEpisodeConflict = Define("care-episode-conflict", 409, "The child is already in the care of another council.");
+    public static readonly ProblemType CallerNotCouncil = Define("caller-not-council", 403, "Only a council can register a child in its care.");
+    public static readonly ProblemType ReviewNotFound = Define("review-not-found", 404, "There is no identity review with that id.");
+    public static readonly ProblemType ReviewClosed = Define("review-closed", 409, "The identity review has already been closed.");
+    public static readonly ProblemType MergeSurvivorInvalid = Define("merge-survivor-invalid", 400, "The survivor must be one of the review's children.");
+
+    // Organisations
+    public static readonly ProblemType OrganisationIdFormat = Define("organisation-id-format", 400, "The organisation id must be la:<3 digits>, school:<6-digit URN> or health:<ODS code>.");
+    public static readonly ProblemType OrganisationNameRequired = Define("organisation-name", 400, "The organisation needs a name of at most 200 characters.");
+    public static readonly ProblemType SchoolLaNumberRequired = Define("school-la-number", 400, "A school needs the LA number of a registered council; other organisations take none.");
+    public static readonly ProblemType OrganisationExists = Define("organisation-exists", 409, "An organisation with that id already exists with different details.");
+    public static readonly ProblemType OrganisationNotFound = Define("organisation-not-found", 404, "There is no organisation with that id.");
+    public static readonly ProblemType OperatorImmutable = Define("operator-immutable", 409, "The exchange operator organisation cannot be deactivated.");
+    public static readonly ProblemType CursorInvalid = Define("cursor-invalid", 400, "The cursor is not one this service issued.");
+    public static readonly ProblemType LimitInvalid = Define("limit-invalid", 400, "The limit must be between 1 and 200.");
+
+    public static IReadOnlyList<ProblemType> Known => All;
+
+    public static ProblemType ForCode(string code) =>
+        All.Find(t => t.Code == code) ?? ValidationFailed;
+
+    /// <summary>The generic problem for a bare status code (used by status-code pages).</summary>
+    public static ProblemType ForStatus(int status) => status switch
+    {
+        401 => Unauthenticated,
+        403 => Forbidden,
+        404 => NotFound,
+        405 => MethodNotAllowed,
+        413 => PayloadTooLarge,
+        415 => UnsupportedMediaType,
+        503 => ServiceUnavailable,
+        >= 500 => InternalError,
+        _ => MalformedRequest,
+    };
+}

@@ -1,0 +1,58 @@
+namespace Exchange.Api.Hosting;
+
+/// <summary>The <c>Exchange</c> configuration section.</summary>
+public sealed class ExchangeOptions
+{
+    public const string Section = "Exchange";
+
+    /// <summary>Holds the SQLite file and locally generated keys. Relative paths resolve against the working directory.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    public AuthOptions Auth { get; set; } = new();
+
+    public DemoOptions Demo { get; set; } = new();
+
+    public LimitsOptions Limits { get; set; } = new();
+
+    public string FullDataDirectory => Path.GetFullPath(DataDirectory);
+}
+
+public sealed class DatabaseOptions
+{
+    /// <summary><c>Sqlite</c> (embedded default) or <c>Postgres</c>.</summary>
+    public string Provider { get; set; } = "Sqlite";
+
+    public bool IsPostgres => string.Equals(Provider, "Postgres", StringComparison.OrdinalIgnoreCase);
+}
+
+public sealed class AuthOptions
+{
+    /// <summary>The external OpenID Connect issuer; its discovery document and JWKS are trusted.</summary>
+    public string? Authority { get; set; }
+
+    public string Audience { get; set; } = "exchange";
+
+    /// <summary>Only tests that serve discovery from a local stub turn this off.</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+
+    public DevIssuerOptions DevIssuer { get; set; } = new();
+}
+
+public sealed class DevIssuerOptions
+{
+    /// <summary>Null means: on in the Development environment, off elsewhere.</summary>
+    public bool? Enabled { get; set; }
+}
+
+public sealed class DemoOptions
+{
+    /// <summary>Null means: seed demo organisations when the database is the embedded SQLite default.</summary>
+    public bool? SeedOrganisations { get; set; }
+}
+
+public sealed class LimitsOptions
+{
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+}

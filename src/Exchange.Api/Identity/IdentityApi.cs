@@ -1,0 +1,114 @@
+using System.Globalization;
+using Exchange.Api.Auth;
+using Exchange.Api.Errors;
+using Exchange.Api.Purpose;
+using Exchange.Api.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Exchange.Api.Identity;
+
+public static class IdentityApi
+{
+    public static IEndpointRouteBuilder MapIdentityApi(this IEndpointRouteBuilder app)
+    {
+        var children = app.MapGroup("/v1/children").WithTags("Identity").RequirePurposeOfUse();
+        children.MapPost("/", RegisterAsync)
+            .RequireAuthorization(AuthPolicies.RegisterChildren)
+            .Validates<RegisterChildRequest>();
+        children.MapGet("/{childId}", GetAsync)
+            .RequireAuthorization(AuthPolicies.RegisterChildren);
+
+        app.MapGroup("/v1/identities").WithTags("Identity").RequirePurposeOfUse()
+            .MapPost("/resolve", ResolveAsync)
+            .RequireAuthorization(AuthPolicies.ResolveIdentities)
+            .Validates<ResolveIdentityRequest>();
+        return app;
+    }
+
+    private static async Task<Results<Created<ChildIdResponse>, Ok<ChildIdResponse>, ProblemHttpResult>> RegisterAsync(
+        RegisterChildRequest request, HttpContext http, IdentityService identity, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        if (caller.CouncilLaNumber is not { } laNumber)
+        {
+            return Problems.Result(ProblemTypes.CallerNotCouncil);
+        }
+
+        if (request.Identifiers!.LaChildId is { La: { } la } && la.Trim() != laNumber)
+        {
+            return Problems.Result(ProblemTypes.LaChildIdNotOwn, "laChildId.la must be the caller's own LA number.");
+        }
+
+        var start = DateOnly.ParseExact(request.CareEpisode!.StartDate!, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var outcome = await identity.RegisterAsync(caller, laNumber, PresentedIdentifier.From(request.Identifiers), start, ct).ConfigureAwait(false);
+        return outcome switch
+        {
+            IdentityOutcome.Created created => TypedResults.Created($"/v1/children/{created.ChildId}", new ChildIdResponse(created.ChildId)),
+            IdentityOutcome.Matched matched => TypedResults.Ok(new ChildIdResponse(matched.ChildId)),
+            IdentityOutcome.Conflict conflict => ConflictProblem(conflict),
+            _ => Problems.Result(ProblemTypes.CareEpisodeConflict, "The child has an open care episode with another council; nothing was changed."),
+        };
+    }
+
+    private static async Task<Results<Ok<ChildIdResponse>, ProblemHttpResult>> ResolveAsync(
+        ResolveIdentityRequest request, HttpContext http, IdentityService identity, CancellationToken ct)
+    {
+        var outcome = await identity.ResolveAsync(Caller.From(http.User), PresentedIdentifier.From(request.Identifiers!), ct).ConfigureAwait(false);
+        return outcome switch
+        {
+            IdentityOutcome.Matched matched => TypedResults.Ok(new ChildIdResponse(matched.ChildId)),
+            IdentityOutcome.Conflict conflict => ConflictProblem(conflict),
+            _ => Problems.Result(ProblemTypes.ChildNotFound, "No registered child matches these identifiers."),
+        };
+    }
+
+    private static ProblemHttpResult ConflictProblem(IdentityOutcome.Conflict conflict) =>
+        Problems.Result(ProblemTypes.IdentityConflict,
+            "The identifiers do not agree with the register. Nothing was linked or merged; the exchange admin will review the case.",
+            new Dictionary<string, object?> { ["reviewId"] = conflict.ReviewId });
+
+    public sealed record CareEpisodeView(string ResponsibleLa, string StartDate, string? EndDate);
+
+    public sealed record ChildView(string ChildId, IReadOnlyList<CareEpisodeView> CareEpisodes);
+
+    public sealed record MergedChildView(string ChildId, string MergedInto);
+
+    /// <summary>
+    /// A council sees the children in its care. A merged child id answers 308 with the survivor's
+    /// address, so ids held by partners keep working after a merge.
+    /// </summary>
+    private static async Task<Results<Ok<ChildView>, JsonHttpResult<MergedChildView>, ProblemHttpResult>> GetAsync(
+        string childId, HttpContext http, ExchangeDbContext db, IdentityService identity, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        var notFound = Problems.Result(ProblemTypes.ChildNotFound, "No child with this id is in the caller's care.");
+        if (!Ids.LooksLikeChildId(childId) || caller.CouncilLaNumber is not { } laNumber)
+        {
+            return notFound;
+        }
+
+        var survivor = await identity.SurvivorOfAsync(childId, ct).ConfigureAwait(false);
+        var episodes = await db.CareEpisodes.AsNoTracking()
+            .Where(e => e.ChildId == survivor && e.ResponsibleLaNumber == laNumber)
+            .OrderBy(e => e.StartDate)
+            .Select(e => new { e.ResponsibleLaNumber, e.StartDate, e.EndDate })
+            .ToListAsync(ct).ConfigureAwait(false);
+        if (episodes.Count == 0)
+        {
+            return notFound;
+        }
+
+        if (survivor != childId)
+        {
+            http.Response.Headers.Location = $"/v1/children/{survivor}";
+            return TypedResults.Json(new MergedChildView(childId, survivor), statusCode: StatusCodes.Status308PermanentRedirect);
+        }
+
+        return TypedResults.Ok(new ChildView(childId, episodes
+            .Select(e => new CareEpisodeView(e.ResponsibleLaNumber, Iso(e.StartDate), e.EndDate is { } end ? Iso(end) : null))
+            .ToList()));
+    }
+
+    private static string Iso(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,98 @@
+using Exchange.Api.Auth;
+using Exchange.Api.Errors;
+using Exchange.Api.Paging;
+using Exchange.Api.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Exchange.Api.Identity;
+
+public static class IdentityReviewsApi
+{
+    public sealed record CandidateView(string ChildId, IReadOnlyList<string> MatchedBy);
+
+    public sealed record ReviewView(
+        string ReviewId, string Status, string Reason, DateTimeOffset CreatedAt, string RaisedBy,
+        IReadOnlyList<CandidateView> Candidates, IReadOnlyList<string> UnmatchedIdentifiers,
+        DateTimeOffset? ClosedAt, string? SurvivorChildId, IReadOnlyList<string>? MergedChildIds);
+
+    public sealed record MergeRequest(string? SurvivorChildId);
+
+    public static IEndpointRouteBuilder MapIdentityReviewsApi(this IEndpointRouteBuilder app)
+    {
+        // The admin sees child ids and which identifier types matched, never identifier values.
+        var group = app.MapGroup("/v1/identity-reviews").WithTags("Identity reviews").RequireAuthorization(AuthPolicies.Administer);
+        group.MapGet("/", ListAsync);
+        group.MapGet("/{reviewId}", GetAsync);
+        group.MapPost("/{reviewId}/merge", MergeAsync);
+        group.MapPost("/{reviewId}/dismiss", DismissAsync);
+        return app;
+    }
+
+    private static async Task<Results<Ok<Page<ReviewView>>, ProblemHttpResult>> ListAsync(
+        ExchangeDbContext db, string? status, string? cursor, int? limit, CancellationToken ct)
+    {
+        if (!PageRequest.TryParse(cursor, limit, out var page, out var problem))
+        {
+            return problem;
+        }
+
+        var query = db.IdentityReviews.AsNoTracking().Include(r => r.Identifiers).AsQueryable();
+        if (status is not null)
+        {
+            if (!Enum.TryParse<ReviewStatus>(status, ignoreCase: true, out var wanted) || !Enum.IsDefined(wanted))
+            {
+                return Problems.Result(ProblemTypes.ValidationFailed, "status must be open, merged or dismissed.");
+            }
+
+            query = query.Where(r => r.Status == wanted);
+        }
+
+        if (page.After is { } after)
+        {
+            query = query.Where(r => r.CreatedAt > after.At || (r.CreatedAt == after.At && string.Compare(r.Id, after.Id) > 0));
+        }
+
+        var rows = await query.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).Take(page.Limit + 1).ToListAsync(ct).ConfigureAwait(false);
+        return TypedResults.Ok(Pages.From(rows, page.Limit, r => View(r, null), r => new PageCursor(r.CreatedAt, r.Id)));
+    }
+
+    private static async Task<Results<Ok<ReviewView>, ProblemHttpResult>> GetAsync(string reviewId, ExchangeDbContext db, CancellationToken ct)
+    {
+        var review = await db.IdentityReviews.AsNoTracking().Include(r => r.Identifiers).FirstOrDefaultAsync(r => r.Id == reviewId, ct).ConfigureAwait(false);
+        return review is null ? Problems.Result(ProblemTypes.ReviewNotFound) : TypedResults.Ok(View(review, null));
+    }
+
+    private static async Task<Results<Ok<ReviewView>, ProblemHttpResult>> MergeAsync(
+        string reviewId, MergeRequest? request, HttpContext http, IdentityReviewService reviews, CancellationToken ct)
+    {
+        var outcome = await reviews.MergeAsync(Caller.From(http.User), reviewId, request?.SurvivorChildId, ct).ConfigureAwait(false);
+        return Answer(outcome);
+    }
+
+    private static async Task<Results<Ok<ReviewView>, ProblemHttpResult>> DismissAsync(
+        string reviewId, HttpContext http, IdentityReviewService reviews, CancellationToken ct) =>
+        Answer(await reviews.DismissAsync(Caller.From(http.User), reviewId, ct).ConfigureAwait(false));
+
+    private static Results<Ok<ReviewView>, ProblemHttpResult> Answer(ReviewOutcome outcome) => outcome switch
+    {
+        ReviewOutcome.Done done => TypedResults.Ok(View(done.Review, done.MergedChildIds)),
+        ReviewOutcome.Closed => Problems.Result(ProblemTypes.ReviewClosed),
+        ReviewOutcome.BadSurvivor => Problems.Result(ProblemTypes.MergeSurvivorInvalid),
+        _ => Problems.Result(ProblemTypes.ReviewNotFound),
+    };
+
+    private static ReviewView View(IdentityReview r, IReadOnlyList<string>? merged) => new(
+        r.Id,
+        r.Status.ToString().ToLowerInvariant(),
+        r.Reason,
+        r.CreatedAt,
+        r.RaisedByOrganisation,
+        r.CandidateChildIds.Select(c => new CandidateView(c, r.Identifiers.Where(i => i.MatchedChildId == c).Select(Name).ToList())).ToList(),
+        r.Identifiers.Where(i => i.MatchedChildId is null).Select(Name).ToList(),
+        r.ClosedAt,
+        r.SurvivorChildId,
+        merged);
+
+    private static string Name(IdentityReviewIdentifier i) => new PresentedIdentifier(i.Type, "", i.IsTemporary).PublicName;
+}

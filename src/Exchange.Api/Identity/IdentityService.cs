@@ -1,0 +1,268 @@
+using System.Security.Cryptography;
+using System.Text;
+using Exchange.Api.Auth;
+using Exchange.Api.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Exchange.Api.Identity;
+
+public abstract record IdentityOutcome
+{
+    public sealed record Matched(string ChildId) : IdentityOutcome;
+    public sealed record Created(string ChildId) : IdentityOutcome;
+    public sealed record NoMatch : IdentityOutcome;
+    public sealed record Conflict(string ReviewId) : IdentityOutcome;
+    public sealed record CareConflict : IdentityOutcome;
+}
+
+/// <summary>
+/// Resolves presented identifiers to one pseudonymous child. Identifiers that all point to one
+/// child (or to none) resolve; identifiers that disagree with the register open a review case
+/// and change nothing else.
+/// </summary>
+public sealed partial class IdentityService(
+    ExchangeDbContext db,
+    IdentifierProtector protector,
+    IWriteGate writeGate,
+    TimeProvider clock,
+    ILogger<IdentityService> logger)
+{
+    internal const string IdentifierEntity = "child_identifiers";
+    internal const string ReviewIdentifierEntity = "identity_review_identifiers";
+    public const string ReasonDifferentChildren = "identifiers-match-different-children";
+    public const string ReasonDiffersFromRegister = "identifier-differs-from-register";
+
+    private sealed record Presented(PresentedIdentifier Identifier, byte[] Index, string? MatchedChildId);
+
+    /// <summary>Resolution is read-only apart from opening a review case: it never creates or links.</summary>
+    public async Task<IdentityOutcome> ResolveAsync(Caller caller, IReadOnlyList<PresentedIdentifier> identifiers, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var presented = await MatchAsync(identifiers, ct).ConfigureAwait(false);
+        var children = presented.Select(p => p.MatchedChildId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        if (children.Count == 0)
+        {
+            return new IdentityOutcome.NoMatch();
+        }
+
+        if (children.Count > 1 || await DiffersFromRegisterAsync(children[0], presented, ct).ConfigureAwait(false))
+        {
+            return await WithRetryAsync(() => OpenReviewAsync(caller, presented, children, ct), ct).ConfigureAwait(false);
+        }
+
+        return new IdentityOutcome.Matched(children[0]);
+    }
+
+    /// <summary>Registers a child in the caller council's care, or links new identifiers to the one child they match.</summary>
+    public Task<IdentityOutcome> RegisterAsync(Caller caller, string laNumber, IReadOnlyList<PresentedIdentifier> identifiers, DateOnly careStart, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return WithRetryAsync(async () =>
+        {
+            var presented = await MatchAsync(identifiers, ct).ConfigureAwait(false);
+            var children = presented.Select(p => p.MatchedChildId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+            if (children.Count > 1 || (children.Count == 1 && await DiffersFromRegisterAsync(children[0], presented, ct).ConfigureAwait(false)))
+            {
+                return await OpenReviewAsync(caller, presented, children, ct).ConfigureAwait(false);
+            }
+
+            var now = clock.GetUtcNow();
+            string childId;
+            if (children.Count == 0)
+            {
+                childId = Ids.NewChildId();
+                db.Children.Add(new Child { Id = childId, CreatedAt = now, CreatedByOrganisation = caller.Organisation });
+            }
+            else
+            {
+                childId = children[0];
+                var episodes = await db.CareEpisodes.Where(e => e.ChildId == childId && e.EndDate == null).ToListAsync(ct).ConfigureAwait(false);
+                if (episodes.Any(e => e.ResponsibleLaNumber != laNumber))
+                {
+                    return new IdentityOutcome.CareConflict();
+                }
+
+                if (episodes.Count > 0)
+                {
+                    careStart = default; // already in this council's care: keep the open episode
+                }
+            }
+
+            foreach (var p in presented.Where(p => p.MatchedChildId is null))
+            {
+                var id = Guid.NewGuid();
+                db.ChildIdentifiers.Add(new ChildIdentifier
+                {
+                    Id = id,
+                    ChildId = childId,
+                    Type = p.Identifier.Type,
+                    BlindIndex = p.Index,
+                    Sealed = protector.Seal(p.Identifier.Value, IdentifierEntity, childId, id),
+                    IsTemporary = p.Identifier.IsTemporary,
+                    LinkedAt = now,
+                    LinkedByOrganisation = caller.Organisation,
+                });
+            }
+
+            if (careStart != default)
+            {
+                db.CareEpisodes.Add(new CareEpisode { Id = Guid.NewGuid(), ChildId = childId, ResponsibleLaNumber = laNumber, StartDate = careStart, RecordedAt = now });
+            }
+
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            var linked = presented.Count(p => p.MatchedChildId is null);
+            LogRegistered(logger, childId, children.Count == 0, linked);
+            return children.Count == 0 ? new IdentityOutcome.Created(childId) : new IdentityOutcome.Matched(childId);
+        }, ct);
+    }
+
+    private async Task<List<Presented>> MatchAsync(IReadOnlyList<PresentedIdentifier> identifiers, CancellationToken ct)
+    {
+        var result = new List<Presented>(identifiers.Count);
+        foreach (var identifier in identifiers)
+        {
+            var index = protector.Index(identifier);
+            var childId = await db.ChildIdentifiers.AsNoTracking()
+                .Where(i => i.Type == identifier.Type && i.BlindIndex == index)
+                .Select(i => i.ChildId)
+                .FirstOrDefaultAsync(ct).ConfigureAwait(false);
+            result.Add(new Presented(identifier, index, childId is null ? null : await SurvivorOfAsync(childId, ct).ConfigureAwait(false)));
+        }
+
+        return result;
+    }
+
+    /// <summary>Follows merges to the surviving child id.</summary>
+    public async Task<string> SurvivorOfAsync(string childId, CancellationToken ct)
+    {
+        for (var hops = 0; hops < 16; hops++)
+        {
+            var next = await db.Children.AsNoTracking().Where(c => c.Id == childId).Select(c => c.MergedIntoChildId).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+            if (next is null)
+            {
+                return childId;
+            }
+
+            childId = next;
+        }
+
+        throw new InvalidOperationException("The merge chain of a child is too long.");
+    }
+
+    /// <summary>
+    /// A child already holding a different identifier of the same kind (two NHS numbers, two
+    /// permanent UPNs, two IDs from one council) is a discrepancy to review, not to guess at.
+    /// A temporary UPN may sit beside another UPN: children get permanent UPNs later.
+    /// </summary>
+    private async Task<bool> DiffersFromRegisterAsync(string childId, List<Presented> presented, CancellationToken ct)
+    {
+        var unmatched = presented.Where(p => p.MatchedChildId is null).ToList();
+        if (unmatched.Count == 0)
+        {
+            return false;
+        }
+
+        var held = await db.ChildIdentifiers.AsNoTracking().Where(i => i.ChildId == childId)
+            .Select(i => new { i.Type, i.IsTemporary }).ToListAsync(ct).ConfigureAwait(false);
+        return unmatched.Any(p => held.Any(h => h.Type == p.Identifier.Type
+            && !(p.Identifier.Type == PresentedIdentifier.Upn && (h.IsTemporary || p.Identifier.IsTemporary))));
+    }
+
+    private async Task<IdentityOutcome> OpenReviewAsync(Caller caller, List<Presented> presented, List<string> children, CancellationToken ct)
+    {
+        var reason = children.Count > 1 ? ReasonDifferentChildren : ReasonDiffersFromRegister;
+        var key = ConflictKey(reason, children, presented);
+        var existing = await db.IdentityReviews.AsNoTracking()
+            .Where(r => r.ConflictKey == key && r.Status == ReviewStatus.Open)
+            .Select(r => r.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            return new IdentityOutcome.Conflict(existing);
+        }
+
+        var reviewId = Ids.NewReviewId();
+        var review = new IdentityReview
+        {
+            Id = reviewId,
+            Reason = reason,
+            ConflictKey = key,
+            Status = ReviewStatus.Open,
+            CandidateChildIds = children.Order(StringComparer.Ordinal).ToList(),
+            CreatedAt = clock.GetUtcNow(),
+            RaisedByOrganisation = caller.Organisation,
+        };
+        foreach (var p in presented)
+        {
+            var id = Guid.NewGuid();
+            review.Identifiers.Add(new IdentityReviewIdentifier
+            {
+                Id = id,
+                ReviewId = reviewId,
+                Type = p.Identifier.Type,
+                BlindIndex = p.Index,
+                Sealed = protector.Seal(p.Identifier.Value, ReviewIdentifierEntity, reviewId, id),
+                IsTemporary = p.Identifier.IsTemporary,
+                MatchedChildId = p.MatchedChildId,
+            });
+        }
+
+        db.IdentityReviews.Add(review);
+        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        LogConflict(logger, reviewId, reason, children.Count);
+        return new IdentityOutcome.Conflict(reviewId);
+    }
+
+    private static string ConflictKey(string reason, List<string> children, List<Presented> presented)
+    {
+        var text = new StringBuilder(reason);
+        foreach (var child in children.Order(StringComparer.Ordinal))
+        {
+            text.Append('|').Append(child);
+        }
+
+        foreach (var part in presented.Select(p => p.Identifier.Type + ":" + Convert.ToHexString(p.Index)).Order(StringComparer.Ordinal))
+        {
+            text.Append('|').Append(part);
+        }
+
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>
+    /// One writer at a time on SQLite; on PostgreSQL a concurrent registration of the same
+    /// identifier hits the unique index, and the retry then finds the other's child.
+    /// </summary>
+    private async Task<IdentityOutcome> WithRetryAsync(Func<Task<IdentityOutcome>> work, CancellationToken ct)
+    {
+        using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var outcome = await work().ConfigureAwait(false);
+                if (outcome is IdentityOutcome.CareConflict)
+                {
+                    await transaction.RollbackAsync(ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await transaction.CommitAsync(ct).ConfigureAwait(false);
+                }
+
+                return outcome;
+            }
+            catch (DbUpdateException) when (attempt < 3)
+            {
+                await transaction.RollbackAsync(ct).ConfigureAwait(false);
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Child {ChildId} registered (new: {IsNew}); {Linked} identifier(s) linked")]
+    private static partial void LogRegistered(ILogger logger, string childId, bool isNew, int linked);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Identity conflict: review {ReviewId} opened ({Reason}, {Children} candidate child(ren))")]
+    private static partial void LogConflict(ILogger logger, string reviewId, string reason, int children);
+}

@@ -1,0 +1,44 @@
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace Exchange.Api.Logging;
+
+public static class LoggingSetup
+{
+    /// <summary>
+    /// Serilog to the console (and Seq when <c>Serilog:SeqUrl</c> is set), every event passing
+    /// through the scrubber first. Sinks registered in DI (tests capture output this way) sit
+    /// behind the same scrubber.
+    /// </summary>
+    public static WebApplicationBuilder AddExchangeLogging(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSerilog((services, outer) =>
+        {
+            var configuration = services.GetRequiredService<IConfiguration>();
+            var inner = new LoggerConfiguration()
+                .MinimumLevel.Verbose()
+                .WriteTo.Console(new CompactJsonFormatter());
+            var seqUrl = configuration["Serilog:SeqUrl"];
+            if (!string.IsNullOrWhiteSpace(seqUrl))
+            {
+                inner.WriteTo.Seq(seqUrl, apiKey: configuration["Serilog:SeqApiKey"]);
+            }
+
+            foreach (var sink in services.GetServices<ILogEventSink>())
+            {
+                inner.WriteTo.Sink(sink);
+            }
+
+            outer
+                .ReadFrom.Configuration(configuration)
+                .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+                .Enrich.FromLogContext()
+                .WriteTo.Sink(new ScrubbingSink(inner.CreateLogger()));
+        }, preserveStaticLogger: true); // one logger per host, never the process-wide static one
+        return builder;
+    }
+}

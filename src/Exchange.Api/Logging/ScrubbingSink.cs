@@ -1,0 +1,67 @@
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Parsing;
+
+namespace Exchange.Api.Logging;
+
+/// <summary>
+/// Rewrites every log event (message template, property values, exception) through
+/// <see cref="LogScrubber"/> before any sink sees it.
+/// </summary>
+internal sealed class ScrubbingSink(ILogEventSink inner) : ILogEventSink
+{
+    private static readonly MessageTemplateParser Parser = new();
+
+    public void Emit(LogEvent logEvent)
+    {
+        var template = logEvent.MessageTemplate.Text;
+        var scrubbedTemplate = LogScrubber.Scrub(template);
+        var properties = logEvent.Properties
+            .Select(p => new LogEventProperty(p.Key, ScrubValue(p.Value)))
+            .ToList();
+
+        inner.Emit(new LogEvent(
+            logEvent.Timestamp,
+            logEvent.Level,
+            logEvent.Exception is null ? null : new ScrubbedException(logEvent.Exception),
+            ReferenceEquals(template, scrubbedTemplate) || template == scrubbedTemplate ? logEvent.MessageTemplate : Parser.Parse(scrubbedTemplate),
+            properties,
+            logEvent.TraceId ?? default,
+            logEvent.SpanId ?? default));
+    }
+
+    private static LogEventPropertyValue ScrubValue(LogEventPropertyValue value) => value switch
+    {
+        ScalarValue { Value: string s } => new ScalarValue(LogScrubber.Scrub(s)),
+        // A ten-digit number logged as a number is still an NHS number.
+        ScalarValue { Value: long or ulong or decimal or double } number =>
+            new ScalarValue(LogScrubber.Scrub(Convert.ToString(number.Value, System.Globalization.CultureInfo.InvariantCulture) ?? "")),
+        SequenceValue seq => new SequenceValue(seq.Elements.Select(ScrubValue)),
+        StructureValue st => new StructureValue(st.Properties.Select(p => new LogEventProperty(p.Name, ScrubValue(p.Value))), st.TypeTag),
+        DictionaryValue dict => new DictionaryValue(dict.Elements.Select(kv =>
+            new KeyValuePair<ScalarValue, LogEventPropertyValue>((ScalarValue)ScrubValue(kv.Key), ScrubValue(kv.Value)))),
+        _ => value,
+    };
+}
+
+/// <summary>An exception whose message and stack text have been scrubbed; the original is dropped.</summary>
+internal sealed class ScrubbedException : Exception
+{
+    private readonly string _text;
+
+    public ScrubbedException(Exception original)
+        : base(LogScrubber.Scrub(original.Message))
+    {
+        _text = LogScrubber.Scrub(original.ToString());
+    }
+
+    public ScrubbedException() : this(new InvalidOperationException()) { }
+
+    public ScrubbedException(string message) : this(new InvalidOperationException(message)) { }
+
+    public ScrubbedException(string message, Exception innerException) : this(new InvalidOperationException(message, innerException)) { }
+
+    public override string ToString() => _text;
+
+    public override string? StackTrace => null;
+}

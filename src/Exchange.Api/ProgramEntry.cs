@@ -1,0 +1,2 @@
+// The test host (WebApplicationFactory<Program>) needs a public Program type.
+public partial class Program;

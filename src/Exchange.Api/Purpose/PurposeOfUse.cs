@@ -1,0 +1,43 @@
+using Exchange.Api.Errors;
+
+namespace Exchange.Api.Purpose;
+
+/// <summary>Why the caller is touching a child's data, declared on every such request.</summary>
+public static class PurposeOfUse
+{
+    public const string Header = "X-Purpose-Of-Use";
+
+    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "attendance-monitoring", "pep-review", "health-assessment", "safeguarding", "subject-access", "audit-review",
+    };
+
+    private static readonly object ItemKey = new();
+
+    /// <summary>The purpose the request declared; set by <see cref="RequirePurposeOfUse"/>.</summary>
+    public static string? Of(HttpContext context) =>
+        context is not null && context.Items.TryGetValue(ItemKey, out var value) ? value as string : null;
+
+    /// <summary>Refuses (400) requests of the group that do not declare a known purpose.</summary>
+    public static TBuilder RequirePurposeOfUse<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var values = context.HttpContext.Request.Headers[Header];
+            if (values.Count == 0 || string.IsNullOrWhiteSpace(values.ToString()))
+            {
+                return Problems.Result(ProblemTypes.PurposeOfUseMissing, $"Send the {Header} header with one of: {string.Join(", ", Known)}.");
+            }
+
+            var purpose = values.ToString().Trim();
+            if (values.Count > 1 || !Known.Contains(purpose))
+            {
+                return Problems.Result(ProblemTypes.PurposeOfUseUnknown, $"{Header} must be exactly one of: {string.Join(", ", Known)}.");
+            }
+
+            context.HttpContext.Items[ItemKey] = purpose;
+            return await next(context).ConfigureAwait(false);
+        });
+        return builder;
+    }
+}

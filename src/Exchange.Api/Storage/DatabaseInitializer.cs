@@ -1,0 +1,63 @@
+using Exchange.Api.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Exchange.Api.Storage;
+
+/// <summary>Applies migrations and seeds the organisations before the service takes requests.</summary>
+internal sealed partial class DatabaseInitializer(
+    IServiceScopeFactory scopes,
+    IOptions<ExchangeOptions> options,
+    TimeProvider clock,
+    ILogger<DatabaseInitializer> logger) : IHostedService
+{
+    public const string OperatorId = "operator:exchange";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<ExchangeDbContext>();
+        await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets readers proceed while the single writer commits.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+        }
+
+        var now = clock.GetUtcNow();
+        var empty = !await db.Organisations.AnyAsync(cancellationToken).ConfigureAwait(false);
+        if (!await db.Organisations.AnyAsync(o => o.Id == OperatorId, cancellationToken).ConfigureAwait(false))
+        {
+            db.Organisations.Add(new Organisation { Id = OperatorId, Kind = OrganisationKind.Operator, Name = "Exchange operator", CreatedAt = now });
+        }
+
+        var seedDemo = options.Value.Demo.SeedOrganisations ?? !options.Value.Database.IsPostgres;
+        if (empty && seedDemo)
+        {
+            db.Organisations.AddRange(DemoOrganisations.Create(now));
+            LogSeeded(logger, DemoOrganisations.Count);
+        }
+
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Seeded {Count} demo organisations into the empty database")]
+    private static partial void LogSeeded(ILogger logger, int count);
+}
+
+/// <summary>The demo organisations of the embedded default (listed in the README).</summary>
+public static class DemoOrganisations
+{
+    public const int Count = 5;
+
+    public static IEnumerable<Organisation> Create(DateTimeOffset now) =>
+    [
+        new() { Id = "la:202", Kind = OrganisationKind.Council, Name = "Camden (demo)", LaNumber = "202", CreatedAt = now },
+        new() { Id = "la:209", Kind = OrganisationKind.Council, Name = "Lewisham (demo)", LaNumber = "209", CreatedAt = now },
+        new() { Id = "school:100001", Kind = OrganisationKind.School, Name = "Camden Demo Primary School", LaNumber = "202", CreatedAt = now },
+        new() { Id = "school:100002", Kind = OrganisationKind.School, Name = "Lewisham Demo Academy", LaNumber = "209", CreatedAt = now },
+        new() { Id = "health:ZZ901", Kind = OrganisationKind.Health, Name = "Demo Community Health NHS Trust", CreatedAt = now },
+    ];
+}

@@ -1,0 +1,107 @@
+namespace Exchange.Api.Storage;
+
+// Stored types. Requests and responses are separate types; nothing binds a request onto these.
+
+public enum OrganisationKind
+{
+    Operator = 0,
+    Council = 1,
+    School = 2,
+    Health = 3,
+}
+
+public sealed class Organisation
+{
+    public required string Id { get; init; }
+    public required OrganisationKind Kind { get; init; }
+    public required string Name { get; set; }
+    /// <summary>Councils: their own LA number. Schools: the LA they are in. Others: null.</summary>
+    public string? LaNumber { get; init; }
+    public bool Active { get; set; } = true;
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? DeactivatedAt { get; set; }
+}
+
+public sealed class Child
+{
+    public required string Id { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public required string CreatedByOrganisation { get; init; }
+    /// <summary>Set when an identity review merged this child into another; the id keeps resolving to the survivor.</summary>
+    public string? MergedIntoChildId { get; set; }
+    public DateTimeOffset? MergedAt { get; set; }
+}
+
+/// <summary>One identifier of a child: a blind index for lookup and a sealed copy, never the plain value.</summary>
+public sealed class ChildIdentifier
+{
+    public required Guid Id { get; init; }
+    public required string ChildId { get; set; }
+    /// <summary>Identifier type with, for council IDs, the LA number: <c>nhs</c>, <c>upn</c>, <c>la:202</c>.</summary>
+    public required string Type { get; init; }
+    public required byte[] BlindIndex { get; init; }
+    public required byte[] Sealed { get; set; }
+    public bool IsTemporary { get; init; }
+    public DateTimeOffset LinkedAt { get; init; }
+    public required string LinkedByOrganisation { get; init; }
+}
+
+/// <summary>A council's corporate-parent responsibility for a child over a date range.</summary>
+public sealed class CareEpisode
+{
+    public required Guid Id { get; init; }
+    public required string ChildId { get; set; }
+    public required string ResponsibleLaNumber { get; init; }
+    public required DateOnly StartDate { get; init; }
+    public DateOnly? EndDate { get; set; }
+    public DateTimeOffset RecordedAt { get; init; }
+}
+
+public enum ReviewStatus
+{
+    Open = 0,
+    Merged = 1,
+    Dismissed = 2,
+}
+
+/// <summary>A case for the exchange admin: presented identifiers that do not agree with the register.</summary>
+public sealed class IdentityReview
+{
+    public required string Id { get; init; }
+    public required string Reason { get; init; }
+    /// <summary>A digest of the reason, candidates and presented blind indexes, so a retried request reuses the open case.</summary>
+    public required string ConflictKey { get; init; }
+    public ReviewStatus Status { get; set; }
+    public required List<string> CandidateChildIds { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public required string RaisedByOrganisation { get; init; }
+    public DateTimeOffset? ClosedAt { get; set; }
+    public string? ClosedBy { get; set; }
+    public string? SurvivorChildId { get; set; }
+    public List<IdentityReviewIdentifier> Identifiers { get; init; } = [];
+}
+
+/// <summary>An identifier as it was presented when the conflict arose, and which child (if any) it matched.</summary>
+public sealed class IdentityReviewIdentifier
+{
+    public required Guid Id { get; init; }
+    public required string ReviewId { get; init; }
+    public required string Type { get; init; }
+    public required byte[] BlindIndex { get; init; }
+    public required byte[] Sealed { get; init; }
+    public bool IsTemporary { get; init; }
+    public string? MatchedChildId { get; init; }
+}
+
+/// <summary>The record of a merge, with what moved, so that it can be audited and reversed.</summary>
+public sealed class ChildMerge
+{
+    public required Guid Id { get; init; }
+    public required string ReviewId { get; init; }
+    public required string SurvivorChildId { get; init; }
+    public required string MergedChildId { get; init; }
+    public required List<Guid> MovedIdentifierIds { get; init; }
+    public required List<Guid> MovedCareEpisodeIds { get; init; }
+    public DateTimeOffset MergedAt { get; init; }
+    public required string MergedBy { get; init; }
+}

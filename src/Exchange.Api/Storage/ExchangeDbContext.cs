@@ -1,0 +1,103 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Exchange.Api.Storage;
+
+/// <summary>
+/// The model, shared by both providers. Each provider has its own subclass so that each
+/// keeps its own migrations (types differ: BLOB/bytea, JSON/array).
+/// </summary>
+public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Organisation> Organisations => Set<Organisation>();
+    public DbSet<Child> Children => Set<Child>();
+    public DbSet<ChildIdentifier> ChildIdentifiers => Set<ChildIdentifier>();
+    public DbSet<CareEpisode> CareEpisodes => Set<CareEpisode>();
+    public DbSet<IdentityReview> IdentityReviews => Set<IdentityReview>();
+    public DbSet<IdentityReviewIdentifier> IdentityReviewIdentifiers => Set<IdentityReviewIdentifier>();
+    public DbSet<ChildMerge> ChildMerges => Set<ChildMerge>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+
+        modelBuilder.Entity<Organisation>(e =>
+        {
+            e.ToTable("organisations");
+            e.Property(o => o.Id).HasMaxLength(64);
+            e.Property(o => o.Name).HasMaxLength(200);
+            e.Property(o => o.LaNumber).HasMaxLength(3);
+        });
+
+        modelBuilder.Entity<Child>(e =>
+        {
+            e.ToTable("children");
+            e.Property(c => c.Id).HasMaxLength(32);
+            e.Property(c => c.MergedIntoChildId).HasMaxLength(32);
+            e.Property(c => c.CreatedByOrganisation).HasMaxLength(64);
+        });
+
+        modelBuilder.Entity<ChildIdentifier>(e =>
+        {
+            e.ToTable("child_identifiers");
+            e.Property(i => i.ChildId).HasMaxLength(32);
+            e.Property(i => i.Type).HasMaxLength(16);
+            e.Property(i => i.LinkedByOrganisation).HasMaxLength(64);
+            // One identifier value belongs to at most one child: the database enforces it.
+            e.HasIndex(i => new { i.Type, i.BlindIndex }).IsUnique();
+            e.HasIndex(i => i.ChildId);
+            e.HasOne<Child>().WithMany().HasForeignKey(i => i.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<CareEpisode>(e =>
+        {
+            e.ToTable("care_episodes");
+            e.Property(c => c.ChildId).HasMaxLength(32);
+            e.Property(c => c.ResponsibleLaNumber).HasMaxLength(3);
+            e.HasIndex(c => c.ChildId);
+            e.HasOne<Child>().WithMany().HasForeignKey(c => c.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<IdentityReview>(e =>
+        {
+            e.ToTable("identity_reviews");
+            e.Property(r => r.Id).HasMaxLength(32);
+            e.Property(r => r.Reason).HasMaxLength(64);
+            e.Property(r => r.RaisedByOrganisation).HasMaxLength(64);
+            e.Property(r => r.ClosedBy).HasMaxLength(200);
+            e.Property(r => r.SurvivorChildId).HasMaxLength(32);
+            e.Property(r => r.ConflictKey).HasMaxLength(64);
+            e.HasIndex(r => new { r.Status, r.CreatedAt });
+            e.HasIndex(r => r.ConflictKey);
+            e.HasMany(r => r.Identifiers).WithOne().HasForeignKey(i => i.ReviewId);
+        });
+
+        modelBuilder.Entity<IdentityReviewIdentifier>(e =>
+        {
+            e.ToTable("identity_review_identifiers");
+            e.Property(i => i.ReviewId).HasMaxLength(32);
+            e.Property(i => i.Type).HasMaxLength(16);
+            e.Property(i => i.MatchedChildId).HasMaxLength(32);
+        });
+
+        modelBuilder.Entity<ChildMerge>(e =>
+        {
+            e.ToTable("child_merges");
+            e.Property(m => m.ReviewId).HasMaxLength(32);
+            e.Property(m => m.SurvivorChildId).HasMaxLength(32);
+            e.Property(m => m.MergedChildId).HasMaxLength(32);
+            e.Property(m => m.MergedBy).HasMaxLength(200);
+        });
+    }
+}
+
+public sealed class SqliteExchangeDbContext(DbContextOptions<SqliteExchangeDbContext> options) : ExchangeDbContext(options)
+{
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(configurationBuilder);
+        // SQLite cannot compare or order DateTimeOffset text; UTC ticks in an integer can.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter>();
+    }
+}
+
+public sealed class PostgresExchangeDbContext(DbContextOptions<PostgresExchangeDbContext> options) : ExchangeDbContext(options);

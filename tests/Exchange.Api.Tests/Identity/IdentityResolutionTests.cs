@@ -1,0 +1,277 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Exchange.Api.Tests.Infrastructure;
+
+namespace Exchange.Api.Tests.Identity;
+
+/// <summary>Registration, resolution, conflicts and merges, as councils, schools and the admin see them.</summary>
+public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where TFactory : ExchangeApiFactory
+{
+    // Identifier values unique to each test keep tests independent inside one database.
+    private static int _next;
+
+    protected static string NewNhs()
+    {
+        while (true)
+        {
+            var candidate = 999_100_000 + Interlocked.Increment(ref _next) * 7 % 899_999;
+            var digits = candidate.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var sum = 0;
+            for (var i = 0; i < 9; i++)
+            {
+                sum += (digits[i] - '0') * (10 - i);
+            }
+
+            var check = (11 - (sum % 11)) % 11;
+            if (check != 10)
+            {
+                return digits + check;
+            }
+        }
+    }
+
+    protected static string NewUpn(bool temporary = false)
+    {
+        const string alphabet = "ABCDEFGHJKLMNPQRTUVWXYZ";
+        var body = "20912345" + (Interlocked.Increment(ref _next) % 10_000).ToString("D4", System.Globalization.CultureInfo.InvariantCulture);
+        if (temporary)
+        {
+            body = body[..11] + alphabet[_next % 23];
+        }
+
+        var sum = 0;
+        for (var i = 0; i < 12; i++)
+        {
+            var c = body[i];
+            sum += (char.IsAsciiDigit(c) ? c - '0' : alphabet.IndexOf(c, StringComparison.Ordinal)) * (i + 2);
+        }
+
+        return alphabet[sum % 23] + body;
+    }
+
+    protected TFactory Api => api;
+
+    [SkippableFact]
+    public async Task CouncilRegistersAChildAndGetsAPseudonymousId()
+    {
+        var nhs = NewNhs();
+        var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        Assert.DoesNotContain(nhs, id, StringComparison.Ordinal);
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
+    }
+
+    [SkippableFact]
+    public async Task RegisteringTheSameChildAgainReturnsTheSameIdWith200()
+    {
+        var nhs = NewNhs();
+        var first = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        var again = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs.Insert(3, " ").Insert(7, " ") }), HttpStatusCode.OK);
+        Assert.Equal(first, again);
+    }
+
+    [SkippableFact]
+    public async Task NewIdentifiersAreLinkedAndThenResolveAloneAndTogether()
+    {
+        var (nhs, upn) = (NewNhs(), NewUpn());
+        var laId = "C-" + Guid.NewGuid().ToString("N")[..8];
+        var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn, laChildId = new { la = "202", id = laId } }), HttpStatusCode.OK));
+
+        var nurse = api.ClientFor("health:ZZ901", "lac-nurse");
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = upn.ToLowerInvariant() }), HttpStatusCode.OK));
+        Assert.Equal(id, await Problem.ChildIdAsync(await nurse.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { laChildId = new { la = "202", id = laId.ToLowerInvariant() } }), HttpStatusCode.OK));
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn, laChildId = new { la = "202", id = laId } }), HttpStatusCode.OK));
+    }
+
+    [SkippableFact]
+    public async Task CouncilChildIdsAreScopedToTheirCouncil()
+    {
+        var laId = "C-" + Guid.NewGuid().ToString("N")[..8];
+        await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { laChildId = new { la = "202", id = laId } }), HttpStatusCode.Created);
+        await Problem.AssertAsync(await api.School202.ResolveAsync(new { laChildId = new { la = "209", id = laId } }), HttpStatusCode.NotFound, "child-not-found");
+    }
+
+    [SkippableFact]
+    public async Task ResolutionNeverCreatesOrLinks()
+    {
+        var (nhs, upn) = (NewNhs(), NewUpn());
+        await Problem.AssertAsync(await api.Council202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(await api.Council202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.NotFound, "child-not-found");
+
+        var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        // A school presenting a UPN we have not seen beside a known NHS number resolves the child, but does not link the UPN.
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.OK));
+        await Problem.AssertAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.NotFound, "child-not-found");
+    }
+
+    [SkippableFact]
+    public async Task IdentifiersOfTwoDifferentChildrenAreAConflictAndNothingIsLinked()
+    {
+        var (nhsA, upnB, upnNew) = (NewNhs(), NewUpn(), NewUpn());
+        var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhsA }), HttpStatusCode.Created);
+        var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn = upnB }), HttpStatusCode.Created);
+
+        var conflict = await Problem.AssertAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhsA, upn = upnB, laChildId = new { la = "202", id = "NEW-1" } }),
+            HttpStatusCode.Conflict, "identity-conflict");
+        var reviewId = conflict.GetProperty("reviewId").GetString();
+        Assert.StartsWith("rv_", reviewId, StringComparison.Ordinal);
+
+        // Nothing moved: each identifier still resolves to its own child, the new one to none.
+        Assert.Equal(a, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhsA }), HttpStatusCode.OK));
+        Assert.Equal(b, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = upnB }), HttpStatusCode.OK));
+        await Problem.AssertAsync(await api.School202.ResolveAsync(new { laChildId = new { la = "202", id = "NEW-1" } }), HttpStatusCode.NotFound, "child-not-found");
+
+        // Resolution with the same disagreeing identifiers is a conflict too, and a retry reuses the open case.
+        var again = await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhsA, upn = upnB, laChildId = new { la = "202", id = "NEW-1" } }),
+            HttpStatusCode.Conflict, "identity-conflict");
+        Assert.Equal(reviewId, again.GetProperty("reviewId").GetString());
+        _ = upnNew;
+    }
+
+    [SkippableFact]
+    public async Task ASecondNhsNumberForAKnownChildIsAConflictNotALink()
+    {
+        var (nhs, other, upn) = (NewNhs(), NewNhs(), NewUpn());
+        var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Created);
+        await Problem.AssertAsync(await api.Council202.RegisterAsync(new { nhsNumber = other, upn }), HttpStatusCode.Conflict, "identity-conflict");
+        await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = other }), HttpStatusCode.NotFound, "child-not-found");
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.OK));
+    }
+
+    [SkippableFact]
+    public async Task APermanentUpnCanJoinATemporaryOne()
+    {
+        var (nhs, temporary, permanent) = (NewNhs(), NewUpn(temporary: true), NewUpn());
+        var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn = temporary }), HttpStatusCode.Created);
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn = permanent }), HttpStatusCode.OK));
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = permanent }), HttpStatusCode.OK));
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = temporary }), HttpStatusCode.OK));
+    }
+
+    [SkippableFact]
+    public async Task AChildInAnotherCouncilsCareCannotBeRegisteredAgain()
+    {
+        var (nhs, upn) = (NewNhs(), NewUpn());
+        await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        await Problem.AssertAsync(await api.Council209.RegisterAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "care-episode-conflict");
+        await Problem.AssertAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.NotFound, "child-not-found");
+    }
+
+    [SkippableFact]
+    public async Task CouncilSeesItsOwnChildAndNotAnotherCouncils()
+    {
+        var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = NewNhs() }, "2025-04-01"), HttpStatusCode.Created);
+        var own = await api.Council202.GetFromJsonAsync<JsonElement>($"/v1/children/{id}");
+        Assert.Equal("202", own.GetProperty("careEpisodes")[0].GetProperty("responsibleLa").GetString());
+        Assert.Equal("2025-04-01", own.GetProperty("careEpisodes")[0].GetProperty("startDate").GetString());
+        await Problem.AssertAsync(await api.Council209.GetAsync($"/v1/children/{id}"), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(await api.Council202.GetAsync("/v1/children/ch_00000000000000000000000000"), HttpStatusCode.NotFound, "child-not-found");
+    }
+
+    [SkippableFact]
+    public async Task AdminMergesAConflictAndBothIdsKeepResolving()
+    {
+        var (nhs, upn) = (NewNhs(), NewUpn());
+        var first = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        var second = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
+        var conflict = await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict");
+        var reviewId = conflict.GetProperty("reviewId").GetString();
+
+        var open = await api.Admin.GetFromJsonAsync<JsonElement>("/v1/identity-reviews?status=open&limit=200");
+        var listed = open.GetProperty("items").EnumerateArray().Single(r => r.GetProperty("reviewId").GetString() == reviewId);
+        Assert.Equal("identifiers-match-different-children", listed.GetProperty("reason").GetString());
+        Assert.DoesNotContain(nhs, listed.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(upn, listed.GetRawText(), StringComparison.Ordinal);
+        var candidates = listed.GetProperty("candidates").EnumerateArray().ToDictionary(c => c.GetProperty("childId").GetString()!, c => c.GetProperty("matchedBy")[0].GetString());
+        Assert.Equal("nhsNumber", candidates[first]);
+        Assert.Equal("upn", candidates[second]);
+
+        var merge = await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = first });
+        Assert.Equal(HttpStatusCode.OK, merge.StatusCode);
+        var merged = await merge.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("merged", merged.GetProperty("status").GetString());
+        Assert.Equal(first, merged.GetProperty("survivorChildId").GetString());
+        Assert.Equal(second, merged.GetProperty("mergedChildIds")[0].GetString());
+
+        // Every identifier now resolves to the survivor; the old id redirects to it.
+        Assert.Equal(first, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.OK));
+        Assert.Equal(first, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.OK));
+        var redirect = await api.Council202.GetAsync($"/v1/children/{second}");
+        Assert.Equal(HttpStatusCode.PermanentRedirect, redirect.StatusCode);
+        Assert.Equal($"/v1/children/{first}", redirect.Headers.Location?.ToString());
+        var survivor = await api.Council202.GetFromJsonAsync<JsonElement>($"/v1/children/{first}");
+        Assert.Equal(2, survivor.GetProperty("careEpisodes").GetArrayLength());
+
+        // A closed case cannot be decided again.
+        await Problem.AssertAsync(await api.Admin.PostAsync($"/v1/identity-reviews/{reviewId}/dismiss", null), HttpStatusCode.Conflict, "review-closed");
+    }
+
+    [SkippableFact]
+    public async Task MergeLinksTheNewIdentifiersThatCameWithTheConflict()
+    {
+        var (nhs, other, upn) = (NewNhs(), NewNhs(), NewUpn());
+        var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Created);
+        var conflict = await Problem.AssertAsync(await api.Council202.RegisterAsync(new { nhsNumber = other, upn }), HttpStatusCode.Conflict, "identity-conflict");
+        var reviewId = conflict.GetProperty("reviewId").GetString();
+
+        Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { })).StatusCode);
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = other }), HttpStatusCode.OK));
+    }
+
+    [SkippableFact]
+    public async Task DismissedReviewChangesNothing()
+    {
+        var (nhs, upn) = (NewNhs(), NewUpn());
+        var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
+        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+            .GetProperty("reviewId").GetString();
+
+        var dismissed = await api.Admin.PostAsync($"/v1/identity-reviews/{reviewId}/dismiss", null);
+        Assert.Equal("dismissed", (await dismissed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        Assert.Equal(a, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
+        Assert.Equal(b, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.OK));
+    }
+
+    [SkippableFact]
+    public async Task MergeRejectsASurvivorOutsideTheCaseAndUnknownCases()
+    {
+        var (nhs, upn) = (NewNhs(), NewUpn());
+        await api.Council202.RegisterAsync(new { nhsNumber = nhs });
+        await api.Council202.RegisterAsync(new { upn });
+        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+            .GetProperty("reviewId").GetString();
+
+        await Problem.AssertAsync(await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = "ch_00000000000000000000000000" }),
+            HttpStatusCode.BadRequest, "merge-survivor-invalid");
+        await Problem.AssertAsync(await api.Admin.PostAsync("/v1/identity-reviews/rv_nope/merge", null), HttpStatusCode.NotFound, "review-not-found");
+        await Problem.AssertAsync(await api.Council202.PostAsync($"/v1/identity-reviews/{reviewId}/merge", null), HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [SkippableFact]
+    public async Task ConcurrentRegistrationsOfOneChildCreateOneChild()
+    {
+        var nhs = NewNhs();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => api.Council202.RegisterAsync(new { nhsNumber = nhs })));
+        var ids = new HashSet<string>();
+        foreach (var response in responses)
+        {
+            Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, response.StatusCode.ToString());
+            ids.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("childId").GetString()!);
+        }
+
+        Assert.Single(ids);
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
+    }
+}
+
+public sealed class IdentityResolutionTests(ExchangeApiFactory api)
+    : IdentityResolutionTestsBase<ExchangeApiFactory>(api), IClassFixture<ExchangeApiFactory>;
+
+/// <summary>The same behaviour on PostgreSQL (runs in CI; skips with the reason elsewhere).</summary>
+public sealed class PostgresIdentityResolutionTests : IdentityResolutionTestsBase<PostgresApiFactory>, IClassFixture<PostgresApiFactory>
+{
+    public PostgresIdentityResolutionTests(PostgresApiFactory api) : base(api) => Infrastructure.Postgres.SkipUnlessAvailable();
+}
