@@ -16,6 +16,7 @@ builder.AddExchangeOptions()
     .AddExchangeErrors()
     .AddExchangeStorage()
     .AddExchangeAuth()
+    .AddExchangeRateLimits()
     .AddExchangeFeatures();
 
 var app = builder.Build();

@@ -30,6 +30,7 @@ public static class ProblemTypes
     public static readonly ProblemType UnsupportedMediaType = Define("unsupported-media-type", 415, "The request body must be application/json.");
     public static readonly ProblemType NotFound = Define("not-found", 404, "There is nothing at this address.");
     public static readonly ProblemType MethodNotAllowed = Define("method-not-allowed", 405, "This address does not accept that method.");
+    public static readonly ProblemType RateLimited = Define("rate-limited", 429, "Too many requests.");
     public static readonly ProblemType InternalError = Define("internal-error", 500, "The service failed to handle the request.");
     public static readonly ProblemType ServiceUnavailable = Define("service-unavailable", 503, "The service cannot handle the request now.");
 
@@ -86,6 +87,7 @@ public static class ProblemTypes
         405 => MethodNotAllowed,
         413 => PayloadTooLarge,
         415 => UnsupportedMediaType,
+        429 => RateLimited,
         503 => ServiceUnavailable,
         >= 500 => InternalError,
         _ => MalformedRequest,

@@ -55,4 +55,7 @@ public sealed class DemoOptions
 public sealed class LimitsOptions
 {
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Per calling client (client_id, else sub, else address), in a fixed one-minute window.</summary>
+    public int RequestsPerMinute { get; set; } = 1200;
 }

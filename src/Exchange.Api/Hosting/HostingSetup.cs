@@ -52,6 +52,7 @@ public static class HostingSetup
 
         app.UseMiddleware<RequestSizeLimitMiddleware>(limits.MaxRequestBodyBytes);
         app.UseAuthentication();
+        app.UseRateLimiter(); // after authentication, so the limit follows the client, not the address
         app.UseAuthorization();
         return app;
     }
@@ -59,8 +60,11 @@ public static class HostingSetup
     public static WebApplication MapExchangeEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        // Load balancers probe these without a token; they reveal nothing but "Healthy" or "Unhealthy".
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false })
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") })
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])).AllowAnonymous();
         app.MapOrganisationsApi();
         app.MapIdentityApi();
         app.MapIdentityReviewsApi();

@@ -97,3 +97,33 @@ public sealed class ErrorResponseTests(ExchangeApiFactory api) : IClassFixture<E
         Assert.Equal("Healthy", await ready.Content.ReadAsStringAsync());
     }
 }
+
+public sealed class RateLimitTests : IClassFixture<RateLimitTests.LowLimitFactory>
+{
+    public sealed class LowLimitFactory : ExchangeApiFactory
+    {
+        public LowLimitFactory() => Settings["Exchange:Limits:RequestsPerMinute"] = "3";
+    }
+
+    private readonly LowLimitFactory _api;
+
+    public RateLimitTests(LowLimitFactory api) => _api = api;
+
+    [Fact]
+    public async Task AClientOverItsLimitGets429WithRetryAfterWhileOthersCarryOn()
+    {
+        var greedy = _api.WithToken(_api.Issuer.Mint(new TokenSpec("school:100001", ["school-mis"], Subject: "mis-1")));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await greedy.ResolveAsync(new { nhsNumber = "9990000018" })).StatusCode);
+        }
+
+        var refused = await greedy.ResolveAsync(new { nhsNumber = "9990000018" });
+        await Problem.AssertAsync(refused, HttpStatusCode.TooManyRequests, "rate-limited");
+        Assert.True(refused.Headers.RetryAfter is not null, "Retry-After is sent");
+
+        // Health probes and other clients are not affected.
+        Assert.Equal(HttpStatusCode.OK, (await _api.CreateClient().GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _api.Council202.ResolveAsync(new { nhsNumber = "9990000018" })).StatusCode);
+    }
+}

@@ -50,7 +50,7 @@ public sealed class TestIssuer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(spec);
         var now = DateTime.UtcNow;
-        var claims = new Dictionary<string, object> { ["roles"] = spec.Roles, ["client_id"] = "test-client" };
+        var claims = new Dictionary<string, object> { ["roles"] = spec.Roles, ["client_id"] = spec.ClientId ?? "client-" + (spec.Subject ?? spec.Org ?? "none") };
         if (spec.Org is not null)
         {
             claims["org"] = spec.Org;
@@ -78,4 +78,4 @@ public sealed class TestIssuer : IDisposable
     }
 }
 
-public sealed record TokenSpec(string? Org, string[] Roles, string? Audience = null, string? Issuer = null, DateTime? Expires = null, SecurityKey? SigningKey = null, string? Subject = null, string? Algorithm = null);
+public sealed record TokenSpec(string? Org, string[] Roles, string? Audience = null, string? Issuer = null, DateTime? Expires = null, SecurityKey? SigningKey = null, string? Subject = null, string? Algorithm = null, string? ClientId = null);
