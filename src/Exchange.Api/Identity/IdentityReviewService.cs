@@ -155,18 +155,7 @@ public sealed partial class IdentityReviewService(
             }
 
             var value = protector.Open(presented.Sealed, IdentityService.ReviewIdentifierEntity, review.Id, presented.Id);
-            var id = Guid.NewGuid();
-            db.ChildIdentifiers.Add(new ChildIdentifier
-            {
-                Id = id,
-                ChildId = survivor,
-                Type = presented.Type,
-                BlindIndex = presented.BlindIndex,
-                Sealed = protector.Seal(value, IdentityService.IdentifierEntity, survivor, id),
-                IsTemporary = presented.IsTemporary,
-                LinkedAt = now,
-                LinkedByOrganisation = caller.Organisation,
-            });
+            identity.Link(survivor, new PresentedIdentifier(presented.Type, value, presented.IsTemporary), presented.BlindIndex, caller.Organisation, now);
         }
     }
 

@@ -90,18 +90,7 @@ public sealed partial class IdentityService(
 
             foreach (var p in presented.Where(p => p.MatchedChildId is null))
             {
-                var id = Guid.NewGuid();
-                db.ChildIdentifiers.Add(new ChildIdentifier
-                {
-                    Id = id,
-                    ChildId = childId,
-                    Type = p.Identifier.Type,
-                    BlindIndex = p.Index,
-                    Sealed = protector.Seal(p.Identifier.Value, IdentifierEntity, childId, id),
-                    IsTemporary = p.Identifier.IsTemporary,
-                    LinkedAt = now,
-                    LinkedByOrganisation = caller.Organisation,
-                });
+                Link(childId, p.Identifier, p.Index, caller.Organisation, now);
             }
 
             if (careStart != default)
@@ -114,6 +103,23 @@ public sealed partial class IdentityService(
             LogRegistered(logger, childId, children.Count == 0, linked);
             return children.Count == 0 ? new IdentityOutcome.Created(childId) : new IdentityOutcome.Matched(childId);
         }, ct);
+    }
+
+    /// <summary>Adds an identifier to a child: its blind index and a copy sealed to the new row.</summary>
+    internal void Link(string childId, PresentedIdentifier identifier, byte[] index, string linkedBy, DateTimeOffset now)
+    {
+        var id = Guid.NewGuid();
+        db.ChildIdentifiers.Add(new ChildIdentifier
+        {
+            Id = id,
+            ChildId = childId,
+            Type = identifier.Type,
+            BlindIndex = index,
+            Sealed = protector.Seal(identifier.Value, IdentifierEntity, childId, id),
+            IsTemporary = identifier.IsTemporary,
+            LinkedAt = now,
+            LinkedByOrganisation = linkedBy,
+        });
     }
 
     private async Task<List<Presented>> MatchAsync(IReadOnlyList<PresentedIdentifier> identifiers, CancellationToken ct)

@@ -251,6 +251,14 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
     }
 
     [SkippableFact]
+    public async Task ReviewListRejectsAnUnknownStatusAndABadCursor()
+    {
+        await Problem.AssertAsync(await api.Admin.GetAsync("/v1/identity-reviews?status=pending"), HttpStatusCode.BadRequest, "validation-failed");
+        await Problem.AssertAsync(await api.Admin.GetAsync("/v1/identity-reviews?cursor=%%%"), HttpStatusCode.BadRequest, "cursor-invalid");
+        await Problem.AssertAsync(await api.Admin.GetAsync("/v1/identity-reviews?limit=201"), HttpStatusCode.BadRequest, "limit-invalid");
+    }
+
+    [SkippableFact]
     public async Task ConcurrentRegistrationsOfOneChildCreateOneChild()
     {
         var nhs = NewNhs();
