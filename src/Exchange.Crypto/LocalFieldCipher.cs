@@ -10,7 +10,9 @@ namespace Exchange.Crypto;
 /// <c>version (1 byte) || nonce (12) || ciphertext || tag (16)</c>, 29 bytes of overhead.
 /// </summary>
 /// <remarks>
-/// This is the interim single-key protection; per-child envelope keys replace it.
+/// This is the interim single-key protection; per-child envelope keys replace it. Safe to share
+/// between threads: each operation uses its own <see cref="AesGcm"/>, because one instance must
+/// not be used concurrently (dotnet/runtime#53320).
 /// </remarks>
 public sealed class LocalFieldCipher : IDisposable
 {
@@ -23,7 +25,7 @@ public sealed class LocalFieldCipher : IDisposable
     /// <summary>Bytes a sealed value adds to its plaintext.</summary>
     public const int Overhead = 1 + NonceSize + TagSize;
 
-    private readonly AesGcm _aes;
+    private readonly byte[] _key;
 
     /// <summary>Creates a cipher over a 32-byte key.</summary>
     /// <param name="key">The AES-256 key.</param>
@@ -35,7 +37,7 @@ public sealed class LocalFieldCipher : IDisposable
             throw new ArgumentException("An AES-256 key is 32 bytes.", nameof(key));
         }
 
-        _aes = new AesGcm(key, TagSize);
+        _key = (byte[])key.Clone();
     }
 
     /// <summary>Seals UTF-8 text for the place named by <paramref name="associatedData"/>.</summary>
@@ -51,7 +53,8 @@ public sealed class LocalFieldCipher : IDisposable
         output[0] = FormatVersion;
         var nonce = output.AsSpan(1, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        _aes.Encrypt(nonce, input, output.AsSpan(1 + NonceSize, input.Length),
+        using var aes = new AesGcm(_key, TagSize);
+        aes.Encrypt(nonce, input, output.AsSpan(1 + NonceSize, input.Length),
             output.AsSpan(1 + NonceSize + input.Length, TagSize), Encoding.UTF8.GetBytes(associatedData));
         return output;
     }
@@ -79,11 +82,14 @@ public sealed class LocalFieldCipher : IDisposable
         var output = new byte[length];
         try
         {
-            _aes.Decrypt(sealedValue.AsSpan(1, NonceSize), sealedValue.AsSpan(1 + NonceSize, length),
+            using var aes = new AesGcm(_key, TagSize);
+            aes.Decrypt(sealedValue.AsSpan(1, NonceSize), sealedValue.AsSpan(1 + NonceSize, length),
                 sealedValue.AsSpan(1 + NonceSize + length, TagSize), output, Encoding.UTF8.GetBytes(associatedData));
         }
-        catch (AuthenticationTagMismatchException ex)
+        catch (CryptographicException ex)
         {
+            // Tag mismatch (AuthenticationTagMismatchException) or any other failure: never a partial plaintext.
+            CryptographicOperations.ZeroMemory(output);
             throw new SealedValueException("The sealed value failed its integrity check.", ex);
         }
 
@@ -91,5 +97,5 @@ public sealed class LocalFieldCipher : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _aes.Dispose();
+    public void Dispose() => CryptographicOperations.ZeroMemory(_key);
 }

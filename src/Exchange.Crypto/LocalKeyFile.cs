@@ -9,6 +9,9 @@ namespace Exchange.Crypto;
 /// </summary>
 public static class LocalKeyFile
 {
+    // Threads of one process queue here; other processes queue on the lock file.
+    private static readonly Lock CreationGate = new();
+
     /// <summary>
     /// Reads the secret stored at <paramref name="path"/>, or creates it with
     /// <paramref name="lengthInBytes"/> random bytes (readable by the owner only) when absent.
@@ -30,34 +33,75 @@ public static class LocalKeyFile
     }
 
     /// <summary>
-    /// Reads the key material stored at <paramref name="path"/>, or creates the file (owner-only,
-    /// create-once, so two processes starting together agree) from <paramref name="create"/>.
+    /// Reads the key material stored at <paramref name="path"/>, or creates the file (owner-only)
+    /// from <paramref name="create"/>. Creation happens once: concurrent first callers, in this
+    /// process or another, all receive the same material. The array returned by
+    /// <paramref name="create"/> is wiped once written; callers get a fresh copy read from the file.
     /// </summary>
     /// <param name="path">Full path of the key file.</param>
     /// <param name="create">Makes new key material when the file is absent.</param>
     /// <returns>The key material.</returns>
+    /// <exception cref="InvalidDataException">The file is empty or not base64.</exception>
     public static byte[] LoadOrCreateWith(string path, Func<byte[]> create)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(create);
         if (!File.Exists(path))
         {
-            TryCreate(path, create());
+            lock (CreationGate)
+            {
+                using var crossProcess = AcquireLockFile(path + ".lock");
+                if (!File.Exists(path))
+                {
+                    Create(path, create());
+                }
+            }
         }
 
-        return Convert.FromBase64String(File.ReadAllText(path).Trim());
+        return Read(path);
     }
 
-    private static void TryCreate(string path, byte[] material)
+    private static byte[] Read(string path)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        try
+        {
+            var material = Convert.FromBase64String(File.ReadAllText(path).Trim());
+            return material.Length > 0
+                ? material
+                : throw new InvalidDataException($"The key file '{Path.GetFileName(path)}' is empty.");
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidDataException($"The key file '{Path.GetFileName(path)}' is not base64.", ex);
+        }
+    }
+
+    /// <summary>An exclusive lock (flock on Unix) held while the key is created; waits for another holder.</summary>
+    private static FileStream AcquireLockFile(string lockPath)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(lockPath));
         if (!string.IsNullOrEmpty(directory))
         {
             Directory.CreateDirectory(directory);
         }
 
-        // Written to a private temporary file, then moved into place without overwriting, so a
-        // reader never sees a half-written key and two processes starting together agree.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 200)
+            {
+                Thread.Sleep(25);
+            }
+        }
+    }
+
+    private static void Create(string path, byte[] material)
+    {
+        // Written to a private temporary file and renamed into place, so a reader that does not
+        // take the lock never sees a half-written key.
         var temporary = path + ".tmp-" + Guid.NewGuid().ToString("N");
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
@@ -75,14 +119,10 @@ public static class LocalKeyFile
 
             File.Move(temporary, path, overwrite: false);
         }
-        catch (IOException) when (File.Exists(path))
-        {
-            // Another process created the key first; use theirs.
-            File.Delete(temporary);
-        }
         finally
         {
             CryptographicOperations.ZeroMemory(material);
+            File.Delete(temporary); // nothing to do when the move succeeded
         }
     }
 }
