@@ -1,6 +1,7 @@
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
 using Exchange.Api.Hosting;
+using Exchange.Api.Keys;
 using Exchange.Api.Logging;
 using Exchange.Api.Storage;
 
@@ -10,12 +11,22 @@ if (args.Length > 0 && args[0] == TokenCommand.Verb)
     return TokenCommand.Run(args[1..], Console.Out, Console.Error);
 }
 
-var builder = WebApplication.CreateBuilder(args);
+var verb = args.Length > 0 && args[0] == KeysCommand.Verb ? args[0] : null;
+var builder = WebApplication.CreateBuilder(verb is null ? args : []);
 builder.AddExchangeOptions()
     .AddExchangeLogging()
     .AddExchangeErrors()
     .AddExchangeStorage()
-    .AddExchangeAuth()
+    .AddExchangeKeys();
+
+if (verb is not null)
+{
+    // `keys report|rotate ...`: key rotation against the configured database and key provider, then exit.
+    using var tool = builder.Build();
+    return await KeysCommand.RunAsync(tool.Services, args[1..], Console.Out, Console.Error).ConfigureAwait(false);
+}
+
+builder.AddExchangeAuth()
     .AddExchangeRateLimits()
     .AddExchangeFeatures();
 

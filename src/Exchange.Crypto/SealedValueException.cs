@@ -18,4 +18,13 @@ public sealed class SealedValueException : Exception
 
     /// <summary>Creates the exception with a generic reason.</summary>
     public SealedValueException() : base("The sealed value failed to open.") { }
+
+    /// <summary>Creates the exception naming where the value was read from (no content).</summary>
+    /// <param name="innerException">The failure at the sealed-value level.</param>
+    /// <param name="place">Where the value was read from.</param>
+    public SealedValueException(SealedValueException innerException, Sealing.FieldPlace place)
+        : base(innerException?.Message ?? "The sealed value failed to open.", innerException) => Place = place;
+
+    /// <summary>Where the failing value was read from, when known: entity, field, owner and record id; never content.</summary>
+    public Sealing.FieldPlace? Place { get; }
 }

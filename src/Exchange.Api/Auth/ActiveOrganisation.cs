@@ -17,17 +17,43 @@ internal sealed class ActiveOrganisationHandler(ExchangeDbContext db) : Authoriz
         }
 
         var org = context.User.FindFirst(ClaimNames.Organisation)?.Value;
-        var active = !string.IsNullOrEmpty(org)
-            && await db.Organisations.AsNoTracking().AnyAsync(o => o.Id == org && o.Active).ConfigureAwait(false);
-        if (active)
+        if (string.IsNullOrWhiteSpace(context.User.FindFirst(ClaimNames.Subject)?.Value))
         {
-            context.Succeed(requirement);
+            // Every access is attributed to someone; a token without a subject is refused.
+            context.Fail(new AuthorizationFailureReason(this, TokenClaimsReason));
+            return;
         }
-        else
+
+        var kind = await db.Organisations.AsNoTracking().Where(o => o.Id == org && o.Active)
+            .Select(o => (OrganisationKind?)o.Kind).FirstOrDefaultAsync().ConfigureAwait(false);
+        if (kind is null)
         {
             context.Fail(new AuthorizationFailureReason(this, OrganisationNotActiveReason));
+            return;
         }
+
+        // A role means something only in its kind of organisation: a school's token cannot act as a
+        // virtual school, and the operator's cannot act as a school.
+        if (context.User.FindAll(ClaimNames.Roles).Any(r => !RoleFitsOrganisation(r.Value, kind.Value)))
+        {
+            context.Fail(new AuthorizationFailureReason(this, RoleMismatchReason));
+            return;
+        }
+
+        context.Succeed(requirement);
     }
 
+    public static bool RoleFitsOrganisation(string role, OrganisationKind kind) => role switch
+    {
+        Roles.VirtualSchool or Roles.SocialWorker => kind == OrganisationKind.Council,
+        Roles.SchoolMis or Roles.DesignatedTeacher => kind == OrganisationKind.School,
+        Roles.LacNurse => kind == OrganisationKind.Health,
+        Roles.ExchangeAdmin => kind == OrganisationKind.Operator,
+        Roles.Dpo => true,
+        _ => false, // an unknown role is not silently ignored
+    };
+
     public const string OrganisationNotActiveReason = "organisation-not-active";
+    public const string RoleMismatchReason = "role-not-for-organisation";
+    public const string TokenClaimsReason = "token-claims-invalid";
 }

@@ -64,11 +64,11 @@ public static class AuthSetup
         builder.Services.AddScoped<IAuthorizationHandler, ActiveOrganisationHandler>();
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         var policies = builder.Services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(Policy([]))
-            .SetDefaultPolicy(Policy([]));
-        foreach (var (name, roles) in AuthPolicies.Definitions)
+            .SetFallbackPolicy(Policy([], operatorOnly: false))
+            .SetDefaultPolicy(Policy([], operatorOnly: false));
+        foreach (var (name, roles, operatorOnly) in AuthPolicies.Definitions)
         {
-            policies.AddPolicy(name, Policy(roles));
+            policies.AddPolicy(name, Policy(roles, operatorOnly));
         }
 
         return builder;
@@ -89,7 +89,7 @@ public static class AuthSetup
         RoleClaimType = ClaimNames.Roles,
     };
 
-    private static AuthorizationPolicy Policy(string[] roles)
+    private static AuthorizationPolicy Policy(string[] roles, bool operatorOnly)
     {
         var policy = new AuthorizationPolicyBuilder(SelectorScheme)
             .RequireAuthenticatedUser()
@@ -99,9 +99,9 @@ public static class AuthSetup
             policy.RequireRole(roles);
         }
 
-        if (roles is [Roles.ExchangeAdmin])
+        if (operatorOnly)
         {
-            // Only the operator's own staff administer the exchange.
+            // Only the operator's own staff act for the whole exchange.
             policy.RequireClaim(ClaimNames.Organisation, Storage.DatabaseInitializer.OperatorId);
         }
 
@@ -128,11 +128,14 @@ public static class AuthPolicies
     public const string RegisterChildren = "register-children";
     public const string ResolveIdentities = "resolve-identities";
     public const string Administer = "administer";
+    public const string EraseChildren = "erase-children";
 
-    internal static readonly (string Name, string[] Roles)[] Definitions =
+    internal static readonly (string Name, string[] Roles, bool OperatorOnly)[] Definitions =
     [
-        (RegisterChildren, [Roles.VirtualSchool]),
-        (ResolveIdentities, [Roles.VirtualSchool, Roles.SchoolMis, Roles.LacNurse]),
-        (Administer, [Roles.ExchangeAdmin]),
+        (RegisterChildren, [Roles.VirtualSchool], false),
+        (ResolveIdentities, [Roles.VirtualSchool, Roles.SchoolMis, Roles.LacNurse], false),
+        (Administer, [Roles.ExchangeAdmin], true),
+        // Erasure (crypto-shredding) is decided by the exchange's own DPO, who acts for the whole exchange.
+        (EraseChildren, [Roles.Dpo], true),
     ];
 }

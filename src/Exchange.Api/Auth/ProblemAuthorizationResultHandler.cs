@@ -27,11 +27,12 @@ internal sealed partial class ProblemAuthorizationResultHandler(IProblemDetailsS
             return;
         }
 
-        var type = authorizeResult.Challenged
-            ? ProblemTypes.Unauthenticated
-            : authorizeResult.AuthorizationFailure?.FailureReasons.Any(r => r.Message == ActiveOrganisationHandler.OrganisationNotActiveReason) == true
-                ? ProblemTypes.OrganisationNotActive
-                : ProblemTypes.Forbidden;
+        var reasons = authorizeResult.AuthorizationFailure?.FailureReasons.Select(r => r.Message).ToHashSet() ?? [];
+        var type = authorizeResult.Challenged ? ProblemTypes.Unauthenticated
+            : reasons.Contains(ActiveOrganisationHandler.TokenClaimsReason) ? ProblemTypes.TokenClaimsInvalid
+            : reasons.Contains(ActiveOrganisationHandler.OrganisationNotActiveReason) ? ProblemTypes.OrganisationNotActive
+            : reasons.Contains(ActiveOrganisationHandler.RoleMismatchReason) ? ProblemTypes.RoleNotForOrganisation
+            : ProblemTypes.Forbidden;
         LogRefused(logger, type.Code, context.Request.Method, context.GetEndpoint()?.DisplayName ?? "");
         await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = Problems.Create(type) }).ConfigureAwait(false);
     }

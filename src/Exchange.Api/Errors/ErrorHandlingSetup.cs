@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Mvc;
+using Exchange.Crypto;
+using Exchange.Crypto.Keys;
 
 namespace Exchange.Api.Errors;
 
@@ -44,6 +45,8 @@ internal sealed partial class ExceptionToProblemHandler(IProblemDetailsService p
             BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } => ProblemTypes.UnsupportedMediaType,
             BadHttpRequestException { InnerException: JsonException } => ProblemTypes.MalformedJson,
             BadHttpRequestException => ProblemTypes.MalformedRequest,
+            KeyProviderException => ProblemTypes.KeyProviderUnavailable,
+            SealedValueException => ProblemTypes.SealedValueIntegrity,
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => null,
             _ => ProblemTypes.InternalError,
         };
@@ -56,6 +59,16 @@ internal sealed partial class ExceptionToProblemHandler(IProblemDetailsService p
         {
             LogUnhandled(logger, exception);
         }
+        else if (exception is SealedValueException sealedFailure)
+        {
+            // For the DPO: where, never what. (The audit log takes this over when it lands.)
+            var place = sealedFailure.Place;
+            LogIntegrityFailure(logger, place?.Entity ?? "?", place?.Field ?? "?", place?.OwnerId ?? "?", place?.RecordId ?? "?", sealedFailure.Message);
+        }
+        else if (exception is KeyProviderException)
+        {
+            LogKeyProviderFailure(logger, exception.GetType().Name, exception.Message);
+        }
 
         httpContext.Response.StatusCode = type.Status;
         return await problems.TryWriteAsync(new ProblemDetailsContext
@@ -65,6 +78,13 @@ internal sealed partial class ExceptionToProblemHandler(IProblemDetailsService p
             Exception = exception,
         }).ConfigureAwait(false);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, EventId = 9001, EventName = "SealedValueIntegrityFailure",
+        Message = "INTEGRITY: a sealed value failed to open ({Entity}.{Field} of {OwnerId}, record {RecordId}): {Reason}")]
+    private static partial void LogIntegrityFailure(ILogger logger, string entity, string field, string ownerId, string recordId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Key provider failure ({Kind}): {Reason}")]
+    private static partial void LogKeyProviderFailure(ILogger logger, string kind, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception")]
     private static partial void LogUnhandled(ILogger logger, Exception exception);

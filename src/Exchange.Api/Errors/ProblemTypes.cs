@@ -33,11 +33,15 @@ public static class ProblemTypes
     public static readonly ProblemType RateLimited = Define("rate-limited", 429, "Too many requests.");
     public static readonly ProblemType InternalError = Define("internal-error", 500, "The service failed to handle the request.");
     public static readonly ProblemType ServiceUnavailable = Define("service-unavailable", 503, "The service cannot handle the request now.");
+    public static readonly ProblemType KeyProviderUnavailable = Define("key-provider-unavailable", 503, "The key service is unavailable; nothing was changed. Retry later.");
+    public static readonly ProblemType SealedValueIntegrity = Define("sealed-value-integrity", 500, "Stored protected data failed its integrity check; the request was stopped and the event recorded.");
 
     // Sign-in and purpose
     public static readonly ProblemType Unauthenticated = Define("unauthenticated", 401, "A valid bearer token is required.");
     public static readonly ProblemType Forbidden = Define("forbidden", 403, "The caller's role does not allow this operation.");
     public static readonly ProblemType OrganisationNotActive = Define("organisation-not-active", 403, "The caller's organisation is not registered or has been deactivated.");
+    public static readonly ProblemType RoleNotForOrganisation = Define("role-not-for-organisation", 403, "A role in the token does not belong to the caller's kind of organisation.");
+    public static readonly ProblemType TokenClaimsInvalid = Define("token-claims-invalid", 403, "The token lacks a subject (sub) claim.");
     public static readonly ProblemType PurposeOfUseMissing = Define("purpose-of-use-missing", 400, "The X-Purpose-Of-Use header is required.");
     public static readonly ProblemType PurposeOfUseUnknown = Define("purpose-of-use-unknown", 400, "The X-Purpose-Of-Use header names an unknown purpose.");
 
@@ -57,6 +61,7 @@ public static class ProblemTypes
     // Identity resolution
     public static readonly ProblemType ChildNotFound = Define("child-not-found", 404, "No registered child matches.");
     public static readonly ProblemType IdentityConflict = Define("identity-conflict", 409, "The identifiers point to different children; a review case has been opened.");
+    public static readonly ProblemType ChildErased = Define("child-erased", 410, "The child's data has been erased.");
     public static readonly ProblemType CareEpisodeConflict = Define("care-episode-conflict", 409, "The child is already in the care of another council.");
     public static readonly ProblemType CallerNotCouncil = Define("caller-not-council", 403, "Only a council can register a child in its care.");
     public static readonly ProblemType ReviewNotFound = Define("review-not-found", 404, "There is no identity review with that id.");
@@ -70,6 +75,7 @@ public static class ProblemTypes
     public static readonly ProblemType OrganisationExists = Define("organisation-exists", 409, "An organisation with that id already exists with different details.");
     public static readonly ProblemType OrganisationNotFound = Define("organisation-not-found", 404, "There is no organisation with that id.");
     public static readonly ProblemType OperatorImmutable = Define("operator-immutable", 409, "The exchange operator organisation cannot be deactivated.");
+    public static readonly ProblemType KekManagedExternally = Define("kek-managed-externally", 409, "Key Vault keys get new versions in the vault; rotation then moves data keys to the version configured or latest.");
     public static readonly ProblemType CursorInvalid = Define("cursor-invalid", 400, "The cursor is not one this service issued.");
     public static readonly ProblemType LimitInvalid = Define("limit-invalid", 400, "The limit must be between 1 and 200.");
 
@@ -85,6 +91,7 @@ public static class ProblemTypes
         403 => Forbidden,
         404 => NotFound,
         405 => MethodNotAllowed,
+        410 => ChildErased,
         413 => PayloadTooLarge,
         415 => UnsupportedMediaType,
         429 => RateLimited,

@@ -48,7 +48,7 @@ public sealed class DevIssuerOptions
 
 public sealed class DemoOptions
 {
-    /// <summary>Null means: seed demo organisations when the database is the embedded SQLite default.</summary>
+    /// <summary>Null means: seed demo organisations into an empty database in the Development environment only.</summary>
     public bool? SeedOrganisations { get; set; }
 }
 
@@ -58,4 +58,7 @@ public sealed class LimitsOptions
 
     /// <summary>Per calling client (client_id, else sub, else address), in a fixed one-minute window.</summary>
     public int RequestsPerMinute { get; set; } = 1200;
+
+    /// <summary>Open identity review cases one organisation may have raised; beyond it conflicts still answer 409 but open no case.</summary>
+    public int MaxOpenReviewsPerOrganisation { get; set; } = 500;
 }

@@ -1,5 +1,6 @@
 using Exchange.Api.Errors;
 using Exchange.Api.Identity;
+using Exchange.Api.Keys;
 using Exchange.Api.Logging;
 using Exchange.Api.Organisations;
 using FluentValidation;
@@ -23,7 +24,6 @@ public static class HostingSetup
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Scoped, includeInternalTypes: true);
-        builder.Services.AddSingleton<IdentifierProtector>();
         builder.Services.AddScoped<IdentityService>();
         builder.Services.AddScoped<IdentityReviewService>();
         return builder;
@@ -68,6 +68,7 @@ public static class HostingSetup
         app.MapOrganisationsApi();
         app.MapIdentityApi();
         app.MapIdentityReviewsApi();
+        app.MapKeysApi();
         return app;
     }
 }

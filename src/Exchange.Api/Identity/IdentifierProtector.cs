@@ -1,40 +1,25 @@
-using Exchange.Api.Hosting;
 using Exchange.Crypto;
-using Microsoft.Extensions.Options;
+using Exchange.Crypto.Sealing;
 
 namespace Exchange.Api.Identity;
 
 /// <summary>
-/// Turns an identifier into what is stored: a blind index for lookup and a sealed copy bound
-/// to its row. Keys live in the data directory for now.
+/// Turns an identifier into what is stored: a blind index for lookup and a copy sealed under
+/// its owner's data key (the child's, or the review case's), bound to its row.
 /// </summary>
-public sealed class IdentifierProtector : IDisposable
+public sealed class IdentifierProtector(BlindIndex blindIndex, FieldSealer sealer)
 {
-    private readonly BlindIndex _blindIndex;
-    private readonly LocalFieldCipher _cipher;
-
-    public IdentifierProtector(IOptions<ExchangeOptions> options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var directory = options.Value.FullDataDirectory;
-        _blindIndex = new BlindIndex(LocalKeyFile.LoadOrCreate(Path.Combine(directory, "blind-index.key"), 32));
-        _cipher = new LocalFieldCipher(LocalKeyFile.LoadOrCreate(Path.Combine(directory, "identifier-seal.key"), 32));
-    }
-
     public byte[] Index(PresentedIdentifier identifier)
     {
         ArgumentNullException.ThrowIfNull(identifier);
-        return _blindIndex.Compute(identifier.Type, identifier.Value);
+        return blindIndex.Compute(identifier.Type, identifier.Value);
     }
 
-    /// <summary>Seals the value to one row: <c>entity|value|owner|rowId</c>.</summary>
-    public byte[] Seal(string value, string entity, string owner, Guid rowId) =>
-        _cipher.Seal(value, Place(entity, owner, rowId));
+    public Task<byte[]> SealAsync(string value, string entity, string owner, Guid rowId, CancellationToken ct) =>
+        sealer.SealAsync(Place(entity, owner, rowId), value, ct);
 
-    public string Open(byte[] sealedValue, string entity, string owner, Guid rowId) =>
-        _cipher.Open(sealedValue, Place(entity, owner, rowId));
+    public Task<OpenedField> OpenAsync(byte[] sealedValue, string entity, string owner, Guid rowId, CancellationToken ct) =>
+        sealer.OpenAsync(Place(entity, owner, rowId), sealedValue, ct);
 
-    private static string Place(string entity, string owner, Guid rowId) => $"{entity}|value|{owner}|{rowId:N}";
-
-    public void Dispose() => _cipher.Dispose();
+    private static FieldPlace Place(string entity, string owner, Guid rowId) => new(entity, "value", owner, rowId.ToString("N"));
 }

@@ -48,7 +48,7 @@ public static partial class IdentifierRules
         return check != 10 && check == normalised[9] - '0' ? NhsCheck.Valid : NhsCheck.CheckDigit;
     }
 
-    [GeneratedRegex("^UN[0-9]?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^UN[0-9]?\z", RegexOptions.CultureInvariant)]
     private static partial Regex Placeholder();
 
     /// <summary>
@@ -95,12 +95,12 @@ public static partial class IdentifierRules
         return UpnAlphabet[sum % 23] == normalised[0] ? UpnCheck.Valid : UpnCheck.CheckLetter;
     }
 
-    [GeneratedRegex("^[A-Z0-9][A-Z0-9/_.-]{0,49}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Z0-9][A-Z0-9/_.-]{0,49}\z", RegexOptions.CultureInvariant)]
     private static partial Regex LaChildIdShape();
 
     public static bool IsLaChildId(string normalised) => normalised is not null && LaChildIdShape().IsMatch(normalised);
 
-    [GeneratedRegex("^[0-9]{3}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[0-9]{3}\z", RegexOptions.CultureInvariant)]
     private static partial Regex LaNumberShape();
 
     public static bool IsLaNumber(string? value) => value is not null && LaNumberShape().IsMatch(value);

@@ -18,6 +18,8 @@ public static class IdentityApi
             .Validates<RegisterChildRequest>();
         children.MapGet("/{childId}", GetAsync)
             .RequireAuthorization(AuthPolicies.RegisterChildren);
+        children.MapPost("/{childId}/erase", EraseAsync)
+            .RequireAuthorization(AuthPolicies.EraseChildren);
 
         app.MapGroup("/v1/identities").WithTags("Identity").RequirePurposeOfUse()
             .MapPost("/resolve", ResolveAsync)
@@ -65,8 +67,21 @@ public static class IdentityApi
 
     private static ProblemHttpResult ConflictProblem(IdentityOutcome.Conflict conflict) =>
         Problems.Result(ProblemTypes.IdentityConflict,
-            "The identifiers do not agree with the register. Nothing was linked or merged; the exchange admin will review the case.",
+            conflict.ReviewId is null
+                ? "The identifiers do not agree with the register. Nothing was linked or merged; no review case was opened because your organisation has too many open cases."
+                : "The identifiers do not agree with the register. Nothing was linked or merged; the exchange admin will review the case.",
             new Dictionary<string, object?> { ["reviewId"] = conflict.ReviewId });
+
+    public sealed record ErasedView(string ChildId, DateTimeOffset ErasedAt);
+
+    /// <summary>Idempotent: erasing an erased child answers the same.</summary>
+    private static async Task<Results<Ok<ErasedView>, ProblemHttpResult>> EraseAsync(string childId, IdentityService identity, CancellationToken ct)
+    {
+        var erased = Ids.LooksLikeChildId(childId) ? await identity.EraseAsync(childId, ct).ConfigureAwait(false) : null;
+        return erased is { } e
+            ? TypedResults.Ok(new ErasedView(e.ChildId, e.ErasedAt))
+            : Problems.Result(ProblemTypes.ChildNotFound, "There is no child with this id.");
+    }
 
     public sealed record CareEpisodeView(string ResponsibleLa, string StartDate, string? EndDate);
 
@@ -97,6 +112,11 @@ public static class IdentityApi
         if (episodes.Count == 0)
         {
             return notFound;
+        }
+
+        if (await db.Children.AsNoTracking().AnyAsync(c => c.Id == survivor && c.ErasedAt != null, ct).ConfigureAwait(false))
+        {
+            return Problems.Result(ProblemTypes.ChildErased, "This child's data has been erased.");
         }
 
         if (survivor != childId)

@@ -1,5 +1,7 @@
 using Exchange.Api.Auth;
 using Exchange.Api.Storage;
+using Exchange.Crypto.Keys;
+using Exchange.Crypto.Sealing;
 using Microsoft.EntityFrameworkCore;
 
 namespace Exchange.Api.Identity;
@@ -22,6 +24,7 @@ public sealed partial class IdentityReviewService(
     IdentifierProtector protector,
     IdentityService identity,
     IWriteGate writeGate,
+    DataKeyService dataKeys,
     TimeProvider clock,
     ILogger<IdentityReviewService> logger)
 {
@@ -30,16 +33,23 @@ public sealed partial class IdentityReviewService(
         ArgumentNullException.ThrowIfNull(caller);
         using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
         await using var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
-        var review = await db.IdentityReviews.Include(r => r.Identifiers).FirstOrDefaultAsync(r => r.Id == reviewId, ct).ConfigureAwait(false);
-        if (review is null)
+        var now = clock.GetUtcNow();
+        // Claim the case: a conditional update that a concurrent merge or dismiss of the same case
+        // (on PostgreSQL, where writers are not serialised) waits for and then finds nothing to claim.
+        if (await db.IdentityReviews.Where(r => r.Id == reviewId && r.Status == ReviewStatus.Open)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.ClosedAt, now), ct).ConfigureAwait(false) == 0)
         {
-            return new ReviewOutcome.NotFound();
+            return await db.IdentityReviews.AnyAsync(r => r.Id == reviewId, ct).ConfigureAwait(false)
+                ? new ReviewOutcome.Closed() : new ReviewOutcome.NotFound();
         }
 
-        if (review.Status != ReviewStatus.Open)
-        {
-            return new ReviewOutcome.Closed();
-        }
+        var review = await db.IdentityReviews.Include(r => r.Identifiers).FirstAsync(r => r.Id == reviewId, ct).ConfigureAwait(false);
+
+        // Lock the candidate children (a no-op update takes their row locks) so that two merges
+        // over overlapping children run one after the other and never point children at each other.
+        var lockIds = review.CandidateChildIds.ToList();
+        await db.Children.Where(c => lockIds.Contains(c.Id))
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.MergedAt, c => c.MergedAt), ct).ConfigureAwait(false);
 
         // Candidates may have been merged by an earlier review since this one opened.
         var candidates = new List<string>();
@@ -68,7 +78,6 @@ public sealed partial class IdentityReviewService(
             return new ReviewOutcome.BadSurvivor();
         }
 
-        var now = clock.GetUtcNow();
         var merged = new List<string>();
         foreach (var other in candidates.Where(c => c != survivor))
         {
@@ -76,12 +85,15 @@ public sealed partial class IdentityReviewService(
             merged.Add(other);
         }
 
-        await LinkUnmatchedAsync(caller, review, survivor, now, ct).ConfigureAwait(false);
+        review.LinkedIdentifierIds.AddRange(await LinkUnmatchedAsync(caller, review, survivor, now, ct).ConfigureAwait(false));
+        review.MergedChildIds.AddRange(merged);
         review.Status = ReviewStatus.Merged;
         review.ClosedAt = now;
         review.ClosedBy = caller.Subject;
         review.SurvivorChildId = survivor;
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        // The identifiers presented with the case are now linked or were already known: the case's copies go.
+        await dataKeys.EraseAsync(review.Id, ct).ConfigureAwait(false);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         LogMerged(logger, review.Id, survivor, merged.Count);
         return new ReviewOutcome.Done(review, merged);
@@ -91,21 +103,24 @@ public sealed partial class IdentityReviewService(
     {
         ArgumentNullException.ThrowIfNull(caller);
         using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
-        var review = await db.IdentityReviews.Include(r => r.Identifiers).FirstOrDefaultAsync(r => r.Id == reviewId, ct).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
+        var claimed = await db.IdentityReviews.Where(r => r.Id == reviewId && r.Status == ReviewStatus.Open)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(r => r.Status, ReviewStatus.Dismissed)
+                .SetProperty(r => r.ClosedAt, now)
+                .SetProperty(r => r.ClosedBy, caller.Subject), ct).ConfigureAwait(false);
+        var review = await db.IdentityReviews.AsNoTracking().Include(r => r.Identifiers).FirstOrDefaultAsync(r => r.Id == reviewId, ct).ConfigureAwait(false);
         if (review is null)
         {
             return new ReviewOutcome.NotFound();
         }
 
-        if (review.Status != ReviewStatus.Open)
+        if (claimed == 0)
         {
             return new ReviewOutcome.Closed();
         }
 
-        review.Status = ReviewStatus.Dismissed;
-        review.ClosedAt = clock.GetUtcNow();
-        review.ClosedBy = caller.Subject;
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await dataKeys.EraseAsync(review.Id, ct).ConfigureAwait(false);
         LogDismissed(logger, review.Id);
         return new ReviewOutcome.Done(review, []);
     }
@@ -115,9 +130,9 @@ public sealed partial class IdentityReviewService(
         var identifiers = await db.ChildIdentifiers.Where(i => i.ChildId == other).ToListAsync(ct).ConfigureAwait(false);
         foreach (var identifier in identifiers)
         {
-            // The sealed copy is bound to its child; moving it means sealing it again for the survivor.
-            var value = protector.Open(identifier.Sealed, IdentityService.IdentifierEntity, other, identifier.Id);
-            identifier.Sealed = protector.Seal(value, IdentityService.IdentifierEntity, survivor, identifier.Id);
+            // The sealed copy is bound to its child's key and place: moving it means sealing it again for the survivor.
+            var value = await OpenRequiredAsync(identifier.Sealed, IdentityService.IdentifierEntity, other, identifier.Id, ct).ConfigureAwait(false);
+            identifier.Sealed = await protector.SealAsync(value, IdentityService.IdentifierEntity, survivor, identifier.Id, ct).ConfigureAwait(false);
             identifier.ChildId = survivor;
         }
 
@@ -143,21 +158,38 @@ public sealed partial class IdentityReviewService(
         });
     }
 
-    /// <summary>Identifiers presented with the conflict that matched no child now belong to the survivor.</summary>
-    private async Task LinkUnmatchedAsync(Caller caller, IdentityReview review, string survivor, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Identifiers presented with the conflict that matched no child now belong to the survivor,
+    /// except where the survivor already holds a permanent identifier of that kind: a second NHS
+    /// number (or permanent UPN, or ID from the same council) is a discrepancy, never a link.
+    /// </summary>
+    private async Task<List<Guid>> LinkUnmatchedAsync(Caller caller, IdentityReview review, string survivor, DateTimeOffset now, CancellationToken ct)
     {
+        await db.SaveChangesAsync(ct).ConfigureAwait(false); // identifiers moved by the merge count as held
+        var held = await db.ChildIdentifiers.Where(i => i.ChildId == survivor).Select(i => new { i.Type, i.IsTemporary }).ToListAsync(ct).ConfigureAwait(false);
+        var linked = new List<Guid>();
         foreach (var presented in review.Identifiers.Where(i => i.MatchedChildId is null))
         {
+            var sameKind = held.Any(h => h.Type == presented.Type && !(presented.Type == PresentedIdentifier.Upn && (h.IsTemporary || presented.IsTemporary)));
             var taken = await db.ChildIdentifiers.AnyAsync(i => i.Type == presented.Type && i.BlindIndex == presented.BlindIndex, ct).ConfigureAwait(false);
-            if (taken)
+            if (sameKind || taken)
             {
                 continue;
             }
 
-            var value = protector.Open(presented.Sealed, IdentityService.ReviewIdentifierEntity, review.Id, presented.Id);
-            identity.Link(survivor, new PresentedIdentifier(presented.Type, value, presented.IsTemporary), presented.BlindIndex, caller.Organisation, now);
+            var value = await OpenRequiredAsync(presented.Sealed, IdentityService.ReviewIdentifierEntity, review.Id, presented.Id, ct).ConfigureAwait(false);
+            linked.Add(await identity.LinkAsync(survivor, new PresentedIdentifier(presented.Type, value, presented.IsTemporary), presented.BlindIndex, caller.Organisation, now, ct).ConfigureAwait(false));
         }
+
+        return linked;
     }
+
+    private async Task<string> OpenRequiredAsync(byte[] sealedValue, string entity, string owner, Guid rowId, CancellationToken ct) =>
+        await protector.OpenAsync(sealedValue, entity, owner, rowId, ct).ConfigureAwait(false) switch
+        {
+            OpenedField.Opened opened => opened.Value,
+            _ => throw new InvalidOperationException($"An identifier of {owner} is erased and cannot be moved."),
+        };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Identity review {ReviewId} merged into {SurvivorChildId} ({Merged} child(ren) merged)")]
     private static partial void LogMerged(ILogger logger, string reviewId, string survivorChildId, int merged);

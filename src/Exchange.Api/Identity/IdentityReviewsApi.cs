@@ -40,12 +40,15 @@ public static class IdentityReviewsApi
         var query = db.IdentityReviews.AsNoTracking().Include(r => r.Identifiers).AsQueryable();
         if (status is not null)
         {
-            if (!Enum.TryParse<ReviewStatus>(status, ignoreCase: true, out var wanted) || !Enum.IsDefined(wanted))
+            // Names only: Enum.TryParse would also take "1" or "open,merged".
+            var wanted = Enum.GetValues<ReviewStatus>().Cast<ReviewStatus?>()
+                .FirstOrDefault(v => string.Equals(v.ToString(), status, StringComparison.OrdinalIgnoreCase));
+            if (wanted is null)
             {
                 return Problems.Result(ProblemTypes.ValidationFailed, "status must be open, merged or dismissed.");
             }
 
-            query = query.Where(r => r.Status == wanted);
+            query = query.Where(r => r.Status == wanted.Value);
         }
 
         if (page.After is { } after)
@@ -92,7 +95,7 @@ public static class IdentityReviewsApi
         r.Identifiers.Where(i => i.MatchedChildId is null).Select(Name).ToList(),
         r.ClosedAt,
         r.SurvivorChildId,
-        merged);
+        merged ?? (r.Status == ReviewStatus.Merged ? r.MergedChildIds : null));
 
     private static string Name(IdentityReviewIdentifier i) => new PresentedIdentifier(i.Type, "", i.IsTemporary).PublicName;
 }

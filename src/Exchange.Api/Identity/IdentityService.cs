@@ -11,7 +11,8 @@ public abstract record IdentityOutcome
     public sealed record Matched(string ChildId) : IdentityOutcome;
     public sealed record Created(string ChildId) : IdentityOutcome;
     public sealed record NoMatch : IdentityOutcome;
-    public sealed record Conflict(string ReviewId) : IdentityOutcome;
+    /// <summary>A conflict; ReviewId is null when the caller's organisation has too many open cases to open another.</summary>
+    public sealed record Conflict(string? ReviewId) : IdentityOutcome;
     public sealed record CareConflict : IdentityOutcome;
 }
 
@@ -24,6 +25,8 @@ public sealed partial class IdentityService(
     ExchangeDbContext db,
     IdentifierProtector protector,
     IWriteGate writeGate,
+    Exchange.Crypto.Keys.DataKeyService dataKeys,
+    Microsoft.Extensions.Options.IOptions<Hosting.ExchangeOptions> limits,
     TimeProvider clock,
     ILogger<IdentityService> logger)
 {
@@ -51,6 +54,35 @@ public sealed partial class IdentityService(
         }
 
         return new IdentityOutcome.Matched(children[0]);
+    }
+
+    /// <summary>
+    /// Erases a child: its data key is deleted (every sealed field of the child becomes
+    /// permanently unreadable) and its identifiers' blind indexes go too, so the child can no
+    /// longer be found by NHS number, UPN or council ID. The pseudonymous id stays, answering 410.
+    /// </summary>
+    public async Task<(string ChildId, DateTimeOffset ErasedAt)?> EraseAsync(string childId, CancellationToken ct)
+    {
+        using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
+        var survivor = await SurvivorOfAsync(childId, ct).ConfigureAwait(false);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var child = await db.Children.FirstOrDefaultAsync(c => c.Id == survivor, ct).ConfigureAwait(false);
+        if (child is null)
+        {
+            return null;
+        }
+
+        if (child.ErasedAt is null)
+        {
+            await db.ChildIdentifiers.Where(i => i.ChildId == survivor).ExecuteDeleteAsync(ct).ConfigureAwait(false);
+            await dataKeys.EraseAsync(survivor, ct).ConfigureAwait(false);
+            child.ErasedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            LogErased(logger, survivor);
+        }
+
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        return (survivor, child.ErasedAt.Value);
     }
 
     /// <summary>Registers a child in the caller council's care, or links new identifiers to the one child they match.</summary>
@@ -90,7 +122,7 @@ public sealed partial class IdentityService(
 
             foreach (var p in presented.Where(p => p.MatchedChildId is null))
             {
-                Link(childId, p.Identifier, p.Index, caller.Organisation, now);
+                await LinkAsync(childId, p.Identifier, p.Index, caller.Organisation, now, ct).ConfigureAwait(false);
             }
 
             if (careStart != default)
@@ -106,20 +138,22 @@ public sealed partial class IdentityService(
     }
 
     /// <summary>Adds an identifier to a child: its blind index and a copy sealed to the new row.</summary>
-    internal void Link(string childId, PresentedIdentifier identifier, byte[] index, string linkedBy, DateTimeOffset now)
+    internal async Task<Guid> LinkAsync(string childId, PresentedIdentifier identifier, byte[] index, string linkedBy, DateTimeOffset now, CancellationToken ct)
     {
         var id = Guid.NewGuid();
+        var sealedValue = await protector.SealAsync(identifier.Value, IdentifierEntity, childId, id, ct).ConfigureAwait(false);
         db.ChildIdentifiers.Add(new ChildIdentifier
         {
             Id = id,
             ChildId = childId,
             Type = identifier.Type,
             BlindIndex = index,
-            Sealed = protector.Seal(identifier.Value, IdentifierEntity, childId, id),
+            Sealed = sealedValue,
             IsTemporary = identifier.IsTemporary,
             LinkedAt = now,
             LinkedByOrganisation = linkedBy,
         });
+        return id;
     }
 
     private async Task<List<Presented>> MatchAsync(IReadOnlyList<PresentedIdentifier> identifiers, CancellationToken ct)
@@ -186,6 +220,14 @@ public sealed partial class IdentityService(
             return new IdentityOutcome.Conflict(existing);
         }
 
+        // A caller cannot flood the admin's queue (or park identifier copies) without limit.
+        var open = await db.IdentityReviews.CountAsync(r => r.RaisedByOrganisation == caller.Organisation && r.Status == ReviewStatus.Open, ct).ConfigureAwait(false);
+        if (open >= limits.Value.Limits.MaxOpenReviewsPerOrganisation)
+        {
+            LogReviewCap(logger, caller.Organisation, open);
+            return new IdentityOutcome.Conflict(null);
+        }
+
         var reviewId = Ids.NewReviewId();
         var review = new IdentityReview
         {
@@ -199,14 +241,16 @@ public sealed partial class IdentityService(
         };
         foreach (var p in presented)
         {
+            // Sealed under the case's own data key, erased when the case closes.
             var id = Guid.NewGuid();
+            var sealedValue = await protector.SealAsync(p.Identifier.Value, ReviewIdentifierEntity, reviewId, id, ct).ConfigureAwait(false);
             review.Identifiers.Add(new IdentityReviewIdentifier
             {
                 Id = id,
                 ReviewId = reviewId,
                 Type = p.Identifier.Type,
                 BlindIndex = p.Index,
-                Sealed = protector.Seal(p.Identifier.Value, ReviewIdentifierEntity, reviewId, id),
+                Sealed = sealedValue,
                 IsTemporary = p.Identifier.IsTemporary,
                 MatchedChildId = p.MatchedChildId,
             });
@@ -268,6 +312,12 @@ public sealed partial class IdentityService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Child {ChildId} registered (new: {IsNew}); {Linked} identifier(s) linked")]
     private static partial void LogRegistered(ILogger logger, string childId, bool isNew, int linked);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Identity conflict not recorded: {Organisation} already has {Open} open review cases")]
+    private static partial void LogReviewCap(ILogger logger, string organisation, int open);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Child {ChildId} erased: data key deleted, identifiers removed")]
+    private static partial void LogErased(ILogger logger, string childId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Identity conflict: review {ReviewId} opened ({Reason}, {Children} candidate child(ren))")]
     private static partial void LogConflict(ILogger logger, string reviewId, string reason, int children);

@@ -12,7 +12,7 @@ internal sealed partial class CorrelationIdMiddleware(RequestDelegate next)
 {
     public const string Header = "X-Correlation-Id";
 
-    [GeneratedRegex("^[A-Za-z0-9._-]{8,64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9._-]{8,64}\z", RegexOptions.CultureInvariant)]
     private static partial Regex SafeId();
 
     public async Task InvokeAsync(HttpContext context)

@@ -36,6 +36,12 @@ public static class LoggingSetup
                 .ReadFrom.Configuration(configuration)
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+                // Failed commands surface as exceptions that our handler logs once; EF's own error events
+                // (a missing history table on a fresh database, an expected unique-violation retry) would
+                // otherwise page someone for nothing.
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Database.Command", LogEventLevel.Fatal)
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Update", LogEventLevel.Fatal)
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Query", LogEventLevel.Fatal)
                 .Enrich.FromLogContext()
                 .WriteTo.Sink(new ScrubbingSink(inner.CreateLogger()));
         }, preserveStaticLogger: true); // one logger per host, never the process-wide static one

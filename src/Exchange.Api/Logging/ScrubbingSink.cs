@@ -17,7 +17,7 @@ internal sealed class ScrubbingSink(ILogEventSink inner) : ILogEventSink
         var template = logEvent.MessageTemplate.Text;
         var scrubbedTemplate = LogScrubber.Scrub(template);
         var properties = logEvent.Properties
-            .Select(p => new LogEventProperty(p.Key, ScrubValue(p.Value)))
+            .Select(p => new LogEventProperty(p.Key, PathProperties.Contains(p.Key) ? ScrubPathValue(p.Value) : ScrubValue(p.Value)))
             .ToList();
 
         inner.Emit(new LogEvent(
@@ -30,11 +30,19 @@ internal sealed class ScrubbingSink(ILogEventSink inner) : ILogEventSink
             logEvent.SpanId ?? default));
     }
 
+    // Properties that hold a URL path (request logging and ASP.NET Core's logging scope).
+    private static readonly HashSet<string> PathProperties = new(StringComparer.Ordinal) { "RequestPath", "Path", "Endpoint" };
+
+    private static LogEventPropertyValue ScrubPathValue(LogEventPropertyValue value) =>
+        value is ScalarValue { Value: string path } && !path.Contains(' ', StringComparison.Ordinal)
+            ? new ScalarValue(LogScrubber.ScrubPath(path))
+            : ScrubValue(value);
+
     private static LogEventPropertyValue ScrubValue(LogEventPropertyValue value) => value switch
     {
         ScalarValue { Value: string s } => new ScalarValue(LogScrubber.Scrub(s)),
         // A ten-digit number logged as a number is still an NHS number.
-        ScalarValue { Value: long or ulong or decimal or double } number =>
+        ScalarValue { Value: int or uint or long or ulong or decimal or double } number =>
             new ScalarValue(LogScrubber.Scrub(Convert.ToString(number.Value, System.Globalization.CultureInfo.InvariantCulture) ?? "")),
         SequenceValue seq => new SequenceValue(seq.Elements.Select(ScrubValue)),
         StructureValue st => new StructureValue(st.Properties.Select(p => new LogEventProperty(p.Name, ScrubValue(p.Value))), st.TypeTag),

@@ -21,7 +21,7 @@ public sealed record OrganisationView(string Id, string Kind, string Name, strin
 public static partial class OrganisationIds
 {
     // Councils by LA number, schools by 6-digit URN, health bodies by ODS code.
-    [GeneratedRegex("^(?:la:[0-9]{3}|school:[0-9]{6}|health:[A-Z0-9]{3,10})$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?:la:[0-9]{3}|school:[0-9]{6}|health:[A-Z0-9]{3,10})\z", RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 
     public static bool IsValid(string? id) => id is not null && Shape().IsMatch(id);

@@ -9,6 +9,7 @@ internal sealed partial class DatabaseInitializer(
     IServiceScopeFactory scopes,
     IOptions<ExchangeOptions> options,
     TimeProvider clock,
+    IHostEnvironment environment,
     ILogger<DatabaseInitializer> logger) : IHostedService
 {
     public const string OperatorId = "operator:exchange";
@@ -31,7 +32,8 @@ internal sealed partial class DatabaseInitializer(
             db.Organisations.Add(new Organisation { Id = OperatorId, Kind = OrganisationKind.Operator, Name = "Exchange operator", CreatedAt = now });
         }
 
-        var seedDemo = options.Value.Demo.SeedOrganisations ?? !options.Value.Database.IsPostgres;
+        // Demo organisations (real LA numbers, fictional schools) belong in Development only, unless asked for.
+        var seedDemo = options.Value.Demo.SeedOrganisations ?? environment.IsDevelopment();
         if (empty && seedDemo)
         {
             db.Organisations.AddRange(DemoOrganisations.Create(now));

@@ -30,6 +30,29 @@ public sealed class Child
     /// <summary>Set when an identity review merged this child into another; the id keeps resolving to the survivor.</summary>
     public string? MergedIntoChildId { get; set; }
     public DateTimeOffset? MergedAt { get; set; }
+    /// <summary>Set when the child was erased: its data key and identifiers are gone; the id answers 410.</summary>
+    public DateTimeOffset? ErasedAt { get; set; }
+}
+
+/// <summary>A fingerprint of a local secret, so a service started with the wrong keys refuses to run.</summary>
+public sealed class KeyCheck
+{
+    public required string Name { get; init; }
+    public required string Fingerprint { get; init; }
+}
+
+/// <summary>A child's (or review case's) data key, stored only wrapped by a key-encryption key.</summary>
+public sealed class DataKeyRecord
+{
+    public required string OwnerId { get; init; }
+    public required byte[] KeyId { get; init; }
+    public int Version { get; init; }
+    /// <summary>The wrapping KEK's id with its version; rotation moves keys to the current one.</summary>
+    public required string KekKeyId { get; set; }
+    public required string Algorithm { get; set; }
+    public required byte[] WrappedKey { get; set; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? RewrappedAt { get; set; }
 }
 
 /// <summary>One identifier of a child: a blind index for lookup and a sealed copy, never the plain value.</summary>
@@ -78,6 +101,10 @@ public sealed class IdentityReview
     public DateTimeOffset? ClosedAt { get; set; }
     public string? ClosedBy { get; set; }
     public string? SurvivorChildId { get; set; }
+    /// <summary>Children merged into the survivor by this case (their details are in child_merges).</summary>
+    public List<string> MergedChildIds { get; init; } = [];
+    /// <summary>Identifiers the merge linked to the survivor from those presented with the case.</summary>
+    public List<Guid> LinkedIdentifierIds { get; init; } = [];
     public List<IdentityReviewIdentifier> Identifiers { get; init; } = [];
 }
 

@@ -15,6 +15,8 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<IdentityReview> IdentityReviews => Set<IdentityReview>();
     public DbSet<IdentityReviewIdentifier> IdentityReviewIdentifiers => Set<IdentityReviewIdentifier>();
     public DbSet<ChildMerge> ChildMerges => Set<ChildMerge>();
+    public DbSet<DataKeyRecord> DataKeys => Set<DataKeyRecord>();
+    public DbSet<KeyCheck> KeyChecks => Set<KeyCheck>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -67,7 +69,8 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.Property(r => r.SurvivorChildId).HasMaxLength(32);
             e.Property(r => r.ConflictKey).HasMaxLength(64);
             e.HasIndex(r => new { r.Status, r.CreatedAt });
-            e.HasIndex(r => r.ConflictKey);
+            // One open case per conflict: a concurrent duplicate fails here and its retry finds the case.
+            e.HasIndex(r => r.ConflictKey).IsUnique().HasFilter("\"Status\" = 0");
             e.HasMany(r => r.Identifiers).WithOne().HasForeignKey(i => i.ReviewId);
         });
 
@@ -77,6 +80,24 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.Property(i => i.ReviewId).HasMaxLength(32);
             e.Property(i => i.Type).HasMaxLength(16);
             e.Property(i => i.MatchedChildId).HasMaxLength(32);
+        });
+
+        modelBuilder.Entity<KeyCheck>(e =>
+        {
+            e.ToTable("key_checks");
+            e.HasKey(k => k.Name);
+            e.Property(k => k.Name).HasMaxLength(64);
+            e.Property(k => k.Fingerprint).HasMaxLength(64);
+        });
+
+        modelBuilder.Entity<DataKeyRecord>(e =>
+        {
+            e.ToTable("data_keys");
+            e.HasKey(k => k.OwnerId);
+            e.Property(k => k.OwnerId).HasMaxLength(32);
+            e.Property(k => k.KekKeyId).HasMaxLength(400);
+            e.Property(k => k.Algorithm).HasMaxLength(32);
+            e.HasIndex(k => k.KekKeyId); // rotation finds keys not on the current KEK
         });
 
         modelBuilder.Entity<ChildMerge>(e =>

@@ -107,6 +107,40 @@ public sealed class SignInTests(ExchangeApiFactory api) : IClassFixture<Exchange
     public async Task ExchangeAdminRoleOutsideTheOperatorIsForbidden()
     {
         var response = await api.ClientFor("la:202", "exchange-admin").GetAsync("/v1/organisations");
+        await Problem.AssertAsync(response, HttpStatusCode.Forbidden, "role-not-for-organisation");
+    }
+
+    [Theory]
+    [InlineData("school:100001", "virtual-school")] // a school acting as a virtual school
+    [InlineData("operator:exchange", "school-mis")] // the operator reading children through a school role
+    [InlineData("health:ZZ901", "school-mis")]
+    [InlineData("la:202", "lac-nurse")]
+    [InlineData("la:202", "designated-teacher")]
+    public async Task RoleOutsideItsKindOfOrganisationIsForbidden(string org, string role)
+    {
+        var response = await ResolveWith(api.Issuer.Token(org, role));
+        await Problem.AssertAsync(response, HttpStatusCode.Forbidden, "role-not-for-organisation");
+    }
+
+    [Fact]
+    public async Task UnknownRoleBesideAValidOneIsForbidden()
+    {
+        var response = await ResolveWith(api.Issuer.Token("la:202", "virtual-school", "head-teacher"));
+        await Problem.AssertAsync(response, HttpStatusCode.Forbidden, "role-not-for-organisation");
+    }
+
+    [Fact]
+    public async Task TokenWithoutSubjectIsForbidden()
+    {
+        var token = api.Issuer.Mint(new TokenSpec("la:202", ["virtual-school"], Subject: ""));
+        await Problem.AssertAsync(await ResolveWith(token), HttpStatusCode.Forbidden, "token-claims-invalid");
+    }
+
+    [Fact]
+    public async Task SocialWorkerCannotReadTheChildRecordYet()
+    {
+        var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = "9990000174" }), HttpStatusCode.Created);
+        var response = await api.ClientFor("la:202", "social-worker").GetAsync($"/v1/children/{id}");
         await Problem.AssertAsync(response, HttpStatusCode.Forbidden, "forbidden");
     }
 

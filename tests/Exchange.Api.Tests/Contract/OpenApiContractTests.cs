@@ -28,7 +28,10 @@ public sealed class OpenApiContractTests(ExchangeApiFactory api) : IClassFixture
     public void EveryProblemTypeIsDocumented()
     {
         var yaml = File.ReadAllText(Path.Combine(RepoRoot(), "openapi.yaml"));
-        var missing = Exchange.Api.Errors.ProblemTypes.Known.Where(t => !yaml.Contains(t.Code, StringComparison.Ordinal)).Select(t => t.Code);
+        // Whole codes only: "not-found" must not be satisfied by "child-not-found".
+        var missing = Exchange.Api.Errors.ProblemTypes.Known
+            .Where(t => !System.Text.RegularExpressions.Regex.IsMatch(yaml, $"(?<![a-z-]){System.Text.RegularExpressions.Regex.Escape(t.Code)}(?![a-z-])"))
+            .Select(t => t.Code);
         Assert.Empty(missing);
     }
 

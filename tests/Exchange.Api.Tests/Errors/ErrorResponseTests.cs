@@ -38,8 +38,7 @@ public sealed class ErrorResponseTests(ExchangeApiFactory api) : IClassFixture<E
     public async Task EmptyBodyIsAProblem400()
     {
         var response = await api.Council202.PostAsync("/v1/identities/resolve", Json(""));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "malformed-request");
     }
 
     [Fact]

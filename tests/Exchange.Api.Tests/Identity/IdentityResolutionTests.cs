@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Exchange.Api.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Exchange.Api.Tests.Identity;
 
@@ -209,15 +211,50 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
     }
 
     [SkippableFact]
-    public async Task MergeLinksTheNewIdentifiersThatCameWithTheConflict()
+    public async Task MergeLinksNewIdentifiersButNeverASecondOfTheSameKind()
     {
         var (nhs, other, upn) = (NewNhs(), NewNhs(), NewUpn());
+        var laId = "M-" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
         var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Created);
-        var conflict = await Problem.AssertAsync(await api.Council202.RegisterAsync(new { nhsNumber = other, upn }), HttpStatusCode.Conflict, "identity-conflict");
+        var conflict = await Problem.AssertAsync(await api.Council202.RegisterAsync(new { nhsNumber = other, upn, laChildId = new { la = "202", id = laId } }),
+            HttpStatusCode.Conflict, "identity-conflict");
         var reviewId = conflict.GetProperty("reviewId").GetString();
 
         Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { })).StatusCode);
-        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = other }), HttpStatusCode.OK));
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { laChildId = new { la = "202", id = laId } }), HttpStatusCode.OK));
+        // The child already has an NHS number: the other one stays unlinked (a discrepancy, not a second identity).
+        await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = other }), HttpStatusCode.NotFound, "child-not-found");
+    }
+
+    [SkippableFact]
+    public async Task MergeReSealsMovedIdentifiersForTheSurvivorAndRecordsWhatMoved()
+    {
+        var (nhs, upn) = (NewNhs(), NewUpn());
+        var laId = "R-" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        var first = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        var second = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn, laChildId = new { la = "202", id = laId } }), HttpStatusCode.Created);
+        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+            .GetProperty("reviewId").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = first })).StatusCode);
+
+        using var scope = api.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<Exchange.Api.Storage.ExchangeDbContext>();
+        var protector = scope.ServiceProvider.GetRequiredService<Exchange.Api.Identity.IdentifierProtector>();
+        var rows = await db.ChildIdentifiers.AsNoTracking().Where(i => i.ChildId == first).ToListAsync();
+        var values = new List<string>();
+        foreach (var row in rows)
+        {
+            var opened = await protector.OpenAsync(row.Sealed, "child_identifiers", first, row.Id, default);
+            values.Add(Assert.IsType<Exchange.Crypto.Sealing.OpenedField.Opened>(opened).Value);
+        }
+
+        Assert.Equal(new[] { nhs, upn, laId }.Order(), values.Order());
+        var record = await db.ChildMerges.AsNoTracking().SingleAsync(m => m.ReviewId == reviewId);
+        Assert.Equal((first, second), (record.SurvivorChildId, record.MergedChildId));
+        Assert.Equal(rows.Where(r => r.Type != "nhs").Select(r => r.Id).Order(), record.MovedIdentifierIds.Order());
+
+        var view = await api.Admin.GetFromJsonAsync<JsonElement>($"/v1/identity-reviews/{reviewId}");
+        Assert.Equal(second, view.GetProperty("mergedChildIds")[0].GetString());
     }
 
     [SkippableFact]
@@ -254,6 +291,8 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
     public async Task ReviewListRejectsAnUnknownStatusAndABadCursor()
     {
         await Problem.AssertAsync(await api.Admin.GetAsync("/v1/identity-reviews?status=pending"), HttpStatusCode.BadRequest, "validation-failed");
+        await Problem.AssertAsync(await api.Admin.GetAsync("/v1/identity-reviews?status=1"), HttpStatusCode.BadRequest, "validation-failed");
+        await Problem.AssertAsync(await api.Admin.GetAsync("/v1/identity-reviews?status=open,merged"), HttpStatusCode.BadRequest, "validation-failed");
         await Problem.AssertAsync(await api.Admin.GetAsync("/v1/identity-reviews?cursor=%%%"), HttpStatusCode.BadRequest, "cursor-invalid");
         await Problem.AssertAsync(await api.Admin.GetAsync("/v1/identity-reviews?limit=201"), HttpStatusCode.BadRequest, "limit-invalid");
     }

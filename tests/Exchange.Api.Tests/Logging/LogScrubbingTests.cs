@@ -13,6 +13,7 @@ public sealed class LogScrubbingTests(ExchangeApiFactory api) : IClassFixture<Ex
     private static readonly string[] Secrets =
     [
         "9434765919", "943 476 5919", "9434765918", "9990000018", "B801200005001", "A801200005001", "M80120000500A",
+        "94-34-76-59-19", "B801 2000 05001", "CANARY-LAID-42",
     ];
 
     [Fact]
@@ -29,6 +30,10 @@ public sealed class LogScrubbingTests(ExchangeApiFactory api) : IClassFixture<Ex
         await council.PostAsync("/v1/identities/resolve", new StringContent("{\"identifiers\":{\"nhsNumber\":9434765919", Encoding.UTF8, "application/json"));
         await council.GetAsync("/v1/children/9434765919?upn=B801200005001");
         await council.GetAsync("/v1/B801200005001");
+        await council.GetAsync("/v1/children/94-34-76-59-19");
+        await council.GetAsync("/v1/children/B801%202000%2005001");
+        await council.GetAsync("/v1/children/CANARY-LAID-42");
+        await council.PostAsync("/v1/children/CANARY-LAID-42/erase", null);
         await api.WithToken(token + "x").GetAsync("/v1/children/ch_00000000000000000000000000");
 
         // Request logging completes just after the response; wait until the last request is logged.

@@ -47,11 +47,13 @@ public sealed class OrganisationsTests(ExchangeApiFactory api) : IClassFixture<E
     [InlineData("school:654321", "X", "999", "school-la-number")]
     [InlineData("health:RKE", "X", "202", "school-la-number")]
     [InlineData("la:210", "X", "202", "school-la-number")]
+    [InlineData("la:555\n", "X", null, "organisation-id-format")]
+    [InlineData("school:123456\n", "X", "202", "organisation-id-format")]
     public async Task BadOrganisationsAreRejected(string id, string name, string? laNumber, string code)
     {
         var response = await api.Admin.PostAsJsonAsync("/v1/organisations", new { id, name, laNumber });
         await Problem.AssertAsync(response, HttpStatusCode.BadRequest, code);
-        Assert.Equal(HttpStatusCode.NotFound, (await api.Admin.GetAsync($"/v1/organisations/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.Admin.GetAsync($"/v1/organisations/{Uri.EscapeDataString(id.Trim())}")).StatusCode);
     }
 
     [Fact]

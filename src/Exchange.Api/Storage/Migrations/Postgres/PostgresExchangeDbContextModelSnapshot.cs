@@ -69,6 +69,9 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<DateTimeOffset?>("ErasedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTimeOffset?>("MergedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -168,6 +171,46 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.ToTable("child_merges", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.DataKeyRecord", b =>
+                {
+                    b.Property<string>("OwnerId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Algorithm")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("KekKeyId")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
+                    b.Property<byte[]>("KeyId")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset?>("RewrappedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("OwnerId");
+
+                    b.HasIndex("KekKeyId");
+
+                    b.ToTable("data_keys", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.IdentityReview", b =>
                 {
                     b.Property<string>("Id")
@@ -193,6 +236,14 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.PrimitiveCollection<List<Guid>>("LinkedIdentifierIds")
+                        .IsRequired()
+                        .HasColumnType("uuid[]");
+
+                    b.PrimitiveCollection<List<string>>("MergedChildIds")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
                     b.Property<string>("RaisedByOrganisation")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -212,7 +263,9 @@ namespace Exchange.Api.Storage.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ConflictKey");
+                    b.HasIndex("ConflictKey")
+                        .IsUnique()
+                        .HasFilter("\"Status\" = 0");
 
                     b.HasIndex("Status", "CreatedAt");
 
@@ -255,6 +308,22 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.HasIndex("ReviewId");
 
                     b.ToTable("identity_review_identifiers", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.KeyCheck", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("key_checks", (string)null);
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.Organisation", b =>

@@ -63,6 +63,9 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("ErasedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("MergedAt")
                         .HasColumnType("INTEGER");
 
@@ -162,6 +165,46 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.ToTable("child_merges", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.DataKeyRecord", b =>
+                {
+                    b.Property<string>("OwnerId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Algorithm")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("KekKeyId")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("KeyId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long?>("RewrappedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("OwnerId");
+
+                    b.HasIndex("KekKeyId");
+
+                    b.ToTable("data_keys", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.IdentityReview", b =>
                 {
                     b.Property<string>("Id")
@@ -187,6 +230,14 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.PrimitiveCollection<string>("LinkedIdentifierIds")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("MergedChildIds")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("RaisedByOrganisation")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -206,7 +257,9 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ConflictKey");
+                    b.HasIndex("ConflictKey")
+                        .IsUnique()
+                        .HasFilter("\"Status\" = 0");
 
                     b.HasIndex("Status", "CreatedAt");
 
@@ -249,6 +302,22 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.HasIndex("ReviewId");
 
                     b.ToTable("identity_review_identifiers", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.KeyCheck", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("key_checks", (string)null);
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.Organisation", b =>

@@ -1,0 +1,67 @@
+using Exchange.Api.Auth;
+using Exchange.Api.Errors;
+using Exchange.Crypto.Keys;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Exchange.Api.Keys;
+
+/// <summary>Key rotation for the exchange admin: see where data keys stand, move them, add a local KEK version.</summary>
+public static partial class KeysApi
+{
+    public sealed record KeysView(string Provider, bool ProductionGrade, string CurrentKek, int Moved, int Remaining, IReadOnlyDictionary<string, int> KeysByKek)
+    {
+        public static KeysView Of(IKeyEncryptionKeyProvider keks, KeyRotationReport report)
+        {
+            ArgumentNullException.ThrowIfNull(keks);
+            ArgumentNullException.ThrowIfNull(report);
+            return new(keks is LocalKeyEncryptionKeyProvider ? "Local" : "AzureKeyVault", keks.IsProductionGrade,
+                report.CurrentKekKeyId, report.Moved, report.Remaining, report.KeysByKek);
+        }
+    }
+
+    public sealed record KekVersionView(string KekKeyId);
+
+    public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/admin/keys").WithTags("Keys").RequireAuthorization(AuthPolicies.Administer);
+        group.MapGet("/", async (DataKeyService keys, IKeyEncryptionKeyProvider keks, CancellationToken ct) =>
+            TypedResults.Ok(KeysView.Of(keks, await keys.ReportAsync(ct).ConfigureAwait(false))));
+        group.MapPost("/rotate", RotateAsync);
+        group.MapPost("/kek-versions", CreateKekVersion);
+        return app;
+    }
+
+    /// <summary>Moves one batch of data keys to the current KEK; call again until remaining is 0.</summary>
+    private static async Task<Results<Ok<KeysView>, ProblemHttpResult>> RotateAsync(
+        DataKeyService keys, IKeyEncryptionKeyProvider keks, ILoggerFactory logs, int? batchSize, CancellationToken ct)
+    {
+        if (batchSize is < 1 or > 10_000)
+        {
+            return Problems.Result(ProblemTypes.ValidationFailed, "batchSize must be between 1 and 10000.");
+        }
+
+        var report = await keys.RewrapAsync(batchSize ?? 500, ct).ConfigureAwait(false);
+        var logger = logs.CreateLogger(typeof(KeysApi));
+        LogRotated(logger, report.Moved, report.Remaining, report.CurrentKekKeyId);
+        return TypedResults.Ok(KeysView.Of(keks, report));
+    }
+
+    private static Results<Created<KekVersionView>, ProblemHttpResult> CreateKekVersion(IKeyEncryptionKeyProvider keks, ILoggerFactory logs)
+    {
+        if (keks is not LocalKeyEncryptionKeyProvider local)
+        {
+            return Problems.Result(ProblemTypes.KekManagedExternally);
+        }
+
+        var id = local.CreateNextVersion();
+        var logger = logs.CreateLogger(typeof(KeysApi));
+        LogNewKek(logger, id);
+        return TypedResults.Created("/v1/admin/keys", new KekVersionView(id));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Key rotation batch: {Moved} data keys moved to {Kek}; {Remaining} remain on older versions")]
+    private static partial void LogRotated(ILogger logger, int moved, int remaining, string kek);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "New local key-encryption key version {Kek}; new data keys are wrapped with it")]
+    private static partial void LogNewKek(ILogger logger, string kek);
+}

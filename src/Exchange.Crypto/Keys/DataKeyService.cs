@@ -1,0 +1,171 @@
+using System.Security.Cryptography;
+
+namespace Exchange.Crypto.Keys;
+
+/// <summary>Where a key rotation stands: how many data keys each KEK version wraps.</summary>
+/// <param name="CurrentKekKeyId">The KEK new and rotated keys are wrapped with.</param>
+/// <param name="Moved">Keys moved to the current KEK by this run.</param>
+/// <param name="Remaining">Keys still wrapped by older KEK versions.</param>
+/// <param name="KeysByKek">KEK id (with version) to number of data keys.</param>
+public sealed record KeyRotationReport(string CurrentKekKeyId, int Moved, int Remaining, IReadOnlyDictionary<string, int> KeysByKek);
+
+/// <summary>
+/// Per-owner (per-child) data keys: created on first need, stored only wrapped by the current
+/// key-encryption key, unwrapped at most once per owner per cache lifetime (concurrent readers
+/// share one unwrap), re-wrapped by rotation, and deleted to crypto-shred. Cheap to create: the
+/// cache is the shared state, so a host may build one service per unit of work around a store
+/// that joins that unit's database transaction.
+/// </summary>
+public sealed class DataKeyService
+{
+    private readonly IDataKeyStore _store;
+    private readonly IKeyEncryptionKeyProvider _keks;
+    private readonly DataKeyCache _cache;
+
+    /// <summary>Creates the service.</summary>
+    /// <param name="store">Where wrapped keys are kept.</param>
+    /// <param name="keks">The key-encryption keys.</param>
+    /// <param name="cache">The unwrapped-key cache.</param>
+    public DataKeyService(IDataKeyStore store, IKeyEncryptionKeyProvider keks, DataKeyCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(keks);
+        ArgumentNullException.ThrowIfNull(cache);
+        _store = store;
+        _keks = keks;
+        _cache = cache;
+    }
+
+    /// <summary>The owner's data key, or null when the owner has none (it never had one, or it was erased).</summary>
+    /// <param name="ownerId">The owner.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The key or null.</returns>
+    /// <exception cref="KeyProviderUnavailableException">The key is not cached and the KEK provider cannot be reached.</exception>
+    public async Task<DataKey?> GetAsync(string ownerId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(ownerId);
+        return await _cache.GetOrLoadAsync(ownerId, () => LoadAsync(ownerId, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>The owner's data key, created (and stored wrapped) when it has none yet.</summary>
+    /// <param name="ownerId">The owner.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>The key.</returns>
+    public async Task<DataKey> GetOrCreateAsync(string ownerId, CancellationToken cancellationToken = default)
+    {
+        var existing = await GetAsync(ownerId, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            return existing;
+        }
+
+        var material = RandomNumberGenerator.GetBytes(32);
+        var kek = await _keks.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+        var wrapped = await Wrap(kek, material, cancellationToken).ConfigureAwait(false);
+        var candidate = new WrappedDataKey(ownerId, RandomNumberGenerator.GetBytes(DataKey.KeyIdSize), 1, kek.KeyId, _keks.WrapAlgorithm, wrapped);
+        var stored = await _store.AddIfAbsentAsync(candidate, cancellationToken).ConfigureAwait(false);
+        if (!ReferenceEquals(stored, candidate) && !stored.KeyId.AsSpan().SequenceEqual(candidate.KeyId))
+        {
+            // Another writer created the owner's key first: use theirs.
+            CryptographicOperations.ZeroMemory(material);
+            return await GetAsync(ownerId, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("The data key vanished while it was being created.");
+        }
+
+        var key = new DataKey(ownerId, stored.KeyId, stored.Version, material);
+        _cache.Set(key);
+        return key;
+    }
+
+    /// <summary>
+    /// Crypto-shreds the owner: deletes its data key, so every value sealed under it, in every
+    /// copy and backup made after this point, can no longer be opened. True when a key existed.
+    /// </summary>
+    /// <param name="ownerId">The owner.</param>
+    /// <param name="cancellationToken">Cancels the delete.</param>
+    /// <returns>Whether a key was deleted.</returns>
+    public async Task<bool> EraseAsync(string ownerId, CancellationToken cancellationToken = default)
+    {
+        var deleted = await _store.DeleteAsync(ownerId, cancellationToken).ConfigureAwait(false);
+        _cache.Remove(ownerId);
+        return deleted;
+    }
+
+    /// <summary>
+    /// Moves up to <paramref name="batchSize"/> data keys from older KEK versions to the current
+    /// one. Safe while the service runs (each key is replaced only if nobody changed it since it
+    /// was read) and resumable (what remains is simply what is not on the current KEK yet).
+    /// </summary>
+    /// <param name="batchSize">The most keys to move in this call.</param>
+    /// <param name="cancellationToken">Cancels between keys.</param>
+    /// <returns>The report after the batch.</returns>
+    public async Task<KeyRotationReport> RewrapAsync(int batchSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var current = await _keks.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+        var moved = 0;
+        foreach (var old in await _store.ListNotWrappedByAsync(current.KeyId, batchSize, cancellationToken).ConfigureAwait(false))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var material = await Unwrap(old, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var rewrapped = old with
+                {
+                    KekKeyId = current.KeyId,
+                    Algorithm = _keks.WrapAlgorithm,
+                    WrappedKey = await Wrap(current, material, cancellationToken).ConfigureAwait(false),
+                };
+                if (await _store.ReplaceWrappingAsync(old.OwnerId, old.KekKeyId, rewrapped, cancellationToken).ConfigureAwait(false))
+                {
+                    moved++;
+                }
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(material);
+            }
+        }
+
+        return await ReportAsync(moved, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>How many data keys each KEK version wraps.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The report.</returns>
+    public Task<KeyRotationReport> ReportAsync(CancellationToken cancellationToken = default) => ReportAsync(0, cancellationToken);
+
+    private async Task<KeyRotationReport> ReportAsync(int moved, CancellationToken cancellationToken)
+    {
+        var current = await _keks.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+        var counts = await _store.CountByKekAsync(cancellationToken).ConfigureAwait(false);
+        return new KeyRotationReport(current.KeyId, moved, counts.Where(c => c.Key != current.KeyId).Sum(c => c.Value), counts);
+    }
+
+    private async Task<DataKey?> LoadAsync(string ownerId, CancellationToken cancellationToken)
+    {
+        var wrapped = await _store.FindAsync(ownerId, cancellationToken).ConfigureAwait(false);
+        if (wrapped is null)
+        {
+            return null;
+        }
+
+        return new DataKey(ownerId, wrapped.KeyId, wrapped.Version, await Unwrap(wrapped, cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task<byte[]> Unwrap(WrappedDataKey wrapped, CancellationToken cancellationToken)
+    {
+        var kek = await _keks.ResolveAsync(wrapped.KekKeyId, cancellationToken).ConfigureAwait(false);
+        var material = await kek.UnwrapKeyAsync(wrapped.Algorithm, wrapped.WrappedKey, cancellationToken).ConfigureAwait(false);
+        if (material.Length != 32)
+        {
+            CryptographicOperations.ZeroMemory(material);
+            throw new KeyProviderException("The unwrapped data key has the wrong length.");
+        }
+
+        return material;
+    }
+
+    private Task<byte[]> Wrap(Azure.Core.Cryptography.IKeyEncryptionKey kek, byte[] material, CancellationToken cancellationToken) =>
+        kek.WrapKeyAsync(_keks.WrapAlgorithm, material, cancellationToken);
+}
