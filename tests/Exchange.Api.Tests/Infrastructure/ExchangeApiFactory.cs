@@ -80,8 +80,15 @@ public class ExchangeApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<ILogEventSink>(Logs);
+            ConfigureTestServices(services);
+        });
     }
+
+    /// <summary>Where a derived fixture adds the stand-ins for services we cannot run here (e.g. the Key Vault credential).</summary>
+    protected virtual void ConfigureTestServices(IServiceCollection services) { }
 
     public HttpClient ClientFor(string org, params string[] roles) => WithToken(Issuer.Token(org, roles));
 

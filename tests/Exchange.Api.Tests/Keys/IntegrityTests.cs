@@ -1,0 +1,50 @@
+using System.Net;
+using System.Net.Http.Json;
+using Exchange.Api.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+
+namespace Exchange.Api.Tests.Keys;
+
+/// <summary>Sealed values that fail to open stop the request, reveal nothing, change nothing, and are logged for the DPO.</summary>
+public sealed class IntegrityTests(ExchangeApiFactory api) : IClassFixture<ExchangeApiFactory>
+{
+    [Fact]
+    public async Task TamperedSealedIdentifierFailsClosedWithoutRevealingIt()
+    {
+        const string nhs = "9990000204";
+        const string upn = "P20212341500Z";
+        var first = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        var second = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
+        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+            .GetProperty("reviewId").GetString();
+
+        // Someone with database access flips one bit of the second child's sealed UPN.
+        Execute($"UPDATE child_identifiers SET Sealed = (substr(Sealed, 1, 30) || X'{"FF"}' || substr(Sealed, 32)) WHERE ChildId = '{second}'");
+
+        // A merge must open it to move it: the request stops, answers a problem, and reveals nothing.
+        var merge = await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = first });
+        var problem = await Problem.AssertAsync(merge, HttpStatusCode.InternalServerError, "sealed-value-integrity");
+        Assert.DoesNotContain(upn, problem.GetRawText(), StringComparison.Ordinal);
+
+        // Nothing changed: the case is still open and each identifier still resolves to its own child.
+        var view = await api.Admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/identity-reviews/{reviewId}");
+        Assert.Equal("open", view.GetProperty("status").GetString());
+        Assert.Equal(second, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.OK));
+        Assert.Equal(first, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
+
+        // The DPO's trail names where, never what.
+        var line = api.Logs.Lines.Single(l => l.Contains("INTEGRITY", StringComparison.Ordinal));
+        Assert.Contains(second, line, StringComparison.Ordinal);
+        Assert.Contains("child_identifiers", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(upn, line, StringComparison.Ordinal);
+    }
+
+    private void Execute(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={api.SqliteFile};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        Assert.Equal(1, command.ExecuteNonQuery());
+    }
+}

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure.Core;
+using Exchange.Api.Tests.Infrastructure;
+using Exchange.Crypto.KeyVault;
+using Exchange.Crypto.Tests.KeyVault;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Exchange.Api.Tests.Keys;
+
+/// <summary>
+/// The service with its KEK in Azure Key Vault, played by WireMock over TLS with a real RSA key and
+/// a real Azure.Identity credential. The unwrapped-key cache is off (TTL 0) so every request that
+/// needs a key goes to the vault.
+/// </summary>
+public sealed class KeyVaultApiTests(KeyVaultApiTests.VaultFactory api) : IClassFixture<KeyVaultApiTests.VaultFactory>
+{
+    public sealed class VaultFactory : ExchangeApiFactory
+    {
+        public VaultFactory()
+        {
+            Vault.ServeKeyOperations();
+            Settings["Exchange:Keys:Provider"] = "AzureKeyVault";
+            Settings["Exchange:Keys:KeyVault:VaultUri"] = Vault.Url.ToString();
+            Settings["Exchange:Keys:KeyVault:KeyName"] = KeyVaultStub.KeyName;
+            Settings["Exchange:Keys:KeyVault:KeyVersion"] = KeyVaultStub.KeyVersion;
+            Settings["Exchange:Keys:CacheTimeToLiveSeconds"] = "0";
+        }
+
+        public KeyVaultStub Vault { get; } = new();
+
+        protected override void ConfigureTestServices(IServiceCollection services)
+        {
+            services.AddSingleton<TokenCredential>(Vault.CreateCredential());
+            services.AddSingleton<AzureKeyVaultClientOptions>(Vault.CreateClientOptions());
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            base.Dispose(disposing);
+            if (disposing)
+            {
+                Vault.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task DataKeysAreWrappedByTheVaultKeyAndTheServiceWorksThroughIt()
+    {
+        var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = "9990000182" }), HttpStatusCode.Created);
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = "9990000182", upn = "B801200005001" }), HttpStatusCode.OK));
+
+        using (var connection = new SqliteConnection($"Data Source={api.SqliteFile};Mode=ReadOnly;Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT KekKeyId, Algorithm FROM data_keys WHERE OwnerId = $id";
+            command.Parameters.AddWithValue("$id", id);
+            using var reader = command.ExecuteReader();
+            Assert.True(reader.Read());
+            Assert.Equal(api.Vault.KeyId, reader.GetString(0));
+            Assert.Equal("RSA-OAEP-256", reader.GetString(1));
+        }
+
+        Assert.Contains(api.Vault.VaultRequests, r => r.RequestMessage.Path.EndsWith("/unwrapkey", StringComparison.Ordinal)
+            && r.RequestMessage.Headers!["Authorization"].Single() == "Bearer " + api.Vault.AccessToken);
+        var keys = await api.Admin.GetFromJsonAsync<JsonElement>("/v1/admin/keys");
+        Assert.Equal("AzureKeyVault", keys.GetProperty("provider").GetString());
+        Assert.True(keys.GetProperty("productionGrade").GetBoolean());
+        await Problem.AssertAsync(await api.Admin.PostAsync("/v1/admin/keys/kek-versions", null), HttpStatusCode.Conflict, "kek-managed-externally");
+        Assert.Equal(HttpStatusCode.OK, (await api.CreateClient().GetAsync("/health/ready")).StatusCode);
+    }
+
+    [Fact]
+    public async Task VaultOutageGives503ChangesNothingAndShowsInReadiness()
+    {
+        var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = "9990000190" }), HttpStatusCode.Created);
+
+        var outage = Guid.NewGuid();
+        api.Vault.Server.Given(WireMock.RequestBuilders.Request.Create().WithPath(p => p.StartsWith("/keys/", StringComparison.Ordinal)))
+            .WithGuid(outage).AtPriority(-10) // lower wins; the stub's own mappings have the default 0
+            .RespondWith(KeyVaultStub.KeyVaultError(503, "ServiceUnavailable"));
+        try
+        {
+            // Linking a UPN needs the child's key, which is not cached: refused, nothing linked.
+            var refused = await api.Council202.RegisterAsync(new { nhsNumber = "9990000190", upn = "H209123425001" });
+            await Problem.AssertAsync(refused, HttpStatusCode.ServiceUnavailable, "key-provider-unavailable");
+            var ready = await api.CreateClient().GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            Assert.Equal("Unhealthy", await ready.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            api.Vault.Server.DeleteMapping(outage);
+        }
+
+        await Problem.AssertAsync(await api.School202.ResolveAsync(new { upn = "H209123425001" }), HttpStatusCode.NotFound, "child-not-found");
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = "9990000190", upn = "H209123425001" }), HttpStatusCode.OK));
+        Assert.Equal(HttpStatusCode.OK, (await api.CreateClient().GetAsync("/health/ready")).StatusCode);
+    }
+}
