@@ -171,14 +171,18 @@ public sealed partial class IdentityReviewService(
         foreach (var presented in review.Identifiers.Where(i => i.MatchedChildId is null))
         {
             var sameKind = held.Any(h => h.Type == presented.Type && !(presented.Type == PresentedIdentifier.Upn && (h.IsTemporary || presented.IsTemporary)));
-            var taken = await db.ChildIdentifiers.AnyAsync(i => i.Type == presented.Type && i.BlindIndex == presented.BlindIndex, ct).ConfigureAwait(false);
-            if (sameKind || taken)
+            if (sameKind)
             {
                 continue;
             }
 
+            // Indexed afresh from the value: the case may predate a blind-index rotation.
             var value = await OpenRequiredAsync(presented.Sealed, IdentityService.ReviewIdentifierEntity, review.Id, presented.Id, ct).ConfigureAwait(false);
-            linked.Add(await identity.LinkAsync(survivor, new PresentedIdentifier(presented.Type, value, presented.IsTemporary), presented.BlindIndex, caller.Organisation, now, ct).ConfigureAwait(false));
+            var identifier = new PresentedIdentifier(presented.Type, value, presented.IsTemporary);
+            if (!await identity.IsKnownAsync(identifier, ct).ConfigureAwait(false))
+            {
+                linked.Add(await identity.LinkAsync(survivor, identifier, protector.Index(identifier), protector.CurrentIndexVersion, caller.Organisation, now, ct).ConfigureAwait(false));
+            }
         }
 
         return linked;

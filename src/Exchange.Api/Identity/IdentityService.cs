@@ -122,7 +122,7 @@ public sealed partial class IdentityService(
 
             foreach (var p in presented.Where(p => p.MatchedChildId is null))
             {
-                await LinkAsync(childId, p.Identifier, p.Index, caller.Organisation, now, ct).ConfigureAwait(false);
+                await LinkAsync(childId, p.Identifier, p.Index, protector.CurrentIndexVersion, caller.Organisation, now, ct).ConfigureAwait(false);
             }
 
             if (careStart != default)
@@ -138,7 +138,7 @@ public sealed partial class IdentityService(
     }
 
     /// <summary>Adds an identifier to a child: its blind index and a copy sealed to the new row.</summary>
-    internal async Task<Guid> LinkAsync(string childId, PresentedIdentifier identifier, byte[] index, string linkedBy, DateTimeOffset now, CancellationToken ct)
+    internal async Task<Guid> LinkAsync(string childId, PresentedIdentifier identifier, byte[] index, string indexVersion, string linkedBy, DateTimeOffset now, CancellationToken ct)
     {
         var id = Guid.NewGuid();
         var sealedValue = await protector.SealAsync(identifier.Value, IdentifierEntity, childId, id, ct).ConfigureAwait(false);
@@ -148,6 +148,7 @@ public sealed partial class IdentityService(
             ChildId = childId,
             Type = identifier.Type,
             BlindIndex = index,
+            IndexKeyVersion = indexVersion,
             Sealed = sealedValue,
             IsTemporary = identifier.IsTemporary,
             LinkedAt = now,
@@ -156,17 +157,34 @@ public sealed partial class IdentityService(
         return id;
     }
 
+    /// <summary>Whether any child holds this identifier (under any blind-index version still held).</summary>
+    internal async Task<bool> IsKnownAsync(PresentedIdentifier identifier, CancellationToken ct) =>
+        await FindChildAsync(identifier, ct).ConfigureAwait(false) is not null;
+
+    private async Task<string?> FindChildAsync(PresentedIdentifier identifier, CancellationToken ct)
+    {
+        foreach (var (version, digest) in protector.IndexesForLookup(identifier))
+        {
+            var childId = await db.ChildIdentifiers.AsNoTracking()
+                .Where(i => i.Type == identifier.Type && i.BlindIndex == digest && i.IndexKeyVersion == version)
+                .Select(i => i.ChildId)
+                .FirstOrDefaultAsync(ct).ConfigureAwait(false);
+            if (childId is not null)
+            {
+                return childId;
+            }
+        }
+
+        return null;
+    }
+
     private async Task<List<Presented>> MatchAsync(IReadOnlyList<PresentedIdentifier> identifiers, CancellationToken ct)
     {
         var result = new List<Presented>(identifiers.Count);
         foreach (var identifier in identifiers)
         {
-            var index = protector.Index(identifier);
-            var childId = await db.ChildIdentifiers.AsNoTracking()
-                .Where(i => i.Type == identifier.Type && i.BlindIndex == index)
-                .Select(i => i.ChildId)
-                .FirstOrDefaultAsync(ct).ConfigureAwait(false);
-            result.Add(new Presented(identifier, index, childId is null ? null : await SurvivorOfAsync(childId, ct).ConfigureAwait(false)));
+            var childId = await FindChildAsync(identifier, ct).ConfigureAwait(false);
+            result.Add(new Presented(identifier, protector.Index(identifier), childId is null ? null : await SurvivorOfAsync(childId, ct).ConfigureAwait(false)));
         }
 
         return result;
@@ -250,6 +268,7 @@ public sealed partial class IdentityService(
                 ReviewId = reviewId,
                 Type = p.Identifier.Type,
                 BlindIndex = p.Index,
+                IndexKeyVersion = protector.CurrentIndexVersion,
                 Sealed = sealedValue,
                 IsTemporary = p.Identifier.IsTemporary,
                 MatchedChildId = p.MatchedChildId,

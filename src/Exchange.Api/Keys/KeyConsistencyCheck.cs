@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Exchange.Api.Storage;
-using Exchange.Crypto;
 using Exchange.Crypto.Keys;
 using Microsoft.EntityFrameworkCore;
 
@@ -14,7 +13,7 @@ namespace Exchange.Api.Keys;
 /// </summary>
 internal sealed partial class KeyConsistencyCheck(
     IServiceScopeFactory scopes,
-    BlindIndex blindIndex,
+    BlindIndexKeys blindIndexKeys,
     IKeyEncryptionKeyProvider keks,
     ILogger<KeyConsistencyCheck> logger) : IHostedService
 {
@@ -25,26 +24,42 @@ internal sealed partial class KeyConsistencyCheck(
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<ExchangeDbContext>();
 
-        // The blind-index secret: a fingerprint recorded on first start must match ever after.
-        var fingerprint = Convert.ToHexString(SHA256.HashData(blindIndex.Compute("key-check", "exchange")))[..32];
-        var recorded = await db.KeyChecks.AsNoTracking().Where(k => k.Name == BlindIndexCheck).Select(k => k.Fingerprint)
-            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
-        if (recorded is null)
-        {
-            if (await db.ChildIdentifiers.AnyAsync(cancellationToken).ConfigureAwait(false))
-            {
-                throw new InvalidOperationException(
-                    "The database holds identifiers but no blind-index key fingerprint; refusing to guess whether the key is the right one.");
-            }
-
-            db.KeyChecks.Add(new KeyCheck { Name = BlindIndexCheck, Fingerprint = fingerprint });
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(recorded), Encoding.ASCII.GetBytes(fingerprint)))
+        // The blind-index secrets: a fingerprint recorded per version on first sight must match ever after,
+        // and every version that identifiers are indexed with must be held.
+        var ring = blindIndexKeys.Ring;
+        var inUse = await db.ChildIdentifiers.AsNoTracking().Select(i => i.IndexKeyVersion).Distinct()
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var missing = inUse.Except(ring.Versions).ToList();
+        if (missing.Count > 0)
         {
             throw new InvalidOperationException(
-                "The blind-index key in the data directory is not the one this database was indexed with. Restore the right data directory (blind-index.key); refusing to start.");
+                $"Identifiers are indexed with blind-index key version(s) {string.Join(", ", missing)} that the service does not hold; refusing to start.");
         }
+
+        foreach (var version in ring.Versions)
+        {
+            var name = BlindIndexCheck + ":" + version;
+            var fingerprint = Convert.ToHexString(SHA256.HashData(ring.For(version).Compute("key-check", "exchange")))[..32];
+            var recorded = await db.KeyChecks.AsNoTracking().Where(k => k.Name == name).Select(k => k.Fingerprint)
+                .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+            if (recorded is null)
+            {
+                if (inUse.Contains(version))
+                {
+                    throw new InvalidOperationException(
+                        "The database holds identifiers but no blind-index key fingerprint; refusing to start rather than guess whether the key is the right one.");
+                }
+
+                db.KeyChecks.Add(new KeyCheck { Name = name, Fingerprint = fingerprint });
+            }
+            else if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(recorded), Encoding.ASCII.GetBytes(fingerprint)))
+            {
+                throw new InvalidOperationException(
+                    $"The blind-index key {version} in the data directory is not the one this database was indexed with. Restore the right blind-index key; refusing to start.");
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
 
         // The KEKs: one stored data key must unwrap. A vault that is merely unreachable does not stop
         // the start (the readiness check reports it); keys that cannot unwrap do.

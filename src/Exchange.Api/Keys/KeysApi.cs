@@ -28,6 +28,10 @@ public static partial class KeysApi
             TypedResults.Ok(KeysView.Of(keks, await keys.ReportAsync(ct).ConfigureAwait(false))));
         group.MapPost("/rotate", RotateAsync);
         group.MapPost("/kek-versions", CreateKekVersion);
+        group.MapGet("/blind-index", async (BlindIndexReindexer reindexer, CancellationToken ct) =>
+            TypedResults.Ok(await reindexer.ReportAsync(ct).ConfigureAwait(false)));
+        group.MapPost("/blind-index/versions", CreateBlindIndexVersion);
+        group.MapPost("/blind-index/reindex", ReindexAsync);
         return app;
     }
 
@@ -58,6 +62,33 @@ public static partial class KeysApi
         LogNewKek(logger, id);
         return TypedResults.Created("/v1/admin/keys", new KekVersionView(id));
     }
+
+    /// <summary>Re-indexes one batch of identifiers under the current blind-index secret; call again until remaining is 0.</summary>
+    private static async Task<Results<Ok<BlindIndexReport>, ProblemHttpResult>> ReindexAsync(BlindIndexReindexer reindexer, int? batchSize, CancellationToken ct)
+    {
+        if (batchSize is < 1 or > 10_000)
+        {
+            return Problems.Result(ProblemTypes.ValidationFailed, "batchSize must be between 1 and 10000.");
+        }
+
+        return TypedResults.Ok(await reindexer.ReindexAsync(batchSize ?? 500, ct).ConfigureAwait(false));
+    }
+
+    private static Results<Created<KekVersionView>, ProblemHttpResult> CreateBlindIndexVersion(BlindIndexKeys blindIndex, ILoggerFactory logs)
+    {
+        if (!blindIndex.IsLocal)
+        {
+            return Problems.Result(ProblemTypes.KekManagedExternally, "Blind-index secrets in Key Vault get new versions in the vault; list them in Exchange:Keys:BlindIndex:Versions.");
+        }
+
+        var version = blindIndex.CreateNextLocalVersion();
+        var logger = logs.CreateLogger(typeof(KeysApi));
+        LogNewBlindIndex(logger, version);
+        return TypedResults.Created("/v1/admin/keys/blind-index", new KekVersionView(version));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "New blind-index secret version {Version}; re-index to move identifiers to it")]
+    private static partial void LogNewBlindIndex(ILogger logger, string version);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Key rotation batch: {Moved} data keys moved to {Kek}; {Remaining} remain on older versions")]
     private static partial void LogRotated(ILogger logger, int moved, int remaining, string kek);

@@ -15,6 +15,41 @@ public static class KeysCommand
 {
     public const string Verb = "keys";
 
+    private const string Usage = "Usage: keys report | keys rotate [--new-kek-version] [--batch 1-10000] | keys reindex [--batch 1-10000]";
+
+    /// <summary>
+    /// Moves every identifier to the current blind-index secret. A new version is created through the
+    /// running service (POST /v1/admin/keys/blind-index/versions) so that its lookups know the version
+    /// before any identifier moves to it; this verb only re-indexes.
+    /// </summary>
+    private static async Task<int> ReindexAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter error)
+    {
+        var batchAt = Array.IndexOf(args, "--batch");
+        var batch = 500;
+        if (batchAt >= 0 && (batchAt + 1 >= args.Length || !int.TryParse(args[batchAt + 1], NumberStyles.None, CultureInfo.InvariantCulture, out batch) || batch is < 1 or > 10_000))
+        {
+            await error.WriteLineAsync(Usage).ConfigureAwait(false);
+            return 2;
+        }
+
+        using var scope = services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<ExchangeDbContext>().Database.MigrateAsync().ConfigureAwait(false);
+        var reindexer = scope.ServiceProvider.GetRequiredService<BlindIndexReindexer>();
+        var report = await reindexer.ReportAsync(default).ConfigureAwait(false);
+        while (report.Remaining > 0)
+        {
+            report = await reindexer.ReindexAsync(batch, default).ConfigureAwait(false);
+            await output.WriteLineAsync($"re-indexed {report.Moved}, {report.Remaining} remaining").ConfigureAwait(false);
+            if (report.Moved == 0)
+            {
+                break;
+            }
+        }
+
+        await output.WriteLineAsync($"current blind-index version: {report.CurrentVersion}; {report.Remaining} identifier(s) on older versions").ConfigureAwait(false);
+        return report.Remaining == 0 ? 0 : 1;
+    }
+
     public static async Task<int> RunAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -25,10 +60,15 @@ public static class KeysCommand
         var newVersion = args.Contains("--new-kek-version");
         var batchAt = Array.IndexOf(args, "--batch");
         var batch = 500;
+        if (action == "reindex")
+        {
+            return await ReindexAsync(services, args, output, error).ConfigureAwait(false);
+        }
+
         if (action is not ("report" or "rotate")
             || (batchAt >= 0 && (batchAt + 1 >= args.Length || !int.TryParse(args[batchAt + 1], NumberStyles.None, CultureInfo.InvariantCulture, out batch) || batch is < 1 or > 10_000)))
         {
-            await error.WriteLineAsync("Usage: keys report | keys rotate [--new-kek-version] [--batch 1-10000]").ConfigureAwait(false);
+            await error.WriteLineAsync(Usage).ConfigureAwait(false);
             return 2;
         }
 

@@ -1,6 +1,5 @@
 using Exchange.Api.Hosting;
 using Exchange.Api.Identity;
-using Exchange.Crypto;
 using Exchange.Crypto.Keys;
 using Exchange.Crypto.Sealing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -47,7 +46,9 @@ public static partial class KeysSetup
         builder.Services.AddScoped<IDataKeyStore, EfDataKeyStore>();
         builder.Services.AddScoped<DataKeyService>();
         builder.Services.AddScoped<FieldSealer>();
-        builder.Services.AddSingleton(new BlindIndex(LocalKeyFile.LoadOrCreate(Path.Combine(dataDirectory, "blind-index.key"), 32)));
+        var blindIndex = builder.Configuration.GetSection(Section + ":BlindIndex").Get<BlindIndexSettings>() ?? new BlindIndexSettings();
+        builder.Services.AddSingleton(services => BlindIndexKeys.Load(blindIndex, keys, dataDirectory, services));
+        builder.Services.AddScoped<BlindIndexReindexer>();
         builder.Services.AddScoped<IdentifierProtector>();
         builder.Services.AddHostedService<KeyProviderStartupCheck>();
         builder.Services.AddHostedService<KeyConsistencyCheck>(); // after the database initializer (registered by storage)

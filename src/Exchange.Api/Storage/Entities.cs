@@ -62,7 +62,9 @@ public sealed class ChildIdentifier
     public required string ChildId { get; set; }
     /// <summary>Identifier type with, for council IDs, the LA number: <c>nhs</c>, <c>upn</c>, <c>la:202</c>.</summary>
     public required string Type { get; init; }
-    public required byte[] BlindIndex { get; init; }
+    public required byte[] BlindIndex { get; set; }
+    /// <summary>Which blind-index secret made <see cref="BlindIndex"/>; re-indexing moves rows to the current one.</summary>
+    public required string IndexKeyVersion { get; set; }
     public required byte[] Sealed { get; set; }
     public bool IsTemporary { get; init; }
     public DateTimeOffset LinkedAt { get; init; }
@@ -114,7 +116,8 @@ public sealed class IdentityReviewIdentifier
     public required Guid Id { get; init; }
     public required string ReviewId { get; init; }
     public required string Type { get; init; }
-    public required byte[] BlindIndex { get; init; }
+    public required byte[] BlindIndex { get; set; }
+    public required string IndexKeyVersion { get; set; }
     public required byte[] Sealed { get; init; }
     public bool IsTemporary { get; init; }
     public string? MatchedChildId { get; init; }

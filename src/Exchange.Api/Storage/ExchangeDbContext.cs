@@ -44,6 +44,8 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.Property(i => i.ChildId).HasMaxLength(32);
             e.Property(i => i.Type).HasMaxLength(16);
             e.Property(i => i.LinkedByOrganisation).HasMaxLength(64);
+            e.Property(i => i.IndexKeyVersion).HasMaxLength(64).HasDefaultValue("v1");
+            e.HasIndex(i => i.IndexKeyVersion); // re-indexing finds rows on older versions
             // One identifier value belongs to at most one child: the database enforces it.
             e.HasIndex(i => new { i.Type, i.BlindIndex }).IsUnique();
             e.HasIndex(i => i.ChildId);
@@ -80,6 +82,7 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.Property(i => i.ReviewId).HasMaxLength(32);
             e.Property(i => i.Type).HasMaxLength(16);
             e.Property(i => i.MatchedChildId).HasMaxLength(32);
+            e.Property(i => i.IndexKeyVersion).HasMaxLength(64).HasDefaultValue("v1");
         });
 
         modelBuilder.Entity<KeyCheck>(e =>

@@ -99,6 +99,13 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("IndexKeyVersion")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasDefaultValue("v1");
+
                     b.Property<bool>("IsTemporary")
                         .HasColumnType("boolean");
 
@@ -122,6 +129,8 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("ChildId");
+
+                    b.HasIndex("IndexKeyVersion");
 
                     b.HasIndex("Type", "BlindIndex")
                         .IsUnique();
@@ -281,6 +290,13 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.Property<byte[]>("BlindIndex")
                         .IsRequired()
                         .HasColumnType("bytea");
+
+                    b.Property<string>("IndexKeyVersion")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasDefaultValue("v1");
 
                     b.Property<bool>("IsTemporary")
                         .HasColumnType("boolean");

@@ -93,6 +93,13 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("IndexKeyVersion")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("v1");
+
                     b.Property<bool>("IsTemporary")
                         .HasColumnType("INTEGER");
 
@@ -116,6 +123,8 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ChildId");
+
+                    b.HasIndex("IndexKeyVersion");
 
                     b.HasIndex("Type", "BlindIndex")
                         .IsUnique();
@@ -275,6 +284,13 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.Property<byte[]>("BlindIndex")
                         .IsRequired()
                         .HasColumnType("BLOB");
+
+                    b.Property<string>("IndexKeyVersion")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("v1");
 
                     b.Property<bool>("IsTemporary")
                         .HasColumnType("INTEGER");

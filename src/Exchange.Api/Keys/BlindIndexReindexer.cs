@@ -1,0 +1,81 @@
+using Exchange.Api.Identity;
+using Exchange.Api.Storage;
+using Exchange.Crypto.Sealing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Exchange.Api.Keys;
+
+/// <summary>Where a blind-index rotation stands.</summary>
+public sealed record BlindIndexReport(string CurrentVersion, int Moved, int Remaining, int Unreadable, IReadOnlyDictionary<string, int> RowsByVersion);
+
+/// <summary>
+/// Moves identifiers to the current blind-index secret by opening their sealed copies and indexing
+/// them again, a batch at a time: resumable, and safe while the service runs because lookups
+/// try every version still held until the old one is retired.
+/// </summary>
+public sealed partial class BlindIndexReindexer(
+    ExchangeDbContext db,
+    IdentifierProtector protector,
+    BlindIndexKeys keys,
+    IWriteGate gate,
+    ILogger<BlindIndexReindexer> logger)
+{
+    public async Task<BlindIndexReport> ReindexAsync(int batchSize, CancellationToken ct)
+    {
+        var current = keys.Ring.CurrentVersion;
+        var moved = 0;
+        var unreadable = 0;
+        using (await gate.EnterAsync(ct).ConfigureAwait(false))
+        {
+            var rows = await db.ChildIdentifiers.Where(i => i.IndexKeyVersion != current)
+                .OrderBy(i => i.Id).Take(batchSize).ToListAsync(ct).ConfigureAwait(false);
+            foreach (var row in rows)
+            {
+                var opened = await protector.OpenAsync(row.Sealed, IdentityService.IdentifierEntity, row.ChildId, row.Id, ct).ConfigureAwait(false);
+                if (opened is OpenedField.Opened value)
+                {
+                    row.BlindIndex = protector.Index(new PresentedIdentifier(row.Type, value.Value, row.IsTemporary));
+                    row.IndexKeyVersion = current;
+                    moved++;
+                }
+                else
+                {
+                    unreadable++; // the child's key is gone: nothing to index, and erasure removes such rows
+                }
+            }
+
+            // Open review cases hold presented identifiers too; closed ones are erased and never looked up.
+            var openReviews = db.IdentityReviews.Where(r => r.Status == ReviewStatus.Open).Select(r => r.Id);
+            var presented = await db.IdentityReviewIdentifiers
+                .Where(i => i.IndexKeyVersion != current && openReviews.Contains(i.ReviewId))
+                .OrderBy(i => i.Id).Take(batchSize).ToListAsync(ct).ConfigureAwait(false);
+            foreach (var row in presented)
+            {
+                if (await protector.OpenAsync(row.Sealed, IdentityService.ReviewIdentifierEntity, row.ReviewId, row.Id, ct).ConfigureAwait(false) is OpenedField.Opened value)
+                {
+                    row.BlindIndex = protector.Index(new PresentedIdentifier(row.Type, value.Value, row.IsTemporary));
+                    row.IndexKeyVersion = current;
+                }
+            }
+
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        }
+
+        var report = await ReportAsync(moved, unreadable, ct).ConfigureAwait(false);
+        LogBatch(logger, moved, report.Remaining, current);
+        return report;
+    }
+
+    public Task<BlindIndexReport> ReportAsync(CancellationToken ct) => ReportAsync(0, 0, ct);
+
+    private async Task<BlindIndexReport> ReportAsync(int moved, int unreadable, CancellationToken ct)
+    {
+        var current = keys.Ring.CurrentVersion;
+        var counts = await db.ChildIdentifiers.AsNoTracking().GroupBy(i => i.IndexKeyVersion)
+            .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct).ConfigureAwait(false);
+        return new BlindIndexReport(current, moved, counts.Where(c => c.Key != current).Sum(c => c.Value), unreadable, counts);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Blind-index re-index batch: {Moved} identifiers moved to {Version}; {Remaining} remain")]
+    private static partial void LogBatch(ILogger logger, int moved, int remaining, string version);
+}
