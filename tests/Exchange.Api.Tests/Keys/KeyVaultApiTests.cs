@@ -19,9 +19,16 @@ public sealed class KeyVaultApiTests(KeyVaultApiTests.VaultFactory api) : IClass
 {
     public sealed class VaultFactory : ExchangeApiFactory
     {
+        public const string BlindIndexSecretName = "exchange-blind-index";
+        public const string BlindIndexSecretVersion = "5d1e0c7b9a8f4e3d2c1b0a9f8e7d6c5b";
+
         public VaultFactory()
         {
             Vault.ServeKeyOperations();
+            ServeBlindIndexSecret();
+            Settings["Exchange:Keys:BlindIndex:Source"] = "KeyVault";
+            Settings["Exchange:Keys:BlindIndex:SecretName"] = BlindIndexSecretName;
+            Settings["Exchange:Keys:BlindIndex:Versions:0"] = BlindIndexSecretVersion;
             Settings["Exchange:Keys:Provider"] = "AzureKeyVault";
             Settings["Exchange:Keys:KeyVault:VaultUri"] = Vault.Url.ToString();
             Settings["Exchange:Keys:KeyVault:KeyName"] = KeyVaultStub.KeyName;
@@ -30,6 +37,27 @@ public sealed class KeyVaultApiTests(KeyVaultApiTests.VaultFactory api) : IClass
         }
 
         public KeyVaultStub Vault { get; } = new();
+
+        /// <summary>The blind-index secret as a Key Vault secret, behind Key Vault's bearer challenge as SecretClient expects.</summary>
+        private void ServeBlindIndexSecret()
+        {
+            var body = JsonSerializer.Serialize(new
+            {
+                value = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+                id = $"{Vault.Authority}/secrets/{BlindIndexSecretName}/{BlindIndexSecretVersion}",
+                attributes = new { enabled = true },
+            });
+            Vault.Server.Given(WireMock.RequestBuilders.Request.Create()
+                    .WithPath($"/secrets/{BlindIndexSecretName}/{BlindIndexSecretVersion}").UsingGet()
+                    .WithHeader("Authorization", "Bearer " + Vault.AccessToken))
+                .AtPriority(1)
+                .RespondWith(KeyVaultStub.Json(200).WithBody(body));
+            Vault.Server.Given(WireMock.RequestBuilders.Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher("/secrets/*")).UsingGet())
+                .AtPriority(10)
+                .RespondWith(KeyVaultStub.KeyVaultError(401, "Unauthorized").WithHeader(
+                    "WWW-Authenticate",
+                    $"Bearer authorization=\"{Vault.AuthorityHost.GetLeftPart(UriPartial.Authority)}/{KeyVaultStub.TenantId}\", resource=\"https://localhost\""));
+        }
 
         protected override void ConfigureTestServices(IServiceCollection services)
         {
@@ -64,6 +92,24 @@ public sealed class KeyVaultApiTests(KeyVaultApiTests.VaultFactory api) : IClass
             Assert.Equal(api.Vault.KeyId, reader.GetString(0));
             Assert.Equal("RSA-OAEP-256", reader.GetString(1));
         }
+
+        // Identifiers are indexed with the Key Vault secret's version (recorded with its fingerprint).
+        using (var connection = new SqliteConnection($"Data Source={api.SqliteFile};Mode=ReadOnly;Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT DISTINCT IndexKeyVersion FROM child_identifiers UNION ALL SELECT Name FROM key_checks";
+            using var reader = command.ExecuteReader();
+            var values = new List<string>();
+            while (reader.Read())
+            {
+                values.Add(reader.GetString(0));
+            }
+
+            Assert.Equal([VaultFactory.BlindIndexSecretVersion, "blind-index:" + VaultFactory.BlindIndexSecretVersion], values);
+        }
+
+        Assert.False(File.Exists(Path.Combine(api.DataDirectory, "blind-index.key")), "no local blind-index secret is made");
 
         Assert.Contains(api.Vault.VaultRequests, r => r.RequestMessage.Path.EndsWith("/unwrapkey", StringComparison.Ordinal)
             && r.RequestMessage.Headers!["Authorization"].Single() == "Bearer " + api.Vault.AccessToken);
