@@ -16,7 +16,7 @@ public sealed class DataKey : IDisposable
     private readonly byte[] _keyId;
     private readonly AesGcm _aes;
     private readonly Lock _gate = new();
-    private bool _disposed;
+    private volatile bool _disposed;
 
     /// <summary>Takes ownership of <paramref name="material"/> (zeroed on dispose).</summary>
     /// <param name="ownerId">The owner (child id).</param>
@@ -49,16 +49,7 @@ public sealed class DataKey : IDisposable
     public ReadOnlySpan<byte> KeyId => _keyId;
 
     /// <summary>True once the key has been evicted or erased; callers fetch it again.</summary>
-    public bool IsDisposed
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _disposed;
-            }
-        }
-    }
+    public bool IsDisposed => _disposed;
 
     internal void Encrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData)
     {

@@ -36,6 +36,11 @@ public sealed class DataKeyService
         _cache = cache;
     }
 
+    /// <summary>The owner's key when it is in the cache: the synchronous fast path of every read and write.</summary>
+    /// <param name="ownerId">The owner.</param>
+    /// <returns>The cached key or null.</returns>
+    public DataKey? TryGetCached(string ownerId) => _cache.Get(ownerId);
+
     /// <summary>The owner's data key, or null when the owner has none (it never had one, or it was erased).</summary>
     /// <param name="ownerId">The owner.</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>

@@ -14,5 +14,30 @@ public readonly record struct FieldPlace(string Entity, string Field, string Own
 {
     /// <summary>The associated-data bytes: UTF-8 of <c>entity|field|ownerId|recordId</c>.</summary>
     /// <returns>The bytes.</returns>
-    public byte[] ToAssociatedData() => Encoding.UTF8.GetBytes($"{Entity}|{Field}|{OwnerId}|{RecordId}");
+    public byte[] ToAssociatedData()
+    {
+        var bytes = new byte[ByteCount];
+        Write(bytes);
+        return bytes;
+    }
+
+    /// <summary>The length of the associated-data bytes.</summary>
+    public int ByteCount =>
+        Encoding.UTF8.GetByteCount(Entity) + Encoding.UTF8.GetByteCount(Field) + Encoding.UTF8.GetByteCount(OwnerId) + Encoding.UTF8.GetByteCount(RecordId) + 3;
+
+    /// <summary>Writes the associated-data bytes into <paramref name="destination"/> (at least <see cref="ByteCount"/> long), without allocating.</summary>
+    /// <param name="destination">Where to write.</param>
+    /// <returns>The number of bytes written.</returns>
+    public int Write(Span<byte> destination)
+    {
+        var written = 0;
+        written += Encoding.UTF8.GetBytes(Entity, destination[written..]);
+        destination[written++] = (byte)'|';
+        written += Encoding.UTF8.GetBytes(Field, destination[written..]);
+        destination[written++] = (byte)'|';
+        written += Encoding.UTF8.GetBytes(OwnerId, destination[written..]);
+        destination[written++] = (byte)'|';
+        written += Encoding.UTF8.GetBytes(RecordId, destination[written..]);
+        return written;
+    }
 }

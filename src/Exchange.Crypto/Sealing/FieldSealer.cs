@@ -43,7 +43,7 @@ public sealed class FieldSealer
         var plaintext = Encoding.UTF8.GetBytes(value);
         for (var attempt = 0; ; attempt++)
         {
-            var key = await _keys.GetOrCreateAsync(place.OwnerId, cancellationToken).ConfigureAwait(false);
+            var key = _keys.TryGetCached(place.OwnerId) ?? await _keys.GetOrCreateAsync(place.OwnerId, cancellationToken).ConfigureAwait(false);
             try
             {
                 return SealedField.Seal(key, place, plaintext);
@@ -67,7 +67,7 @@ public sealed class FieldSealer
         ArgumentNullException.ThrowIfNull(sealedValue);
         for (var attempt = 0; ; attempt++)
         {
-            var key = await _keys.GetAsync(place.OwnerId, cancellationToken).ConfigureAwait(false);
+            var key = _keys.TryGetCached(place.OwnerId) ?? await _keys.GetAsync(place.OwnerId, cancellationToken).ConfigureAwait(false);
             if (key is null)
             {
                 return new OpenedField.Erased();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -51,8 +52,23 @@ public static class SealedField
         BinaryPrimitives.WriteUInt32BigEndian(output.AsSpan(1 + DataKey.KeyIdSize, 4), (uint)key.Version);
         var nonce = output.AsSpan(HeaderSize, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        key.Encrypt(nonce, plaintext, output.AsSpan(HeaderSize + NonceSize, plaintext.Length),
-            output.AsSpan(HeaderSize + NonceSize + plaintext.Length, TagSize), AssociatedData(output, place));
+        var length = HeaderSize + place.ByteCount;
+        byte[]? rented = null;
+        var ad = length <= StackLimit ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        try
+        {
+            WriteAssociatedData(output, place, ad);
+            key.Encrypt(nonce, plaintext, output.AsSpan(HeaderSize + NonceSize, plaintext.Length),
+                output.AsSpan(HeaderSize + NonceSize + plaintext.Length, TagSize), ad);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
         return output;
     }
 
@@ -94,26 +110,37 @@ public static class SealedField
 
         var length = sealedValue.Length - Overhead;
         var plaintext = new byte[length];
+        var adLength = HeaderSize + place.ByteCount;
+        byte[]? rented = null;
+        var ad = adLength <= StackLimit ? stackalloc byte[adLength] : (rented = ArrayPool<byte>.Shared.Rent(adLength)).AsSpan(0, adLength);
         try
         {
+            WriteAssociatedData(sealedValue, place, ad);
             key.Decrypt(sealedValue.Slice(HeaderSize, NonceSize), sealedValue.Slice(HeaderSize + NonceSize, length),
-                sealedValue.Slice(HeaderSize + NonceSize + length, TagSize), plaintext, AssociatedData(sealedValue, place));
+                sealedValue.Slice(HeaderSize + NonceSize + length, TagSize), plaintext, ad);
         }
         catch (CryptographicException ex)
         {
             CryptographicOperations.ZeroMemory(plaintext);
             throw new SealedValueException("The sealed value failed its integrity check.", ex);
         }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
 
         return plaintext;
     }
 
-    private static byte[] AssociatedData(ReadOnlySpan<byte> sealedValue, FieldPlace place)
+    // Associated data (header + place) is built on the stack: it is needed on every seal and open.
+    private const int StackLimit = 512;
+
+    private static void WriteAssociatedData(ReadOnlySpan<byte> sealedValue, FieldPlace place, Span<byte> destination)
     {
-        var placeBytes = place.ToAssociatedData();
-        var ad = new byte[HeaderSize + placeBytes.Length];
-        sealedValue[..HeaderSize].CopyTo(ad);
-        placeBytes.CopyTo(ad.AsSpan(HeaderSize));
-        return ad;
+        sealedValue[..HeaderSize].CopyTo(destination);
+        place.Write(destination[HeaderSize..]);
     }
 }
