@@ -27,6 +27,9 @@ public sealed class DataKeyCache : IDisposable
     private readonly LinkedList<Entry> _recency = new();
     private readonly Lock _gate = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<DataKey?>>> _loading = new(StringComparer.Ordinal);
+    // Bumped by Remove: a load that started before an erasure must not cache what it unwrapped.
+    private readonly Dictionary<string, long> _epochs = new(StringComparer.Ordinal);
+    private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
 
     private sealed record Entry(string OwnerId, DataKey Key, DateTimeOffset ExpiresAt);
 
@@ -106,10 +109,20 @@ public sealed class DataKeyCache : IDisposable
 
         var shared = _loading.GetOrAdd(ownerId, _ => new Lazy<Task<DataKey?>>(async () =>
         {
-            var key = await load().ConfigureAwait(false);
-            if (key is not null)
+            // Another caller's load may have finished between our miss and this load starting.
+            var again = Get(ownerId);
+            if (again is not null)
             {
-                Set(key);
+                return again;
+            }
+
+            var epoch = EpochOf(ownerId);
+            var key = await load().ConfigureAwait(false);
+            if (key is not null && !SetIfEpoch(key, epoch))
+            {
+                // The owner was erased while its key was being unwrapped: never bring it back.
+                key.Dispose();
+                return null;
             }
 
             return key;
@@ -129,9 +142,28 @@ public sealed class DataKeyCache : IDisposable
     public void Set(DataKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
+        SetIfEpoch(key, null);
+    }
+
+    private long EpochOf(string ownerId)
+    {
+        lock (_gate)
+        {
+            return _epochs.GetValueOrDefault(ownerId);
+        }
+    }
+
+    private bool SetIfEpoch(DataKey key, long? expectedEpoch)
+    {
         var leaving = new List<DataKey>();
         lock (_gate)
         {
+            if (expectedEpoch is { } epoch && _epochs.GetValueOrDefault(key.OwnerId) != epoch)
+            {
+                return false;
+            }
+
+            SweepExpired(leaving);
             if (_entries.TryGetValue(key.OwnerId, out var existing))
             {
                 RemoveNode(existing);
@@ -152,15 +184,43 @@ public sealed class DataKeyCache : IDisposable
         }
 
         leaving.ForEach(k => k.Dispose());
+        return true;
     }
 
-    /// <summary>Drops and zeroes the owner's key (erasure, or a key that failed to open data).</summary>
+    /// <summary>Drops expired keys (so a key nobody reads again is zeroed too), at most twice per time-to-live.</summary>
+    private void SweepExpired(List<DataKey> leaving)
+    {
+        var now = _clock.GetUtcNow();
+        if (now - _lastSweep < _options.TimeToLive / 2)
+        {
+            return;
+        }
+
+        _lastSweep = now;
+        for (var node = _recency.First; node is not null;)
+        {
+            var next = node.Next;
+            if (node.Value.ExpiresAt <= now)
+            {
+                RemoveNode(node);
+                leaving.Add(node.Value.Key);
+            }
+
+            node = next;
+        }
+    }
+
+    /// <summary>
+    /// Drops and zeroes the owner's key (erasure, or a key that failed to open data). A load of the
+    /// owner's key already under way will not put it back.
+    /// </summary>
     /// <param name="ownerId">The owner.</param>
     public void Remove(string ownerId)
     {
         DataKey? leaving = null;
         lock (_gate)
         {
+            _epochs[ownerId] = _epochs.GetValueOrDefault(ownerId) + 1;
             if (_entries.TryGetValue(ownerId, out var node))
             {
                 RemoveNode(node);

@@ -52,6 +52,16 @@ public sealed class DataKeyService
         return await _cache.GetOrLoadAsync(ownerId, () => LoadAsync(ownerId, cancellationToken)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The owner's key unwrapped for this caller alone, bypassing the cache (which a burst of other
+    /// owners may be churning). The caller disposes it. Null when the owner has no key.
+    /// </summary>
+    /// <param name="ownerId">The owner.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>A private key or null.</returns>
+    public Task<DataKey?> GetUncachedAsync(string ownerId, CancellationToken cancellationToken = default) =>
+        LoadAsync(ownerId, cancellationToken);
+
     /// <summary>The owner's data key, created (and stored wrapped) when it has none yet.</summary>
     /// <param name="ownerId">The owner.</param>
     /// <param name="cancellationToken">Cancels the work.</param>

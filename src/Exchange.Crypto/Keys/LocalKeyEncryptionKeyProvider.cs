@@ -20,6 +20,7 @@ public sealed class LocalKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
     public const string KeyIdPrefix = "local:exchange-kek/v";
 
     private readonly string _directory;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, LocalKek> _loaded = new();
 
     /// <summary>Creates the provider over <c>{dataDirectory}/keys</c>, creating version 1 when no KEK exists.</summary>
     /// <param name="dataDirectory">The service's data directory.</param>
@@ -83,8 +84,9 @@ public sealed class LocalKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
 
     private string PathOf(int version) => Path.Combine(_directory, $"kek-v{version.ToString(CultureInfo.InvariantCulture)}.key");
 
+    // Each version's file is read once; a KEK file never changes once written.
     private LocalKek Load(int version) =>
-        new(KeyIdPrefix + version.ToString(CultureInfo.InvariantCulture), LocalKeyFile.LoadOrCreate(PathOf(version), 32));
+        _loaded.GetOrAdd(version, v => new LocalKek(KeyIdPrefix + v.ToString(CultureInfo.InvariantCulture), LocalKeyFile.LoadOrCreate(PathOf(v), 32)));
 
     private sealed class LocalKek(string keyId, byte[] key) : IKeyEncryptionKey
     {

@@ -30,6 +30,13 @@ public readonly record struct FieldPlace(string Entity, string Field, string Own
     /// <returns>The number of bytes written.</returns>
     public int Write(Span<byte> destination)
     {
+        // '|' separates the parts: a part containing it would make two places share one encoding.
+        if (Entity.Contains('|', StringComparison.Ordinal) || Field.Contains('|', StringComparison.Ordinal)
+            || OwnerId.Contains('|', StringComparison.Ordinal) || RecordId.Contains('|', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("The parts of a field place may not contain '|'.");
+        }
+
         var written = 0;
         written += Encoding.UTF8.GetBytes(Entity, destination[written..]);
         destination[written++] = (byte)'|';

@@ -41,19 +41,27 @@ public sealed class FieldSealer
     {
         ArgumentNullException.ThrowIfNull(value);
         var plaintext = Encoding.UTF8.GetBytes(value);
-        for (var attempt = 0; ; attempt++)
+        for (var attempt = 0; attempt < CachedAttempts; attempt++)
         {
             var key = _keys.TryGetCached(place.OwnerId) ?? await _keys.GetOrCreateAsync(place.OwnerId, cancellationToken).ConfigureAwait(false);
             try
             {
                 return SealedField.Seal(key, place, plaintext);
             }
-            catch (ObjectDisposedException) when (attempt == 0)
+            catch (ObjectDisposedException)
             {
                 // The cache evicted the key between lookup and use; fetch it again.
             }
         }
+
+        // The cache is churning faster than we can use a key from it: use a private copy.
+        using var own = await _keys.GetUncachedAsync(place.OwnerId, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("The owner's data key disappeared while sealing.");
+        return SealedField.Seal(own, place, plaintext);
     }
+
+    // Attempts with a cached key before falling back to a private, uncached one.
+    private const int CachedAttempts = 3;
 
     /// <summary>Opens a sealed value read from its place.</summary>
     /// <param name="place">Where the value was read from.</param>
@@ -65,7 +73,7 @@ public sealed class FieldSealer
     public async Task<OpenedField> OpenAsync(FieldPlace place, byte[] sealedValue, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sealedValue);
-        for (var attempt = 0; ; attempt++)
+        for (var attempt = 0; attempt < CachedAttempts; attempt++)
         {
             var key = _keys.TryGetCached(place.OwnerId) ?? await _keys.GetAsync(place.OwnerId, cancellationToken).ConfigureAwait(false);
             if (key is null)
@@ -75,16 +83,27 @@ public sealed class FieldSealer
 
             try
             {
-                return new OpenedField.Opened(Encoding.UTF8.GetString(SealedField.Open(key, place, sealedValue)));
+                return Open(key, place, sealedValue);
             }
-            catch (ObjectDisposedException) when (attempt == 0)
+            catch (ObjectDisposedException)
             {
                 // Evicted between lookup and use; fetch it again.
             }
-            catch (SealedValueException ex)
-            {
-                throw new SealedValueException(ex, place);
-            }
+        }
+
+        using var own = await _keys.GetUncachedAsync(place.OwnerId, cancellationToken).ConfigureAwait(false);
+        return own is null ? new OpenedField.Erased() : Open(own, place, sealedValue);
+    }
+
+    private static OpenedField.Opened Open(DataKey key, FieldPlace place, byte[] sealedValue)
+    {
+        try
+        {
+            return new OpenedField.Opened(Encoding.UTF8.GetString(SealedField.Open(key, place, sealedValue)));
+        }
+        catch (SealedValueException ex)
+        {
+            throw new SealedValueException(ex, place);
         }
     }
 }

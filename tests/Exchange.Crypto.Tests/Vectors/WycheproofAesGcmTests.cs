@@ -3,17 +3,17 @@ using System.Security.Cryptography;
 namespace Exchange.Crypto.Tests.Vectors;
 
 /// <summary>
-/// Project Wycheproof AES-GCM vectors for the parameters <see cref="LocalFieldCipher"/> uses
+/// Project Wycheproof AES-GCM vectors for the parameters <see cref="Exchange.Crypto.Sealing.SealedField"/> uses
 /// (256-bit key, 96-bit nonce, 128-bit tag), run through <see cref="AesGcm"/> directly.
 /// </summary>
 public class WycheproofAesGcmTests
 {
     private const string File = "wycheproof/aes_gcm_test.json";
 
-    public static TheoryData<int, int> Aes256Gcm96BitNonceCases() => Wycheproof.Rows(File, IsLocalFieldCipherShape);
+    public static TheoryData<int, int> Aes256Gcm96BitNonceCases() => Wycheproof.Rows(File, IsSealedFieldShape);
 
     public static TheoryData<int, int> ValidAes256Gcm96BitNonceCases() =>
-        Wycheproof.Rows(File, c => IsLocalFieldCipherShape(c) && c.IsValid);
+        Wycheproof.Rows(File, c => IsSealedFieldShape(c) && c.IsValid);
 
     [SkippableTheory]
     [MemberData(nameof(Aes256Gcm96BitNonceCases))]
@@ -66,7 +66,7 @@ public class WycheproofAesGcmTests
     public void WycheproofAesGcmFileHoldsTheExpected256BitKey96BitNonceCases()
     {
         TestVectors.Require(File);
-        var cases = Wycheproof.Cases(File, IsLocalFieldCipherShape);
+        var cases = Wycheproof.Cases(File, IsSealedFieldShape);
 
         // Pinned to C2SP/wycheproof dac1dd47: a filter that silently matches nothing (or a
         // changed file) must not pass as "all vectors ran".
@@ -75,6 +75,6 @@ public class WycheproofAesGcmTests
         Assert.All(cases, c => Assert.Equal(16, c.Bytes("tag").Length));
     }
 
-    private static bool IsLocalFieldCipherShape(WycheproofCase c) =>
+    private static bool IsSealedFieldShape(WycheproofCase c) =>
         c.GroupInt("ivSize") == 96 && c.GroupInt("keySize") == 256 && c.GroupInt("tagSize") == 128;
 }
