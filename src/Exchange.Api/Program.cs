@@ -23,6 +23,13 @@ if (verb is not null)
 {
     // `keys report|rotate ...`: key rotation against the configured database and key provider, then exit.
     using var tool = builder.Build();
+    // The same start-up checks as the service: migrations, and keys that match the database
+    // (a verb must never re-index or re-wrap under keys that do not belong here).
+    foreach (var check in tool.Services.GetServices<IHostedService>().Where(h => h is DatabaseInitializer or KeyConsistencyCheck))
+    {
+        await check.StartAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
     return await KeysCommand.RunAsync(tool.Services, args[1..], Console.Out, Console.Error).ConfigureAwait(false);
 }
 

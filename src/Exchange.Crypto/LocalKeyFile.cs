@@ -115,6 +115,8 @@ public static class LocalKeyFile
             using (var writer = new StreamWriter(stream))
             {
                 writer.Write(Convert.ToBase64String(material));
+                writer.Flush();
+                stream.Flush(flushToDisk: true); // on disk before it is renamed into place: a crash must not lose a key in use
             }
 
             File.Move(temporary, path, overwrite: false);

@@ -45,8 +45,10 @@ internal sealed partial class ExceptionToProblemHandler(IProblemDetailsService p
             BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } => ProblemTypes.UnsupportedMediaType,
             BadHttpRequestException { InnerException: JsonException } => ProblemTypes.MalformedJson,
             BadHttpRequestException => ProblemTypes.MalformedRequest,
+            WrappedKeyIntegrityException => ProblemTypes.SealedValueIntegrity,
             KeyProviderException => ProblemTypes.KeyProviderUnavailable,
             SealedValueException => ProblemTypes.SealedValueIntegrity,
+            OwnerErasedException => ProblemTypes.ChildErased,
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => null,
             _ => ProblemTypes.InternalError,
         };
@@ -64,6 +66,10 @@ internal sealed partial class ExceptionToProblemHandler(IProblemDetailsService p
             // For the DPO: where, never what. (The audit log takes this over when it lands.)
             var place = sealedFailure.Place;
             LogIntegrityFailure(logger, place?.Entity ?? "?", place?.Field ?? "?", place?.OwnerId ?? "?", place?.RecordId ?? "?", sealedFailure.Message);
+        }
+        else if (exception is WrappedKeyIntegrityException damagedKey)
+        {
+            LogIntegrityFailure(logger, "data_keys", "wrapped_key", damagedKey.OwnerId ?? "?", damagedKey.OwnerId ?? "?", damagedKey.Message);
         }
         else if (exception is KeyProviderException)
         {

@@ -49,6 +49,7 @@ public static class IdentityApi
             IdentityOutcome.Created created => TypedResults.Created($"/v1/children/{created.ChildId}", new ChildIdResponse(created.ChildId)),
             IdentityOutcome.Matched matched => TypedResults.Ok(new ChildIdResponse(matched.ChildId)),
             IdentityOutcome.Conflict conflict => ConflictProblem(conflict),
+            IdentityOutcome.Erased => Problems.Result(ProblemTypes.ChildErased, "The child was erased while this request ran; nothing was changed."),
             _ => Problems.Result(ProblemTypes.CareEpisodeConflict, "The child has an open care episode with another council; nothing was changed."),
         };
     }

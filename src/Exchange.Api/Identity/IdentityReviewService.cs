@@ -51,15 +51,20 @@ public sealed partial class IdentityReviewService(
         await db.Children.Where(c => lockIds.Contains(c.Id))
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.MergedAt, c => c.MergedAt), ct).ConfigureAwait(false);
 
-        // Candidates may have been merged by an earlier review since this one opened.
+        // Candidates may have been merged by an earlier review since this one opened; erased ones are out.
         var candidates = new List<string>();
         foreach (var candidate in review.CandidateChildIds)
         {
             var current = await identity.SurvivorOfAsync(candidate, ct).ConfigureAwait(false);
-            if (!candidates.Contains(current))
+            if (!candidates.Contains(current) && await db.Children.AnyAsync(c => c.Id == current && c.ErasedAt == null, ct).ConfigureAwait(false))
             {
                 candidates.Add(current);
             }
+        }
+
+        if (candidates.Count == 0)
+        {
+            return new ReviewOutcome.BadSurvivor();
         }
 
         string survivor;
@@ -95,6 +100,7 @@ public sealed partial class IdentityReviewService(
         // The identifiers presented with the case are now linked or were already known: the case's copies go.
         await dataKeys.EraseAsync(review.Id, ct).ConfigureAwait(false);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
+        dataKeys.ForgetCached(review.Id);
         LogMerged(logger, review.Id, survivor, merged.Count);
         return new ReviewOutcome.Done(review, merged);
     }
@@ -121,6 +127,7 @@ public sealed partial class IdentityReviewService(
         }
 
         await dataKeys.EraseAsync(review.Id, ct).ConfigureAwait(false);
+        dataKeys.ForgetCached(review.Id);
         LogDismissed(logger, review.Id);
         return new ReviewOutcome.Done(review, []);
     }

@@ -14,6 +14,7 @@ public abstract record IdentityOutcome
     /// <summary>A conflict; ReviewId is null when the caller's organisation has too many open cases to open another.</summary>
     public sealed record Conflict(string? ReviewId) : IdentityOutcome;
     public sealed record CareConflict : IdentityOutcome;
+    public sealed record Erased : IdentityOutcome;
 }
 
 /// <summary>
@@ -27,6 +28,7 @@ public sealed partial class IdentityService(
     IWriteGate writeGate,
     Exchange.Crypto.Keys.DataKeyService dataKeys,
     Microsoft.Extensions.Options.IOptions<Hosting.ExchangeOptions> limits,
+    ErasureStorage storage,
     TimeProvider clock,
     ILogger<IdentityService> logger)
 {
@@ -65,24 +67,49 @@ public sealed partial class IdentityService(
     {
         using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
         var survivor = await SurvivorOfAsync(childId, ct).ConfigureAwait(false);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
-        var child = await db.Children.FirstOrDefaultAsync(c => c.Id == survivor, ct).ConfigureAwait(false);
-        if (child is null)
+        var now = clock.GetUtcNow();
+        var dismissed = new List<string>();
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
         {
-            return null;
-        }
+            // Claim the child: concurrent registrations and merges touching it wait for this and then see it erased.
+            var claimed = await db.Children.Where(c => c.Id == survivor && c.ErasedAt == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.ErasedAt, now), ct).ConfigureAwait(false);
+            var child = await db.Children.AsNoTracking().FirstOrDefaultAsync(c => c.Id == survivor, ct).ConfigureAwait(false);
+            if (child is null)
+            {
+                return null;
+            }
 
-        if (child.ErasedAt is null)
-        {
-            await db.ChildIdentifiers.Where(i => i.ChildId == survivor).ExecuteDeleteAsync(ct).ConfigureAwait(false);
-            await dataKeys.EraseAsync(survivor, ct).ConfigureAwait(false);
-            child.ErasedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
-            LogErased(logger, survivor);
-        }
+            if (claimed == 1)
+            {
+                await db.ChildIdentifiers.Where(i => i.ChildId == survivor).ExecuteDeleteAsync(ct).ConfigureAwait(false);
+                // Copies of its identifiers presented with identity conflicts go too, and open cases naming it close.
+                await db.IdentityReviewIdentifiers.Where(i => i.MatchedChildId == survivor).ExecuteDeleteAsync(ct).ConfigureAwait(false);
+                dismissed = await db.IdentityReviews.Where(r => r.Status == ReviewStatus.Open && r.CandidateChildIds.Contains(survivor))
+                    .Select(r => r.Id).ToListAsync(ct).ConfigureAwait(false);
+                await db.IdentityReviews.Where(r => dismissed.Contains(r.Id))
+                    .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, ReviewStatus.Dismissed).SetProperty(r => r.ClosedAt, now)
+                        .SetProperty(r => r.ClosedBy, "erasure"), ct).ConfigureAwait(false);
+                foreach (var reviewId in dismissed)
+                {
+                    await dataKeys.EraseAsync(reviewId, ct).ConfigureAwait(false);
+                }
 
-        await transaction.CommitAsync(ct).ConfigureAwait(false);
-        return (survivor, child.ErasedAt.Value);
+                await dataKeys.EraseAsync(survivor, ct).ConfigureAwait(false);
+                LogErased(logger, survivor);
+            }
+
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            if (claimed == 1)
+            {
+                // A request that read the key between our delete and our commit may have cached it.
+                dataKeys.ForgetCached(survivor);
+                dismissed.ForEach(dataKeys.ForgetCached);
+                await storage.AfterErasureAsync(ct).ConfigureAwait(false);
+            }
+
+            return (survivor, child.ErasedAt ?? now);
+        }
     }
 
     /// <summary>Registers a child in the caller council's care, or links new identifiers to the one child they match.</summary>
@@ -108,6 +135,14 @@ public sealed partial class IdentityService(
             else
             {
                 childId = children[0];
+                // Hold the child (a no-op update takes its row lock): an erasure in progress finishes first and wins.
+                var held = childId;
+                if (await db.Children.Where(c => c.Id == held && c.ErasedAt == null)
+                        .ExecuteUpdateAsync(u => u.SetProperty(c => c.MergedAt, c => c.MergedAt), ct).ConfigureAwait(false) == 0)
+                {
+                    return new IdentityOutcome.Erased();
+                }
+
                 var episodes = await db.CareEpisodes.Where(e => e.ChildId == childId && e.EndDate == null).ToListAsync(ct).ConfigureAwait(false);
                 if (episodes.Any(e => e.ResponsibleLaNumber != laNumber))
                 {
@@ -310,7 +345,7 @@ public sealed partial class IdentityService(
             try
             {
                 var outcome = await work().ConfigureAwait(false);
-                if (outcome is IdentityOutcome.CareConflict)
+                if (outcome is IdentityOutcome.CareConflict or IdentityOutcome.Erased)
                 {
                     await transaction.RollbackAsync(ct).ConfigureAwait(false);
                 }

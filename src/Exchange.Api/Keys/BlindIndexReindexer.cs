@@ -31,7 +31,7 @@ public sealed partial class BlindIndexReindexer(
                 .OrderBy(i => i.Id).Take(batchSize).ToListAsync(ct).ConfigureAwait(false);
             foreach (var row in rows)
             {
-                var opened = await protector.OpenAsync(row.Sealed, IdentityService.IdentifierEntity, row.ChildId, row.Id, ct).ConfigureAwait(false);
+                var opened = await TryOpenAsync(row.Sealed, IdentityService.IdentifierEntity, row.ChildId, row.Id, ct).ConfigureAwait(false);
                 if (opened is OpenedField.Opened value)
                 {
                     row.BlindIndex = protector.Index(new PresentedIdentifier(row.Type, value.Value, row.IsTemporary));
@@ -40,7 +40,8 @@ public sealed partial class BlindIndexReindexer(
                 }
                 else
                 {
-                    unreadable++; // the child's key is gone: nothing to index, and erasure removes such rows
+                    // Erased, or failed its integrity check (logged): left for the DPO, never a reason to stop.
+                    unreadable++;
                 }
             }
 
@@ -51,7 +52,7 @@ public sealed partial class BlindIndexReindexer(
                 .OrderBy(i => i.Id).Take(batchSize).ToListAsync(ct).ConfigureAwait(false);
             foreach (var row in presented)
             {
-                if (await protector.OpenAsync(row.Sealed, IdentityService.ReviewIdentifierEntity, row.ReviewId, row.Id, ct).ConfigureAwait(false) is OpenedField.Opened value)
+                if (await TryOpenAsync(row.Sealed, IdentityService.ReviewIdentifierEntity, row.ReviewId, row.Id, ct).ConfigureAwait(false) is OpenedField.Opened value)
                 {
                     row.BlindIndex = protector.Index(new PresentedIdentifier(row.Type, value.Value, row.IsTemporary));
                     row.IndexKeyVersion = current;
@@ -67,6 +68,28 @@ public sealed partial class BlindIndexReindexer(
     }
 
     public Task<BlindIndexReport> ReportAsync(CancellationToken ct) => ReportAsync(0, 0, ct);
+
+    private async Task<OpenedField?> TryOpenAsync(byte[] sealedValue, string entity, string owner, Guid rowId, CancellationToken ct)
+    {
+        try
+        {
+            return await protector.OpenAsync(sealedValue, entity, owner, rowId, ct).ConfigureAwait(false);
+        }
+        catch (Exchange.Crypto.SealedValueException ex)
+        {
+            LogUnreadable(logger, entity, owner, rowId, ex.Message);
+            return null;
+        }
+        catch (Exchange.Crypto.Keys.WrappedKeyIntegrityException ex)
+        {
+            LogUnreadable(logger, entity, owner, rowId, ex.Message);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, EventId = 9002, EventName = "ReindexIntegrityFailure",
+        Message = "INTEGRITY: re-indexing could not open {Entity} of {OwnerId}, record {RecordId}: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, string entity, string ownerId, Guid recordId, string reason);
 
     private async Task<BlindIndexReport> ReportAsync(int moved, int unreadable, CancellationToken ct)
     {

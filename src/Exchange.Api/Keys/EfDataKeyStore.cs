@@ -41,11 +41,32 @@ internal sealed class EfDataKeyStore(ExchangeDbContext db, TimeProvider clock) :
         return key;
     }
 
-    public async Task<bool> DeleteAsync(string ownerId, CancellationToken cancellationToken) =>
-        await db.DataKeys.Where(k => k.OwnerId == ownerId).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false) > 0;
+    public async Task<bool> DeleteAsync(string ownerId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var tombstone = WrappedDataKey.Tombstone(ownerId);
+        // The row stays as a tombstone: its key material is overwritten, and its presence says "erased".
+        var hadLiveKey = await db.DataKeys.Where(k => k.OwnerId == ownerId && k.ErasedAt == null)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(k => k.WrappedKey, tombstone.WrappedKey)
+                .SetProperty(k => k.KeyId, tombstone.KeyId)
+                .SetProperty(k => k.KekKeyId, tombstone.KekKeyId)
+                .SetProperty(k => k.Algorithm, tombstone.Algorithm)
+                .SetProperty(k => k.ErasedAt, now), cancellationToken).ConfigureAwait(false) == 1;
+        if (!hadLiveKey && !await db.DataKeys.AnyAsync(k => k.OwnerId == ownerId, cancellationToken).ConfigureAwait(false))
+        {
+            db.DataKeys.Add(new DataKeyRecord
+            {
+                OwnerId = ownerId, KeyId = tombstone.KeyId, KekKeyId = "", Algorithm = "", WrappedKey = [], CreatedAt = now, ErasedAt = now,
+            });
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return hadLiveKey;
+    }
 
     public async Task<IReadOnlyList<WrappedDataKey>> ListNotWrappedByAsync(string kekKeyId, int max, CancellationToken cancellationToken) =>
-        (await db.DataKeys.AsNoTracking().Where(k => k.KekKeyId != kekKeyId).OrderBy(k => k.OwnerId).Take(max)
+        (await db.DataKeys.AsNoTracking().Where(k => k.ErasedAt == null && k.KekKeyId != kekKeyId).OrderBy(k => k.OwnerId).Take(max)
             .ToListAsync(cancellationToken).ConfigureAwait(false)).Select(ToWrapped).ToList();
 
     public async Task<bool> ReplaceWrappingAsync(string ownerId, string expectedKekKeyId, WrappedDataKey rewrapped, CancellationToken cancellationToken)
@@ -53,7 +74,7 @@ internal sealed class EfDataKeyStore(ExchangeDbContext db, TimeProvider clock) :
         var now = clock.GetUtcNow();
         // Conditional update: a key erased or rotated by someone else since it was read is left alone.
         return await db.DataKeys
-            .Where(k => k.OwnerId == ownerId && k.KekKeyId == expectedKekKeyId)
+            .Where(k => k.OwnerId == ownerId && k.ErasedAt == null && k.KekKeyId == expectedKekKeyId)
             .ExecuteUpdateAsync(u => u
                 .SetProperty(k => k.KekKeyId, rewrapped.KekKeyId)
                 .SetProperty(k => k.Algorithm, rewrapped.Algorithm)
@@ -62,9 +83,9 @@ internal sealed class EfDataKeyStore(ExchangeDbContext db, TimeProvider clock) :
     }
 
     public async Task<IReadOnlyDictionary<string, int>> CountByKekAsync(CancellationToken cancellationToken) =>
-        await db.DataKeys.AsNoTracking().GroupBy(k => k.KekKeyId).Select(g => new { g.Key, Count = g.Count() })
+        await db.DataKeys.AsNoTracking().Where(k => k.ErasedAt == null).GroupBy(k => k.KekKeyId).Select(g => new { g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken).ConfigureAwait(false);
 
     private static WrappedDataKey ToWrapped(DataKeyRecord row) =>
-        new(row.OwnerId, row.KeyId, row.Version, row.KekKeyId, row.Algorithm, row.WrappedKey);
+        new(row.OwnerId, row.KeyId, row.Version, row.KekKeyId, row.Algorithm, row.WrappedKey, IsErased: row.ErasedAt != null);
 }

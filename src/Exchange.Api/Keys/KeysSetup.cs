@@ -19,6 +19,9 @@ public sealed class KeysOptions
 
     public int CacheMaxEntries { get; set; } = 10_000;
 
+    /// <summary>How long a readiness probe's answer about the key provider is reused (probes need no token).</summary>
+    public int HealthProbeCacheSeconds { get; set; } = 15;
+
     public bool IsKeyVault => string.Equals(Provider, "AzureKeyVault", StringComparison.OrdinalIgnoreCase);
 }
 
@@ -52,6 +55,7 @@ public static partial class KeysSetup
         builder.Services.AddScoped<IdentifierProtector>();
         builder.Services.AddHostedService<KeyProviderStartupCheck>();
         builder.Services.AddHostedService<KeyConsistencyCheck>(); // after the database initializer (registered by storage)
+        builder.Services.AddSingleton(new KeyHealthMemo(TimeSpan.FromSeconds(keys.HealthProbeCacheSeconds)));
         builder.Services.AddHealthChecks().AddCheck<KeyProviderHealthCheck>("key-provider", tags: ["ready"]);
         return builder;
     }
@@ -76,10 +80,47 @@ internal sealed partial class KeyProviderStartupCheck(IKeyEncryptionKeyProvider 
     private static partial void LogLocalKeys(ILogger logger);
 }
 
-/// <summary>Ready only when the current KEK can wrap: the vault is reachable and lets us use the key.</summary>
-internal sealed class KeyProviderHealthCheck(IKeyEncryptionKeyProvider keks) : IHealthCheck
+/// <summary>
+/// Ready only when the current KEK can wrap: the vault is reachable and lets us use the key. The
+/// answer is kept for 15 seconds, so probes (which need no token) cannot spend vault operations.
+/// </summary>
+internal sealed class KeyProviderHealthCheck(IKeyEncryptionKeyProvider keks, TimeProvider clock, KeyHealthMemo memo) : IHealthCheck
 {
+    private TimeSpan Freshness => memo.Freshness;
+    private SemaphoreSlim OneProbe => memo.OneProbe;
+
+    private (DateTimeOffset At, HealthCheckResult Result)? _last
+    {
+        get => memo.Last;
+        set => memo.Last = value;
+    }
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (_last is { } fresh && clock.GetUtcNow() - fresh.At < Freshness)
+        {
+            return fresh.Result;
+        }
+
+        await OneProbe.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_last is { } recent && clock.GetUtcNow() - recent.At < Freshness)
+            {
+                return recent.Result;
+            }
+
+            var result = await ProbeAsync(cancellationToken).ConfigureAwait(false);
+            _last = (clock.GetUtcNow(), result);
+            return result;
+        }
+        finally
+        {
+            OneProbe.Release();
+        }
+    }
+
+    private async Task<HealthCheckResult> ProbeAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -92,4 +133,14 @@ internal sealed class KeyProviderHealthCheck(IKeyEncryptionKeyProvider keks) : I
             return HealthCheckResult.Unhealthy("The key provider cannot be used: " + ex.Message);
         }
     }
+}
+
+/// <summary>The last key-provider probe, shared by the (transient) health checks of one service.</summary>
+internal sealed class KeyHealthMemo(TimeSpan freshness) : IDisposable
+{
+    public TimeSpan Freshness { get; } = freshness;
+    public SemaphoreSlim OneProbe { get; } = new(1, 1);
+    public (DateTimeOffset At, HealthCheckResult Result)? Last { get; set; }
+
+    public void Dispose() => OneProbe.Dispose();
 }

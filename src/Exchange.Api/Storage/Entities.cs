@@ -45,14 +45,16 @@ public sealed class KeyCheck
 public sealed class DataKeyRecord
 {
     public required string OwnerId { get; init; }
-    public required byte[] KeyId { get; init; }
-    public int Version { get; init; }
+    public required byte[] KeyId { get; set; }
+    public int Version { get; set; }
     /// <summary>The wrapping KEK's id with its version; rotation moves keys to the current one.</summary>
     public required string KekKeyId { get; set; }
     public required string Algorithm { get; set; }
     public required byte[] WrappedKey { get; set; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? RewrappedAt { get; set; }
+    /// <summary>Set when the owner was crypto-shredded: the row stays as a tombstone with no key material.</summary>
+    public DateTimeOffset? ErasedAt { get; set; }
 }
 
 /// <summary>One identifier of a child: a blind index for lookup and a sealed copy, never the plain value.</summary>

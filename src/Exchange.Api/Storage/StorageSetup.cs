@@ -28,7 +28,7 @@ public static class StorageSetup
             var sqlite = string.IsNullOrWhiteSpace(connectionString)
                 ? $"Data Source={Path.Combine(options.FullDataDirectory, "exchange.db")};Pooling=True"
                 : connectionString;
-            builder.Services.AddDbContext<ExchangeDbContext, SqliteExchangeDbContext>(o => o.UseSqlite(sqlite));
+            builder.Services.AddDbContext<ExchangeDbContext, SqliteExchangeDbContext>(o => o.UseSqlite(sqlite).AddInterceptors(new SqliteSecureDeleteInterceptor()));
             builder.Services.AddSingleton<IWriteGate, SerialWriteGate>();
         }
         else
@@ -36,6 +36,7 @@ public static class StorageSetup
             throw new InvalidOperationException("Exchange:Database:Provider must be Sqlite or Postgres.");
         }
 
+        builder.Services.AddScoped<ErasureStorage>();
         builder.Services.AddHostedService<DatabaseInitializer>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return builder;

@@ -122,7 +122,7 @@ public sealed class DataKeyCache : IDisposable
             {
                 // The owner was erased while its key was being unwrapped: never bring it back.
                 key.Dispose();
-                return null;
+                throw new OwnerErasedException("The owner was erased while its key was being loaded.");
             }
 
             return key;

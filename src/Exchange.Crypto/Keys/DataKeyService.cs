@@ -7,7 +7,8 @@ namespace Exchange.Crypto.Keys;
 /// <param name="Moved">Keys moved to the current KEK by this run.</param>
 /// <param name="Remaining">Keys still wrapped by older KEK versions.</param>
 /// <param name="KeysByKek">KEK id (with version) to number of data keys.</param>
-public sealed record KeyRotationReport(string CurrentKekKeyId, int Moved, int Remaining, IReadOnlyDictionary<string, int> KeysByKek);
+/// <param name="Failed">Keys this run could not move because they failed their integrity check.</param>
+public sealed record KeyRotationReport(string CurrentKekKeyId, int Moved, int Remaining, IReadOnlyDictionary<string, int> KeysByKek, int Failed = 0);
 
 /// <summary>
 /// Per-owner (per-child) data keys: created on first need, stored only wrapped by the current
@@ -41,15 +42,17 @@ public sealed class DataKeyService
     /// <returns>The cached key or null.</returns>
     public DataKey? TryGetCached(string ownerId) => _cache.Get(ownerId);
 
-    /// <summary>The owner's data key, or null when the owner has none (it never had one, or it was erased).</summary>
+    /// <summary>The owner's data key, or null when the owner never had one.</summary>
     /// <param name="ownerId">The owner.</param>
-    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <param name="cancellationToken">Cancels the wait (a load shared with other callers runs to its end).</param>
     /// <returns>The key or null.</returns>
+    /// <exception cref="OwnerErasedException">The owner was crypto-shredded.</exception>
     /// <exception cref="KeyProviderUnavailableException">The key is not cached and the KEK provider cannot be reached.</exception>
     public async Task<DataKey?> GetAsync(string ownerId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(ownerId);
-        return await _cache.GetOrLoadAsync(ownerId, () => LoadAsync(ownerId, cancellationToken)).ConfigureAwait(false);
+        // The load may be shared with other requests: one caller going away must not cancel theirs.
+        return await _cache.GetOrLoadAsync(ownerId, () => LoadAsync(ownerId, CancellationToken.None)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -75,10 +78,26 @@ public sealed class DataKeyService
         }
 
         var material = RandomNumberGenerator.GetBytes(32);
-        var kek = await _keks.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
-        var wrapped = await Wrap(kek, material, cancellationToken).ConfigureAwait(false);
-        var candidate = new WrappedDataKey(ownerId, RandomNumberGenerator.GetBytes(DataKey.KeyIdSize), 1, kek.KeyId, _keks.WrapAlgorithm, wrapped);
-        var stored = await _store.AddIfAbsentAsync(candidate, cancellationToken).ConfigureAwait(false);
+        WrappedDataKey candidate, stored;
+        try
+        {
+            var kek = await _keks.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+            var wrapped = await Wrap(kek, material, cancellationToken).ConfigureAwait(false);
+            candidate = new WrappedDataKey(ownerId, RandomNumberGenerator.GetBytes(DataKey.KeyIdSize), 1, kek.KeyId, _keks.WrapAlgorithm, wrapped);
+            stored = await _store.AddIfAbsentAsync(candidate, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(material);
+            throw;
+        }
+
+        if (stored.IsErased)
+        {
+            CryptographicOperations.ZeroMemory(material);
+            throw new OwnerErasedException("The owner was erased; no new data key is made for it.");
+        }
+
         if (!ReferenceEquals(stored, candidate) && !stored.KeyId.AsSpan().SequenceEqual(candidate.KeyId))
         {
             // Another writer created the owner's key first: use theirs.
@@ -93,8 +112,10 @@ public sealed class DataKeyService
     }
 
     /// <summary>
-    /// Crypto-shreds the owner: deletes its data key, so every value sealed under it, in every
-    /// copy and backup made after this point, can no longer be opened. True when a key existed.
+    /// Crypto-shreds the owner: replaces its data key by a tombstone, so every value sealed under it
+    /// can no longer be opened and no new key is made for it. Copies of the wrapped key made before
+    /// (backups, old database pages) die with the KEK version that wrapped them. True when a key existed.
+    /// Call <see cref="ForgetCached"/> again once the caller's transaction has committed.
     /// </summary>
     /// <param name="ownerId">The owner.</param>
     /// <param name="cancellationToken">Cancels the delete.</param>
@@ -105,6 +126,13 @@ public sealed class DataKeyService
         _cache.Remove(ownerId);
         return deleted;
     }
+
+    /// <summary>
+    /// Drops the owner's key from this process's cache. After an erasure commits, this closes the
+    /// window in which another request read the key before the commit and cached it.
+    /// </summary>
+    /// <param name="ownerId">The owner.</param>
+    public void ForgetCached(string ownerId) => _cache.Remove(ownerId);
 
     /// <summary>
     /// Moves up to <paramref name="batchSize"/> data keys from older KEK versions to the current
@@ -119,10 +147,22 @@ public sealed class DataKeyService
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var current = await _keks.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
         var moved = 0;
+        var failed = 0;
         foreach (var old in await _store.ListNotWrappedByAsync(current.KeyId, batchSize, cancellationToken).ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var material = await Unwrap(old, cancellationToken).ConfigureAwait(false);
+            byte[] material;
+            try
+            {
+                material = await Unwrap(old, cancellationToken).ConfigureAwait(false);
+            }
+            catch (WrappedKeyIntegrityException)
+            {
+                // A damaged row must not stop the rotation of every other key; it is reported and stays.
+                failed++;
+                continue;
+            }
+
             try
             {
                 var rewrapped = old with
@@ -142,7 +182,7 @@ public sealed class DataKeyService
             }
         }
 
-        return await ReportAsync(moved, cancellationToken).ConfigureAwait(false);
+        return await ReportAsync(moved, cancellationToken).ConfigureAwait(false) with { Failed = failed };
     }
 
     /// <summary>How many data keys each KEK version wraps.</summary>
@@ -165,17 +205,36 @@ public sealed class DataKeyService
             return null;
         }
 
+        if (wrapped.IsErased)
+        {
+            throw new OwnerErasedException("The owner was erased.");
+        }
+
         return new DataKey(ownerId, wrapped.KeyId, wrapped.Version, await Unwrap(wrapped, cancellationToken).ConfigureAwait(false));
     }
 
     private async Task<byte[]> Unwrap(WrappedDataKey wrapped, CancellationToken cancellationToken)
     {
+        if (wrapped.Algorithm != _keks.WrapAlgorithm || wrapped.KeyId.Length != DataKey.KeyIdSize)
+        {
+            throw new WrappedKeyIntegrityException("The stored data key names a wrap algorithm or key id this provider does not use.") { OwnerId = wrapped.OwnerId };
+        }
+
         var kek = await _keks.ResolveAsync(wrapped.KekKeyId, cancellationToken).ConfigureAwait(false);
-        var material = await kek.UnwrapKeyAsync(wrapped.Algorithm, wrapped.WrappedKey, cancellationToken).ConfigureAwait(false);
+        byte[] material;
+        try
+        {
+            material = await kek.UnwrapKeyAsync(wrapped.Algorithm, wrapped.WrappedKey, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WrappedKeyIntegrityException ex)
+        {
+            throw new WrappedKeyIntegrityException(ex.Message, ex) { OwnerId = wrapped.OwnerId };
+        }
+
         if (material.Length != 32)
         {
             CryptographicOperations.ZeroMemory(material);
-            throw new KeyProviderException("The unwrapped data key has the wrong length.");
+            throw new WrappedKeyIntegrityException("The unwrapped data key has the wrong length.") { OwnerId = wrapped.OwnerId };
         }
 
         return material;

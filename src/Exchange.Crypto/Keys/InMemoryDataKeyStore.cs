@@ -19,22 +19,26 @@ public sealed class InMemoryDataKeyStore : IDataKeyStore
     }
 
     /// <inheritdoc />
-    public Task<bool> DeleteAsync(string ownerId, CancellationToken cancellationToken) =>
-        Task.FromResult(_keys.TryRemove(ownerId, out _));
+    public Task<bool> DeleteAsync(string ownerId, CancellationToken cancellationToken)
+    {
+        var hadLiveKey = _keys.TryGetValue(ownerId, out var existing) && !existing.IsErased;
+        _keys[ownerId] = WrappedDataKey.Tombstone(ownerId);
+        return Task.FromResult(hadLiveKey);
+    }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<WrappedDataKey>> ListNotWrappedByAsync(string kekKeyId, int max, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<WrappedDataKey>>(_keys.Values.Where(k => k.KekKeyId != kekKeyId).Take(max).ToList());
+        Task.FromResult<IReadOnlyList<WrappedDataKey>>(_keys.Values.Where(k => !k.IsErased && k.KekKeyId != kekKeyId).Take(max).ToList());
 
     /// <inheritdoc />
     public Task<bool> ReplaceWrappingAsync(string ownerId, string expectedKekKeyId, WrappedDataKey rewrapped, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rewrapped);
-        return Task.FromResult(_keys.TryGetValue(ownerId, out var current) && current.KekKeyId == expectedKekKeyId
+        return Task.FromResult(_keys.TryGetValue(ownerId, out var current) && !current.IsErased && current.KekKeyId == expectedKekKeyId
             && _keys.TryUpdate(ownerId, rewrapped, current));
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyDictionary<string, int>> CountByKekAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyDictionary<string, int>>(_keys.Values.GroupBy(k => k.KekKeyId).ToDictionary(g => g.Key, g => g.Count()));
+        Task.FromResult<IReadOnlyDictionary<string, int>>(_keys.Values.Where(k => !k.IsErased).GroupBy(k => k.KekKeyId).ToDictionary(g => g.Key, g => g.Count()));
 }

@@ -112,7 +112,7 @@ public sealed class LocalKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
             var wrapped = encryptedKey.Span;
             if (wrapped.Length <= NonceSize + TagSize)
             {
-                throw new KeyProviderException("The wrapped key is malformed.");
+                throw new WrappedKeyIntegrityException("The wrapped key is malformed.");
             }
 
             var output = new byte[wrapped.Length - NonceSize - TagSize];
@@ -123,7 +123,7 @@ public sealed class LocalKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider
             }
             catch (CryptographicException ex)
             {
-                throw new KeyProviderException("The wrapped key failed to unwrap under this key-encryption key.", ex);
+                throw new WrappedKeyIntegrityException("The wrapped key failed to unwrap under this key-encryption key.", ex);
             }
 
             return output;

@@ -37,6 +37,7 @@ public sealed class FieldSealer
     /// <param name="value">The value.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
     /// <returns>The sealed bytes.</returns>
+    /// <exception cref="OwnerErasedException">The owner was crypto-shredded: nothing new is sealed for it.</exception>
     public async Task<byte[]> SealAsync(FieldPlace place, string value, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -67,7 +68,7 @@ public sealed class FieldSealer
     /// <param name="place">Where the value was read from.</param>
     /// <param name="sealedValue">The sealed bytes.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
-    /// <returns>The value, or <see cref="OpenedField.Erased"/> when the owner was crypto-shredded.</returns>
+    /// <returns>The value, or <see cref="OpenedField.Erased"/> when the owner was crypto-shredded (its key is a tombstone).</returns>
     /// <exception cref="SealedValueException">The value is malformed, tampered, moved, or from another key.</exception>
     /// <exception cref="KeyProviderUnavailableException">The key is not cached and the KEK provider cannot be reached.</exception>
     public async Task<OpenedField> OpenAsync(FieldPlace place, byte[] sealedValue, CancellationToken cancellationToken = default)
@@ -75,10 +76,20 @@ public sealed class FieldSealer
         ArgumentNullException.ThrowIfNull(sealedValue);
         for (var attempt = 0; attempt < CachedAttempts; attempt++)
         {
-            var key = _keys.TryGetCached(place.OwnerId) ?? await _keys.GetAsync(place.OwnerId, cancellationToken).ConfigureAwait(false);
-            if (key is null)
+            DataKey? key;
+            try
+            {
+                key = _keys.TryGetCached(place.OwnerId) ?? await _keys.GetAsync(place.OwnerId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OwnerErasedException)
             {
                 return new OpenedField.Erased();
+            }
+
+            // A sealed value exists, so its owner had a key: none at all (not even a tombstone) means tampering.
+            if (key is null)
+            {
+                throw new SealedValueException(new SealedValueException("No data key exists for the value's owner."), place);
             }
 
             try
@@ -91,8 +102,16 @@ public sealed class FieldSealer
             }
         }
 
-        using var own = await _keys.GetUncachedAsync(place.OwnerId, cancellationToken).ConfigureAwait(false);
-        return own is null ? new OpenedField.Erased() : Open(own, place, sealedValue);
+        try
+        {
+            using var own = await _keys.GetUncachedAsync(place.OwnerId, cancellationToken).ConfigureAwait(false)
+                ?? throw new SealedValueException(new SealedValueException("No data key exists for the value's owner."), place);
+            return Open(own, place, sealedValue);
+        }
+        catch (OwnerErasedException)
+        {
+            return new OpenedField.Erased();
+        }
     }
 
     private static OpenedField.Opened Open(DataKey key, FieldPlace place, byte[] sealedValue)

@@ -17,15 +17,21 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
         const string nhs = "9990000093";
         var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn = "B801200005001" }), HttpStatusCode.Created);
         Assert.Equal(1L, Count($"SELECT COUNT(*) FROM data_keys WHERE OwnerId = '{childId}'"));
+        var wrappedKey = Bytes($"SELECT WrappedKey FROM data_keys WHERE OwnerId = '{childId}'");
+        var sealedCopy = Bytes($"SELECT Sealed FROM child_identifiers WHERE ChildId = '{childId}' LIMIT 1");
 
         var erase = await Dpo.PostAsync($"/v1/children/{childId}/erase", null);
         Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
         var erased = await erase.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(childId, erased.GetProperty("childId").GetString());
 
-        // The data key and the identifiers (blind indexes and sealed copies) are gone from the database.
-        Assert.Equal(0L, Count($"SELECT COUNT(*) FROM data_keys WHERE OwnerId = '{childId}'"));
+        // The data key is a tombstone without key material, and the identifiers (blind indexes and
+        // sealed copies) are gone: from the tables, and from the bytes of the database file and its log.
+        Assert.Equal(0L, Count($"SELECT COUNT(*) FROM data_keys WHERE OwnerId = '{childId}' AND (ErasedAt IS NULL OR length(WrappedKey) > 0)"));
         Assert.Equal(0L, Count($"SELECT COUNT(*) FROM child_identifiers WHERE ChildId = '{childId}'"));
+        var raw = RawFiles();
+        Assert.Equal(-1, raw.AsSpan().IndexOf(wrappedKey));
+        Assert.Equal(-1, raw.AsSpan().IndexOf(sealedCopy));
 
         // The id answers 410; the identifiers no longer resolve; registering them again makes a new child.
         await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{childId}"), HttpStatusCode.Gone, "child-erased");
@@ -60,7 +66,48 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
         Assert.Equal(1L, Count($"SELECT COUNT(*) FROM data_keys WHERE OwnerId = '{reviewId}'"));
 
         Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsync($"/v1/identity-reviews/{reviewId}/dismiss", null)).StatusCode);
-        Assert.Equal(0L, Count($"SELECT COUNT(*) FROM data_keys WHERE OwnerId = '{reviewId}'"));
+        Assert.Equal(0L, Count($"SELECT COUNT(*) FROM data_keys WHERE OwnerId = '{reviewId}' AND ErasedAt IS NULL"));
+    }
+
+    [Fact]
+    public async Task ErasingAChildClosesTheCasesThatNameItAndItCannotSurviveAMerge()
+    {
+        var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = "9990000271" }), HttpStatusCode.Created);
+        var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn = "H209123425001" }), HttpStatusCode.Created);
+        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = "9990000271", upn = "H209123425001" }), HttpStatusCode.Conflict, "identity-conflict"))
+            .GetProperty("reviewId").GetString();
+
+        Assert.Equal(HttpStatusCode.OK, (await Dpo.PostAsync($"/v1/children/{a}/erase", null)).StatusCode);
+
+        // The case is closed, its copy of the erased child's identifier is gone, and b is untouched.
+        var view = await api.Admin.GetFromJsonAsync<JsonElement>($"/v1/identity-reviews/{reviewId}");
+        Assert.Equal("dismissed", view.GetProperty("status").GetString());
+        Assert.Equal(0L, Count($"SELECT COUNT(*) FROM identity_review_identifiers WHERE MatchedChildId = '{a}'"));
+        await Problem.AssertAsync(await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = a }), HttpStatusCode.Conflict, "review-closed");
+        Assert.Equal(b, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = "H209123425001" }), HttpStatusCode.OK));
+        Assert.Equal(HttpStatusCode.OK, (await api.Council202.GetAsync($"/v1/children/{b}")).StatusCode);
+    }
+
+    private byte[] Bytes(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={api.SqliteFile};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (byte[])command.ExecuteScalar()!;
+    }
+
+    /// <summary>The database file and its write-ahead log, as bytes on disk.</summary>
+    private byte[] RawFiles()
+    {
+        using var all = new MemoryStream();
+        foreach (var file in Directory.GetFiles(api.DataDirectory, "exchange.db*"))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.CopyTo(all);
+        }
+
+        return all.ToArray();
     }
 
     private long Count(string sql)

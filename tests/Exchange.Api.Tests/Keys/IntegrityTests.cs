@@ -48,3 +48,31 @@ public sealed class IntegrityTests(ExchangeApiFactory api) : IClassFixture<Excha
         Assert.Equal(1, command.ExecuteNonQuery());
     }
 }
+
+/// <summary>A damaged wrapped data key is an integrity failure (500 and a DPO log line), not an outage (503).</summary>
+public sealed class WrappedKeyIntegrityTests(WrappedKeyIntegrityTests.NoCacheFactory api) : IClassFixture<WrappedKeyIntegrityTests.NoCacheFactory>
+{
+    public sealed class NoCacheFactory : ExchangeApiFactory
+    {
+        public NoCacheFactory() => Settings["Exchange:Keys:CacheTimeToLiveSeconds"] = "0";
+    }
+
+    [Fact]
+    public async Task TamperedWrappedKeyFailsClosedAsAnIntegrityError()
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = "9990000298" }), HttpStatusCode.Created);
+        using (var connection = new SqliteConnection($"Data Source={api.SqliteFile};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE data_keys SET WrappedKey = (substr(WrappedKey, 1, 20) || X'00' || substr(WrappedKey, 22)) WHERE OwnerId = '{childId}'";
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        // Linking a UPN needs the child's key: the request stops with an integrity problem, nothing is linked.
+        var response = await api.Council202.RegisterAsync(new { nhsNumber = "9990000298", upn = "B80120000500B" });
+        await Problem.AssertAsync(response, HttpStatusCode.InternalServerError, "sealed-value-integrity");
+        await Problem.AssertAsync(await api.School202.ResolveAsync(new { upn = "B80120000500B" }), HttpStatusCode.NotFound, "child-not-found");
+        Assert.Contains(api.Logs.Lines, l => l.Contains("INTEGRITY", StringComparison.Ordinal) && l.Contains(childId, StringComparison.Ordinal));
+    }
+}

@@ -8,8 +8,14 @@ using Microsoft.Data.Sqlite;
 namespace Exchange.Api.Tests.Keys;
 
 /// <summary>KEK rotation by the admin endpoint and by the command-line verb, while the service keeps serving.</summary>
-public sealed class KeyRotationTests(ExchangeApiFactory api) : IClassFixture<ExchangeApiFactory>
+public sealed class KeyRotationTests(KeyRotationTests.NoCacheFactory api) : IClassFixture<KeyRotationTests.NoCacheFactory>
 {
+    /// <summary>No data-key cache: every read after a rotation really unwraps what the rotation wrote.</summary>
+    public sealed class NoCacheFactory : ExchangeApiFactory
+    {
+        public NoCacheFactory() => Settings["Exchange:Keys:CacheTimeToLiveSeconds"] = "0";
+    }
+
     [Fact]
     public async Task AdminRotatesDataKeysToANewKekVersionWhileReadsKeepWorking()
     {

@@ -34,6 +34,7 @@ public sealed class KeyVaultApiTests(KeyVaultApiTests.VaultFactory api) : IClass
             Settings["Exchange:Keys:KeyVault:KeyName"] = KeyVaultStub.KeyName;
             Settings["Exchange:Keys:KeyVault:KeyVersion"] = KeyVaultStub.KeyVersion;
             Settings["Exchange:Keys:CacheTimeToLiveSeconds"] = "0";
+            Settings["Exchange:Keys:HealthProbeCacheSeconds"] = "0";
         }
 
         public KeyVaultStub Vault { get; } = new();

@@ -200,7 +200,8 @@ public sealed class DataKeyServiceTests : IDisposable
 
         Assert.True(key.IsDisposed);
         Assert.Null(_rig.Cache.Get("ch_a"));
-        Assert.Null(await _rig.Service.GetAsync("ch_a"));
+        await Assert.ThrowsAsync<OwnerErasedException>(() => _rig.Service.GetAsync("ch_a"));
+        await Assert.ThrowsAsync<OwnerErasedException>(() => _rig.Service.GetOrCreateAsync("ch_a")); // never a new key for an erased owner
     }
 
     [Fact]

@@ -66,7 +66,7 @@ public sealed class LocalKeyEncryptionKeyProviderTests : IDisposable
         var wrapped = await v1.WrapKeyAsync(LocalKeyEncryptionKeyProvider.Algorithm, RandomNumberGenerator.GetBytes(32));
         var v2 = _provider.Resolve(_provider.CreateNextVersion());
 
-        var ex = await Assert.ThrowsAsync<KeyProviderException>(() => v2.UnwrapKeyAsync(LocalKeyEncryptionKeyProvider.Algorithm, wrapped));
+        var ex = await Assert.ThrowsAsync<WrappedKeyIntegrityException>(() => v2.UnwrapKeyAsync(LocalKeyEncryptionKeyProvider.Algorithm, wrapped));
         Assert.IsNotType<KeyProviderUnavailableException>(ex);
     }
 
@@ -78,9 +78,9 @@ public sealed class LocalKeyEncryptionKeyProviderTests : IDisposable
         var tampered = (byte[])wrapped.Clone();
         tampered[20] ^= 0x01;
 
-        await Assert.ThrowsAsync<KeyProviderException>(() => kek.UnwrapKeyAsync(LocalKeyEncryptionKeyProvider.Algorithm, tampered));
-        await Assert.ThrowsAsync<KeyProviderException>(() => kek.UnwrapKeyAsync(LocalKeyEncryptionKeyProvider.Algorithm, wrapped[..28]));
-        await Assert.ThrowsAsync<KeyProviderException>(() => kek.UnwrapKeyAsync(LocalKeyEncryptionKeyProvider.Algorithm, wrapped[..40]));
+        await Assert.ThrowsAsync<WrappedKeyIntegrityException>(() => kek.UnwrapKeyAsync(LocalKeyEncryptionKeyProvider.Algorithm, tampered));
+        await Assert.ThrowsAsync<WrappedKeyIntegrityException>(() => kek.UnwrapKeyAsync(LocalKeyEncryptionKeyProvider.Algorithm, wrapped[..28]));
+        await Assert.ThrowsAsync<WrappedKeyIntegrityException>(() => kek.UnwrapKeyAsync(LocalKeyEncryptionKeyProvider.Algorithm, wrapped[..40]));
     }
 
     [Theory]
@@ -140,7 +140,7 @@ public sealed class LocalKeyEncryptionKeyProviderTests : IDisposable
         {
             var other = new LocalKeyEncryptionKeyProvider(otherDirectory);
 
-            await Assert.ThrowsAsync<KeyProviderException>(async () =>
+            await Assert.ThrowsAsync<WrappedKeyIntegrityException>(async () =>
                 await (await other.GetCurrentAsync()).UnwrapKeyAsync(LocalKeyEncryptionKeyProvider.Algorithm, wrapped));
         }
         finally

@@ -98,8 +98,10 @@ public sealed class CryptoShreddingTests : IDisposable
 
         await _rig.Service.EraseAsync("ch_erased");
 
-        // Nothing in the store refers to the child any more, so there is nothing to unwrap.
-        Assert.Null(await _rig.Store.FindAsync("ch_erased", CancellationToken.None));
+        // Only a tombstone refers to the child any more: no key material, so there is nothing to unwrap.
+        var tombstone = await _rig.Store.FindAsync("ch_erased", CancellationToken.None);
+        Assert.True(tombstone!.IsErased);
+        Assert.Empty(tombstone.WrappedKey);
         var remaining = await _rig.AllStoredKeysAsync();
         Assert.NotEmpty(remaining);
         Assert.DoesNotContain(remaining, k => k.OwnerId == "ch_erased" || k.KeyId.AsSpan().SequenceEqual(erasedKeyId));

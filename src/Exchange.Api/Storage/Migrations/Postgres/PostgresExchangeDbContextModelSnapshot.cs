@@ -194,6 +194,9 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("ErasedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("KekKeyId")
                         .IsRequired()
                         .HasMaxLength(400)

@@ -188,6 +188,9 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("ErasedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("KekKeyId")
                         .IsRequired()
                         .HasMaxLength(400)
