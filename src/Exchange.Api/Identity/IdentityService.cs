@@ -113,10 +113,14 @@ public sealed partial class IdentityService(
     }
 
     /// <summary>Registers a child in the caller council's care, or links new identifiers to the one child they match.</summary>
-    public Task<IdentityOutcome> RegisterAsync(Caller caller, string laNumber, IReadOnlyList<PresentedIdentifier> identifiers, DateOnly careStart, CancellationToken ct)
+    public async Task<IdentityOutcome> RegisterAsync(Caller caller, string laNumber, IReadOnlyList<PresentedIdentifier> identifiers, DateOnly careStart, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        return WithRetryAsync(async () =>
+        // Key work (a Key Vault round trip) happens before the write lock and the transaction: warm the
+        // keys of the children these identifiers match now, or wrap a key for the child we may create.
+        var newChildId = Ids.NewChildId();
+        using var prepared = await PrepareKeysAsync(identifiers, newChildId, ct).ConfigureAwait(false);
+        return await WithRetryAsync(async () =>
         {
             var presented = await MatchAsync(identifiers, ct).ConfigureAwait(false);
             var children = presented.Select(p => p.MatchedChildId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
@@ -129,8 +133,12 @@ public sealed partial class IdentityService(
             string childId;
             if (children.Count == 0)
             {
-                childId = Ids.NewChildId();
+                childId = newChildId;
                 db.Children.Add(new Child { Id = childId, CreatedAt = now, CreatedByOrganisation = caller.Organisation });
+                if (prepared is { IsSpent: false })
+                {
+                    await dataKeys.AdoptAsync(prepared, ct).ConfigureAwait(false);
+                }
             }
             else
             {
@@ -169,7 +177,26 @@ public sealed partial class IdentityService(
             var linked = presented.Count(p => p.MatchedChildId is null);
             LogRegistered(logger, childId, children.Count == 0, linked);
             return children.Count == 0 ? new IdentityOutcome.Created(childId) : new IdentityOutcome.Matched(childId);
-        }, ct);
+        }, ct, onRollback: () => dataKeys.ForgetCached(newChildId)).ConfigureAwait(false);
+    }
+
+    /// <summary>Loads (into the cache) the keys of the children the identifiers match, or prepares one for a new child.</summary>
+    private async Task<Exchange.Crypto.Keys.PreparedDataKey?> PrepareKeysAsync(IReadOnlyList<PresentedIdentifier> identifiers, string newChildId, CancellationToken ct)
+    {
+        var matched = (await MatchAsync(identifiers, ct).ConfigureAwait(false)).Select(p => p.MatchedChildId).OfType<string>().Distinct().ToList();
+        foreach (var child in matched)
+        {
+            try
+            {
+                await dataKeys.GetAsync(child, ct).ConfigureAwait(false);
+            }
+            catch (Exchange.Crypto.Keys.OwnerErasedException)
+            {
+                // Decided inside the transaction, where the erasure is seen for certain.
+            }
+        }
+
+        return matched.Count == 0 ? await dataKeys.PrepareAsync(newChildId, ct).ConfigureAwait(false) : null;
     }
 
     /// <summary>Adds an identifier to a child: its blind index and a copy sealed to the new row.</summary>
@@ -336,7 +363,7 @@ public sealed partial class IdentityService(
     /// One writer at a time on SQLite; on PostgreSQL a concurrent registration of the same
     /// identifier hits the unique index, and the retry then finds the other's child.
     /// </summary>
-    private async Task<IdentityOutcome> WithRetryAsync(Func<Task<IdentityOutcome>> work, CancellationToken ct)
+    private async Task<IdentityOutcome> WithRetryAsync(Func<Task<IdentityOutcome>> work, CancellationToken ct, Action? onRollback = null)
     {
         using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
@@ -360,6 +387,8 @@ public sealed partial class IdentityService(
             {
                 await transaction.RollbackAsync(ct).ConfigureAwait(false);
                 db.ChangeTracker.Clear();
+                // A key cached for a row that was rolled back must not be used: the next attempt makes its own.
+                onRollback?.Invoke();
             }
         }
     }

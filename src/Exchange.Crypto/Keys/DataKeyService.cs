@@ -112,6 +112,59 @@ public sealed class DataKeyService
     }
 
     /// <summary>
+    /// Makes and wraps a new data key for an owner without storing it: the KEK call (a network
+    /// round trip to Key Vault) can then happen before the caller takes its write lock or opens its
+    /// transaction, and <see cref="AdoptAsync"/> stores it inside them. Dispose what is not adopted.
+    /// </summary>
+    /// <param name="ownerId">The owner the key is for.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <returns>The prepared key.</returns>
+    public async Task<PreparedDataKey> PrepareAsync(string ownerId, CancellationToken cancellationToken = default)
+    {
+        var material = RandomNumberGenerator.GetBytes(32);
+        try
+        {
+            var kek = await _keks.GetCurrentAsync(cancellationToken).ConfigureAwait(false);
+            var wrapped = await Wrap(kek, material, cancellationToken).ConfigureAwait(false);
+            return new PreparedDataKey(new WrappedDataKey(ownerId, RandomNumberGenerator.GetBytes(DataKey.KeyIdSize), 1, kek.KeyId, _keks.WrapAlgorithm, wrapped), material);
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(material);
+            throw;
+        }
+    }
+
+    /// <summary>Stores a prepared key (unless the owner already has one) and caches it; no KEK call.</summary>
+    /// <param name="prepared">From <see cref="PrepareAsync"/>.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The owner's key.</returns>
+    public async Task<DataKey> AdoptAsync(PreparedDataKey prepared, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        if (prepared.IsSpent)
+        {
+            throw new InvalidOperationException("The prepared key was already adopted or disposed.");
+        }
+
+        var stored = await _store.AddIfAbsentAsync(prepared.Wrapped, cancellationToken).ConfigureAwait(false);
+        if (stored.IsErased)
+        {
+            throw new OwnerErasedException("The owner was erased; no new data key is made for it.");
+        }
+
+        if (!stored.KeyId.AsSpan().SequenceEqual(prepared.Wrapped.KeyId))
+        {
+            return await GetAsync(prepared.Wrapped.OwnerId, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("The data key vanished while it was being adopted.");
+        }
+
+        var key = new DataKey(prepared.Wrapped.OwnerId, stored.KeyId, stored.Version, prepared.TakeMaterial());
+        _cache.Set(key);
+        return key;
+    }
+
+    /// <summary>
     /// Crypto-shreds the owner: replaces its data key by a tombstone, so every value sealed under it
     /// can no longer be opened and no new key is made for it. Copies of the wrapped key made before
     /// (backups, old database pages) die with the KEK version that wrapped them. True when a key existed.
@@ -242,4 +295,34 @@ public sealed class DataKeyService
 
     private Task<byte[]> Wrap(Azure.Core.Cryptography.IKeyEncryptionKey kek, byte[] material, CancellationToken cancellationToken) =>
         kek.WrapKeyAsync(_keks.WrapAlgorithm, material, cancellationToken);
+}
+
+/// <summary>A new data key, wrapped but not yet stored (see <see cref="DataKeyService.PrepareAsync"/>). Zeroed on dispose.</summary>
+public sealed class PreparedDataKey : IDisposable
+{
+    private byte[]? _material;
+
+    internal PreparedDataKey(WrappedDataKey wrapped, byte[] material)
+    {
+        Wrapped = wrapped;
+        _material = material;
+    }
+
+    /// <summary>The wrapped form that will be stored.</summary>
+    public WrappedDataKey Wrapped { get; }
+
+    /// <summary>True once adopted (or disposed): its material now belongs to a cached key, or is gone.</summary>
+    public bool IsSpent => Volatile.Read(ref _material) is null;
+
+    internal byte[] TakeMaterial() => Interlocked.Exchange(ref _material, null) ?? throw new InvalidOperationException("The prepared key was already adopted or disposed.");
+
+    /// <summary>Zeroes the key unless it was adopted.</summary>
+    public void Dispose()
+    {
+        var material = Interlocked.Exchange(ref _material, null);
+        if (material is not null)
+        {
+            CryptographicOperations.ZeroMemory(material);
+        }
+    }
 }
