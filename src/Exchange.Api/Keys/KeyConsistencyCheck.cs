@@ -59,7 +59,17 @@ internal sealed partial class KeyConsistencyCheck(
             }
         }
 
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbUpdateException)
+        {
+            // Another instance starting at the same moment recorded the fingerprints first: check against theirs.
+            db.ChangeTracker.Clear();
+            await StartAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
 
         // The KEKs: one stored data key must unwrap. A vault that is merely unreachable does not stop
         // the start (the readiness check reports it); keys that cannot unwrap do.
