@@ -90,6 +90,26 @@ public class ExchangeApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Where a derived fixture adds the stand-ins for services we cannot run here (e.g. the Key Vault credential).</summary>
     protected virtual void ConfigureTestServices(IServiceCollection services) { }
 
+    /// <summary>Runs SQL straight against the SQLite file, below the application (as someone with the disk could).</summary>
+    public object? SqliteScalar(string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={SqliteFile};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    /// <summary>Changes rows straight in the SQLite file (a rogue administrator); returns the rows changed.</summary>
+    public int SqliteExecute(string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={SqliteFile};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteNonQuery();
+    }
+
     public HttpClient ClientFor(string org, params string[] roles) => WithToken(Issuer.Token(org, roles));
 
     public HttpClient WithToken(string? token, string? purpose = "pep-review")

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Exchange.Api.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 
 namespace Exchange.Api.Tests.Keys;
 
@@ -88,14 +87,7 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
         Assert.Equal(HttpStatusCode.OK, (await api.Council202.GetAsync($"/v1/children/{b}")).StatusCode);
     }
 
-    private byte[] Bytes(string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={api.SqliteFile};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (byte[])command.ExecuteScalar()!;
-    }
+    private byte[] Bytes(string sql) => (byte[])api.SqliteScalar(sql)!;
 
     /// <summary>The database file and its write-ahead log, as bytes on disk.</summary>
     private byte[] RawFiles()
@@ -110,12 +102,5 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
         return all.ToArray();
     }
 
-    private long Count(string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={api.SqliteFile};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (long)command.ExecuteScalar()!;
-    }
+    private long Count(string sql) => (long)api.SqliteScalar(sql)!;
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using Exchange.Api.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 
 namespace Exchange.Api.Tests.Keys;
 
@@ -39,14 +38,7 @@ public sealed class IntegrityTests(ExchangeApiFactory api) : IClassFixture<Excha
         Assert.DoesNotContain(upn, line, StringComparison.Ordinal);
     }
 
-    private void Execute(string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={api.SqliteFile};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        Assert.Equal(1, command.ExecuteNonQuery());
-    }
+    private void Execute(string sql) => Assert.Equal(1, api.SqliteExecute(sql));
 }
 
 /// <summary>A damaged wrapped data key is an integrity failure (500 and a DPO log line), not an outage (503).</summary>
@@ -61,13 +53,7 @@ public sealed class WrappedKeyIntegrityTests(WrappedKeyIntegrityTests.NoCacheFac
     public async Task TamperedWrappedKeyFailsClosedAsAnIntegrityError()
     {
         var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = "9990000298" }), HttpStatusCode.Created);
-        using (var connection = new SqliteConnection($"Data Source={api.SqliteFile};Pooling=False"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = $"UPDATE data_keys SET WrappedKey = (substr(WrappedKey, 1, 20) || X'00' || substr(WrappedKey, 22)) WHERE OwnerId = '{childId}'";
-            Assert.Equal(1, command.ExecuteNonQuery());
-        }
+        Assert.Equal(1, api.SqliteExecute($"UPDATE data_keys SET WrappedKey = (substr(WrappedKey, 1, 20) || X'00' || substr(WrappedKey, 22)) WHERE OwnerId = '{childId}'"));
 
         // Linking a UPN needs the child's key: the request stops with an integrity problem, nothing is linked.
         var response = await api.Council202.RegisterAsync(new { nhsNumber = "9990000298", upn = "B80120000500B" });
