@@ -11,6 +11,12 @@ if (args.Length > 0 && args[0] == TokenCommand.Verb)
     return TokenCommand.Run(args[1..], Console.Out, Console.Error);
 }
 
+// `audit verify ...` checks an audit export against a signed checkpoint offline: no database, no server.
+if (args.Length > 0 && args[0] == Exchange.Api.AuditReview.AuditVerifyCommand.Verb)
+{
+    return Exchange.Api.AuditReview.AuditVerifyCommand.Run(args[1..], Console.Out, Console.Error);
+}
+
 var verb = args.Length > 0 && args[0] == KeysCommand.Verb ? args[0] : null;
 var builder = WebApplication.CreateBuilder(verb is null ? args : []);
 builder.AddExchangeOptions()
