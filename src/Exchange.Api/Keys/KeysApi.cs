@@ -21,6 +21,8 @@ public static partial class KeysApi
 
     public sealed record KekVersionView(string KekKeyId);
 
+    public sealed record BlindIndexVersionView(string Version);
+
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/admin/keys").WithTags("Keys").RequireAuthorization(AuthPolicies.Administer);
@@ -74,7 +76,7 @@ public static partial class KeysApi
         return TypedResults.Ok(await reindexer.ReindexAsync(batchSize ?? 500, ct).ConfigureAwait(false));
     }
 
-    private static Results<Created<KekVersionView>, ProblemHttpResult> CreateBlindIndexVersion(BlindIndexKeys blindIndex, ILoggerFactory logs)
+    private static Results<Created<BlindIndexVersionView>, ProblemHttpResult> CreateBlindIndexVersion(BlindIndexKeys blindIndex, ILoggerFactory logs)
     {
         if (!blindIndex.IsLocal)
         {
@@ -84,7 +86,7 @@ public static partial class KeysApi
         var version = blindIndex.CreateNextLocalVersion();
         var logger = logs.CreateLogger(typeof(KeysApi));
         LogNewBlindIndex(logger, version);
-        return TypedResults.Created("/v1/admin/keys/blind-index", new KekVersionView(version));
+        return TypedResults.Created("/v1/admin/keys/blind-index", new BlindIndexVersionView(version));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "New blind-index secret version {Version}; re-index to move identifiers to it")]

@@ -21,7 +21,7 @@ public sealed class BlindIndexRotationTests(ExchangeApiFactory api) : IClassFixt
 
         var created = await api.Admin.PostAsync("/v1/admin/keys/blind-index/versions", null);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("kekKeyId").GetString()!;
+        var version = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetString()!;
         Assert.Matches("^v[2-9]$", version); // v2, or later if this class's other test made one first
 
         // Before re-indexing, old rows still resolve, and new identifiers go in under v2.
