@@ -26,6 +26,8 @@ public static class HostingSetup
         builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Scoped, includeInternalTypes: true);
         builder.Services.AddScoped<IdentityService>();
         builder.Services.AddScoped<IdentityReviewService>();
+        builder.Services.AddSingleton<Exchange.Audit.Storage.IMerkleNodeStore, AuditReview.EfMerkleNodeStore>();
+        builder.Services.AddSingleton<Exchange.Audit.Storage.MerkleLog>();
         return builder;
     }
 
