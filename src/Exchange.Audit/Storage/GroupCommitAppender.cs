@@ -1,0 +1,90 @@
+using System.Threading.Channels;
+
+namespace Exchange.Audit.Storage;
+
+/// <summary>
+/// Group commit for the audit log: concurrent callers' entries are gathered into one batch and
+/// appended in one store transaction, and each caller waits until its own entry is durable. If
+/// the batch fails, every caller in it gets the failure (so each request can fail closed) and
+/// nothing of the batch is in the log.
+/// </summary>
+public sealed class GroupCommitAppender : IAsyncDisposable
+{
+    private readonly MerkleLog _log;
+    private readonly int _maxBatch;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _worker;
+
+    private sealed record Pending(byte[] Leaf, TaskCompletionSource<long> Done);
+
+    /// <summary>Starts the single writer.</summary>
+    /// <param name="log">The log to append to.</param>
+    /// <param name="maxBatch">The most entries in one transaction.</param>
+    public GroupCommitAppender(MerkleLog log, int maxBatch = 512)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        _log = log;
+        _maxBatch = maxBatch;
+        _worker = Task.Run(RunAsync);
+    }
+
+    /// <summary>How many store transactions the writer has made (successful or not).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    private long _batches;
+
+    /// <summary>Appends one entry and waits until it is durable.</summary>
+    /// <param name="leaf">The exact leaf bytes.</param>
+    /// <param name="cancellationToken">Stops waiting (the entry may still be appended).</param>
+    /// <returns>The entry's index in the log.</returns>
+    /// <exception cref="ObjectDisposedException">The appender has been shut down.</exception>
+    public async Task<long> AppendAsync(byte[] leaf, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(leaf);
+        var pending = new Pending(leaf, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+
+        return await pending.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Pending>(_maxBatch);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            Interlocked.Increment(ref _batches);
+            try
+            {
+                var indexes = await _log.AppendAsync(batch.Select(p => p.Leaf).ToList()).ConfigureAwait(false);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Done.TrySetResult(indexes[i]);
+                }
+            }
+#pragma warning disable CA1031 // every waiting request must learn of the failure, whatever it is
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                foreach (var pending in batch)
+                {
+                    pending.Done.TrySetException(ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>Stops taking entries and waits for those already queued.</summary>
+    /// <returns>A task that completes when the writer has drained.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _worker.ConfigureAwait(false);
+    }
+}

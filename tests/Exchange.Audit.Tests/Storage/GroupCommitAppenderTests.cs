@@ -1,0 +1,85 @@
+using System.Text;
+using Exchange.Audit.Merkle;
+using Exchange.Audit.Storage;
+
+namespace Exchange.Audit.Tests.Storage;
+
+/// <summary>Group commit: many requests, few transactions, each request waiting for its own durable entry.</summary>
+public sealed class GroupCommitAppenderTests
+{
+    [Fact]
+    public async Task ConcurrentAppendsShareTransactionsAndEachGetsItsDurableIndex()
+    {
+        var store = new SlowStore(new InMemoryMerkleNodeStore());
+        using var log = new MerkleLog(store);
+        await using var appender = new GroupCommitAppender(log);
+
+        var leaves = Enumerable.Range(0, 300).Select(i => Encoding.UTF8.GetBytes($"{{\"i\":{i}}}")).ToList();
+        var indexes = await Task.WhenAll(leaves.Select(l => Task.Run(() => appender.AppendAsync(l))));
+
+        // Every request got a distinct index, all of them are in the log, and the log holds exactly its own leaf there.
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => (long)i), indexes.Order());
+        var stored = await store.ReadEntriesAsync(0, 300);
+        for (var i = 0; i < 300; i++)
+        {
+            Assert.Equal(leaves[i], stored[(int)indexes[i]].Leaf);
+        }
+
+        Assert.True(appender.Batches < 300, $"group commit made {appender.Batches} transactions for 300 appends");
+        Assert.Equal(MerkleTree.RootHash(stored.Select(e => MerkleHash.LeafHash(e.Leaf)).ToList()), await log.RootAsync(300));
+    }
+
+    [Fact]
+    public async Task AFailedTransactionFailsEveryRequestInItAndLeavesNothingBehind()
+    {
+        var store = new SlowStore(new InMemoryMerkleNodeStore()) { Fail = true };
+        using var log = new MerkleLog(store);
+        await using var appender = new GroupCommitAppender(log);
+
+        var attempts = Enumerable.Range(0, 20).Select(i => appender.AppendAsync(Encoding.UTF8.GetBytes($"{{\"i\":{i}}}"))).ToList();
+        foreach (var attempt in attempts)
+        {
+            await Assert.ThrowsAsync<IOException>(() => attempt);
+        }
+
+        Assert.Equal(0, await log.GetSizeAsync());
+
+        // The store recovers; the log carries on from where it durably stood.
+        store.Fail = false;
+        Assert.Equal(0, await appender.AppendAsync("{\"after\":true}"u8.ToArray()));
+        Assert.Equal(1, await log.GetSizeAsync());
+    }
+
+    [Fact]
+    public async Task AClosedAppenderRefusesNewEntries()
+    {
+        using var log = new MerkleLog(new InMemoryMerkleNodeStore());
+        var appender = new GroupCommitAppender(log);
+        await appender.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => appender.AppendAsync("{}"u8.ToArray()));
+    }
+
+    /// <summary>A store whose appends take a moment (as a database commit does), and can be made to fail.</summary>
+    private sealed class SlowStore(InMemoryMerkleNodeStore inner) : IMerkleNodeStore
+    {
+        public volatile bool Fail;
+
+        public Task<long> GetSizeAsync(CancellationToken ct = default) => inner.GetSizeAsync(ct);
+
+        public Task<IReadOnlyList<byte[]>> ReadHashesAsync(IReadOnlyList<MerkleNodeId> nodes, CancellationToken ct = default) => inner.ReadHashesAsync(nodes, ct);
+
+        public Task<IReadOnlyList<MerkleLogEntry>> ReadEntriesAsync(long startIndex, long endIndex, CancellationToken ct = default) =>
+            inner.ReadEntriesAsync(startIndex, endIndex, ct);
+
+        public async Task AppendAsync(MerkleAppendBatch batch, CancellationToken ct = default)
+        {
+            await Task.Delay(5, ct);
+            if (Fail)
+            {
+                throw new IOException("The disk is full.");
+            }
+
+            await inner.AppendAsync(batch, ct);
+        }
+    }
+}
