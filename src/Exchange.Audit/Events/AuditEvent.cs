@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Exchange.Audit.Events;
+
+/// <summary>Who made a request, as the token said.</summary>
+/// <param name="Subject">The token's <c>sub</c> (null for an unauthenticated request).</param>
+/// <param name="Organisation">The token's <c>org</c>.</param>
+/// <param name="Roles">The token's roles.</param>
+/// <param name="ClientId">The token's <c>client_id</c> or <c>azp</c>.</param>
+public sealed record AuditActor(string? Subject, string? Organisation, IReadOnlyList<string> Roles, string? ClientId);
+
+/// <summary>
+/// One access event of the audit log. Its leaf bytes are the canonical UTF-8 JSON of
+/// <see cref="ToLeaf"/>: keys sorted by ordinal, no insignificant white space, time in UTC with
+/// milliseconds, so anyone can recompute them. It names a child only by its pseudonymous id:
+/// <see cref="Create"/> refuses anything else in that place.
+/// </summary>
+public sealed partial record AuditEvent
+{
+    /// <summary>The leaf format version.</summary>
+    public const int FormatVersion = 1;
+
+    private AuditEvent() { }
+
+    /// <summary>When the decision was made (UTC, millisecond precision).</summary>
+    public DateTimeOffset Time { get; private init; }
+
+    /// <summary>The request's correlation id.</summary>
+    public required string RequestId { get; init; }
+
+    /// <summary>Who asked.</summary>
+    public required AuditActor Actor { get; init; }
+
+    /// <summary>What was done (e.g. <c>identity.resolve</c>).</summary>
+    public required string Action { get; init; }
+
+    /// <summary>The data category touched (e.g. <c>identity</c>).</summary>
+    public required string Category { get; init; }
+
+    /// <summary>The pseudonymous child id, when the request concerned one child.</summary>
+    public string? ChildId { get; private init; }
+
+    /// <summary>The fields released to the caller.</summary>
+    public IReadOnlyList<string> Fields { get; init; } = [];
+
+    /// <summary>The declared purpose of use.</summary>
+    public string? Purpose { get; init; }
+
+    /// <summary><c>permit</c>, <c>deny</c> or <c>error</c>.</summary>
+    public required string Decision { get; init; }
+
+    /// <summary>The rule that decided.</summary>
+    public string? Rule { get; init; }
+
+    /// <summary>The lawful basis relied on.</summary>
+    public string? LawfulBasis { get; init; }
+
+    /// <summary>The HTTP status answered.</summary>
+    public int Status { get; init; }
+
+    [GeneratedRegex(@"\Ach_[0-9a-hjkmnp-tv-z]{26}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex ChildIdShape();
+
+    private static readonly HashSet<string> Decisions = new(StringComparer.Ordinal) { "permit", "deny", "error" };
+
+    /// <summary>Builds an event; refuses a child "id" that is not a pseudonymous child id, or an unknown decision.</summary>
+    /// <param name="time">When (truncated to milliseconds, converted to UTC).</param>
+    /// <param name="childId">The pseudonymous child id or null.</param>
+    /// <param name="template">The other fields.</param>
+    /// <returns>The event.</returns>
+    public static AuditEvent Create(DateTimeOffset time, string? childId, AuditEvent template)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        if (childId is not null && !ChildIdShape().IsMatch(childId))
+        {
+            throw new ArgumentException("An audit event names a child only by its pseudonymous id.", nameof(childId));
+        }
+
+        if (!Decisions.Contains(template.Decision))
+        {
+            throw new ArgumentException("The decision is permit, deny or error.", nameof(template));
+        }
+
+        var utc = time.ToUniversalTime();
+        return template with
+        {
+            Time = new DateTimeOffset(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero),
+            ChildId = childId,
+        };
+    }
+
+    /// <summary>A template to fill with <c>with</c> and pass to <see cref="Create"/>.</summary>
+    /// <param name="requestId">The request id.</param>
+    /// <param name="actor">Who.</param>
+    /// <param name="action">What.</param>
+    /// <param name="category">Which data category.</param>
+    /// <param name="decision">permit, deny or error.</param>
+    /// <returns>The template.</returns>
+    public static AuditEvent Template(string requestId, AuditActor actor, string action, string category, string decision) =>
+        new() { RequestId = requestId, Actor = actor, Action = action, Category = category, Decision = decision };
+
+    /// <summary>The exact leaf bytes: canonical UTF-8 JSON.</summary>
+    /// <returns>The bytes.</returns>
+    public byte[] ToLeaf()
+    {
+        // Sorted dictionaries give sorted keys; the serializer writes no white space by default.
+        var actor = new SortedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["client_id"] = Actor.ClientId,
+            ["org"] = Actor.Organisation,
+            ["roles"] = Actor.Roles.Order(StringComparer.Ordinal).ToArray(),
+            ["sub"] = Actor.Subject,
+        };
+        var body = new SortedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["action"] = Action,
+            ["actor"] = actor,
+            ["category"] = Category,
+            ["child_id"] = ChildId,
+            ["decision"] = Decision,
+            ["fields"] = Fields.Order(StringComparer.Ordinal).ToArray(),
+            ["lawful_basis"] = LawfulBasis,
+            ["purpose"] = Purpose,
+            ["request_id"] = RequestId,
+            ["rule"] = Rule,
+            ["status"] = Status,
+            ["time"] = Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+            ["v"] = FormatVersion,
+        };
+        return JsonSerializer.SerializeToUtf8Bytes(body, CanonicalOptions);
+    }
+
+    private static readonly JsonSerializerOptions CanonicalOptions = new()
+    {
+        // Escape only what JSON requires, so the bytes are the same in any implementation that does the same.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        WriteIndented = false,
+    };
+
+    /// <summary>The leaf as text (for display; the bytes are what is hashed).</summary>
+    /// <returns>The JSON.</returns>
+    public override string ToString() => Encoding.UTF8.GetString(ToLeaf());
+}

@@ -1,0 +1,68 @@
+using System.Text;
+using System.Text.Json;
+using Exchange.Audit.Events;
+
+namespace Exchange.Audit.Tests.Events;
+
+public sealed class AuditEventTests
+{
+    private static readonly AuditActor Actor = new("user-7", "school:100001", ["school-mis", "designated-teacher"], "mis-client");
+
+    private static AuditEvent Sample(string? childId = "ch_9bnjp22dq0v581hd6c71mf19mw") =>
+        AuditEvent.Create(new DateTimeOffset(2026, 11, 23, 14, 5, 6, 789, TimeSpan.FromHours(1)).AddTicks(4321), childId,
+            AuditEvent.Template("req-0001", Actor, "identity.resolve", "identity", "permit") with
+            {
+                Fields = ["childId"],
+                Purpose = "attendance-monitoring",
+                Rule = "placeholder",
+                LawfulBasis = "placeholder",
+                Status = 200,
+            });
+
+    [Fact]
+    public void LeafIsCanonicalJsonWithSortedKeysNoWhiteSpaceAndUtcMilliseconds()
+    {
+        var leaf = Encoding.UTF8.GetString(Sample().ToLeaf());
+        Assert.Equal(
+            "{\"action\":\"identity.resolve\",\"actor\":{\"client_id\":\"mis-client\",\"org\":\"school:100001\",\"roles\":[\"designated-teacher\",\"school-mis\"],\"sub\":\"user-7\"}," +
+            "\"category\":\"identity\",\"child_id\":\"ch_9bnjp22dq0v581hd6c71mf19mw\",\"decision\":\"permit\",\"fields\":[\"childId\"],\"lawful_basis\":\"placeholder\"," +
+            "\"purpose\":\"attendance-monitoring\",\"request_id\":\"req-0001\",\"rule\":\"placeholder\",\"status\":200,\"time\":\"2026-11-23T13:05:06.789Z\",\"v\":1}",
+            leaf);
+    }
+
+    [Fact]
+    public void TheSameEventAlwaysGivesTheSameBytes() => Assert.Equal(Sample().ToLeaf(), Sample().ToLeaf());
+
+    [Fact]
+    public void KeysAreInOrdinalOrderAtEveryLevel()
+    {
+        using var json = JsonDocument.Parse(Sample().ToLeaf());
+        var keys = json.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Equal(keys.Order(StringComparer.Ordinal), keys);
+        var actorKeys = json.RootElement.GetProperty("actor").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Equal(actorKeys.Order(StringComparer.Ordinal), actorKeys);
+    }
+
+    [Theory]
+    [InlineData("9434765919")] // an NHS number
+    [InlineData("B801200005001")] // a UPN
+    [InlineData("CANARY-LA-77")] // a council child ID
+    [InlineData("ch_short")]
+    public void AnythingButAPseudonymousChildIdIsRefused(string notAChildId) =>
+        Assert.Throws<ArgumentException>(() => Sample(notAChildId));
+
+    [Fact]
+    public void AnUnknownDecisionIsRefused() =>
+        Assert.Throws<ArgumentException>(() => AuditEvent.Create(DateTimeOffset.UnixEpoch, null, AuditEvent.Template("r", Actor, "a", "c", "maybe")));
+
+    [Fact]
+    public void AnUnauthenticatedDenialHasNullActorFieldsAndNoChild()
+    {
+        var denied = AuditEvent.Create(DateTimeOffset.UnixEpoch, null,
+            AuditEvent.Template("req-2", new AuditActor(null, null, [], null), "identity.resolve", "identity", "deny") with { Status = 401 });
+        using var json = JsonDocument.Parse(denied.ToLeaf());
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("child_id").ValueKind);
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("actor").GetProperty("sub").ValueKind);
+        Assert.Equal("1970-01-01T00:00:00.000Z", json.RootElement.GetProperty("time").GetString());
+    }
+}
