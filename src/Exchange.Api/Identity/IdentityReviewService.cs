@@ -109,6 +109,8 @@ public sealed partial class IdentityReviewService(
     {
         ArgumentNullException.ThrowIfNull(caller);
         using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
+        // Closing the case and shredding its copies of the identifiers happen together or not at all.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
         var claimed = await db.IdentityReviews.Where(r => r.Id == reviewId && r.Status == ReviewStatus.Open)
             .ExecuteUpdateAsync(u => u
@@ -127,6 +129,7 @@ public sealed partial class IdentityReviewService(
         }
 
         await dataKeys.EraseAsync(review.Id, ct).ConfigureAwait(false);
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
         dataKeys.ForgetCached(review.Id);
         LogDismissed(logger, review.Id);
         return new ReviewOutcome.Done(review, []);
