@@ -31,7 +31,20 @@ public sealed class AuditEventTests
     }
 
     [Fact]
-    public void TheSameEventAlwaysGivesTheSameBytes() => Assert.Equal(Sample().ToLeaf(), Sample().ToLeaf());
+    public void TheOrderRolesAndFieldsArriveInDoesNotChangeTheBytes()
+    {
+        var reordered = AuditEvent.Create(new DateTimeOffset(2026, 11, 23, 13, 5, 6, 789, TimeSpan.Zero), "ch_9bnjp22dq0v581hd6c71mf19mw",
+            AuditEvent.Template("req-0001", Actor with { Roles = ["designated-teacher", "school-mis"] }, "identity.resolve", "identity", "permit") with
+            {
+                Fields = ["childId"],
+                Purpose = "attendance-monitoring",
+                Rule = "placeholder",
+                LawfulBasis = "placeholder",
+                Status = 200,
+            });
+        Assert.Equal(Encoding.UTF8.GetString(Sample().ToLeaf()), Encoding.UTF8.GetString(reordered.ToLeaf()));
+        Assert.NotEqual(Sample().ToLeaf(), (reordered with { Status = 404 }).ToLeaf());
+    }
 
     [Fact]
     public void KeysAreInOrdinalOrderAtEveryLevel()
