@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text;
+using Exchange.Api.Tests.Infrastructure;
 using Exchange.Audit.Checkpoints;
 using Exchange.Audit.Offline;
 using Exchange.Audit.Storage;
@@ -15,6 +15,13 @@ public sealed class AuditVerifyVerbTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("exchange-audit-verify").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    // No issuer is trusted in Production: if the verb built the service host, it would fail.
+    private static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
+    {
+        var outcome = await ApiProcess.RunAsync(new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" }, args);
+        return (outcome.ExitCode, outcome.All);
+    }
 
     [Fact]
     public async Task VerbVerifiesAnExportAndNamesAnEditedEntry()
@@ -51,19 +58,4 @@ public sealed class AuditVerifyVerbTests : IDisposable
         Assert.Contains("Usage: audit verify", usageOutput, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Exchange.Api.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production"; // no issuer trusted: building the host would fail
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output);
-    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Exchange.Api.Hosting;
 using Exchange.Api.Tests.Infrastructure;
@@ -57,22 +56,9 @@ public sealed class DevIssuerTests
 
     private static async Task<string> RunTokenVerbAsync(string dataDirectory, params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Exchange.Api.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
-        start.ArgumentList.Add("token");
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["Exchange__DataDirectory"] = dataDirectory;
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, error);
-        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var outcome = await ApiProcess.RunAsync(new Dictionary<string, string> { ["Exchange__DataDirectory"] = dataDirectory }, ["token", .. args]);
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        var lines = outcome.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(lines); // the token and nothing else
         return lines[0].Trim();
     }

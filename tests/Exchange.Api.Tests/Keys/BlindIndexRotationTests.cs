@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -63,18 +62,13 @@ public sealed class BlindIndexRotationTests(ExchangeApiFactory api) : IClassFixt
         await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = "9990000263" }), HttpStatusCode.Created);
         Assert.Equal(HttpStatusCode.Created, (await api.Admin.PostAsync("/v1/admin/keys/blind-index/versions", null)).StatusCode);
 
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Exchange.Api.dll"), "keys", "reindex", "--batch", "2" })
+        var run = await ApiProcess.RunAsync(new Dictionary<string, string>
         {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["Exchange__DataDirectory"] = api.DataDirectory;
-        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, output);
+            ["Exchange__DataDirectory"] = api.DataDirectory,
+            ["Serilog__MinimumLevel__Default"] = "Warning",
+        }, "keys", "reindex", "--batch", "2");
+        var output = run.All;
+        Assert.True(run.ExitCode == 0, output);
         Assert.Contains("0 identifier(s) on older versions", output, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await api.School202.ResolveAsync(new { nhsNumber = "9990000263" })).StatusCode);
     }

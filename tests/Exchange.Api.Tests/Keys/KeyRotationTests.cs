@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -109,19 +108,11 @@ public sealed class KeyRotationTests(KeyRotationTests.NoCacheFactory api) : ICla
 
     private async Task<(int ExitCode, string Output)> RunVerbAsync(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Exchange.Api.dll"));
-        foreach (var arg in args)
+        var outcome = await ApiProcess.RunAsync(new Dictionary<string, string>
         {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["Exchange__DataDirectory"] = api.DataDirectory;
-        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output + error);
+            ["Exchange__DataDirectory"] = api.DataDirectory,
+            ["Serilog__MinimumLevel__Default"] = "Warning",
+        }, args);
+        return (outcome.ExitCode, outcome.All);
     }
 }
