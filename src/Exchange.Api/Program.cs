@@ -1,5 +1,6 @@
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
+using Exchange.Api.Auditing;
 using Exchange.Api.Hosting;
 using Exchange.Api.Keys;
 using Exchange.Api.Logging;
@@ -23,6 +24,7 @@ builder.AddExchangeOptions()
     .AddExchangeLogging()
     .AddExchangeErrors()
     .AddExchangeStorage()
+    .AddExchangeAuditing()
     .AddExchangeKeys();
 
 if (verb is not null)

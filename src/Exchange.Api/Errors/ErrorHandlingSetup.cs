@@ -45,6 +45,7 @@ internal sealed partial class ExceptionToProblemHandler(IProblemDetailsService p
             BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } => ProblemTypes.UnsupportedMediaType,
             BadHttpRequestException { InnerException: JsonException } => ProblemTypes.MalformedJson,
             BadHttpRequestException => ProblemTypes.MalformedRequest,
+            Auditing.AuditUnavailableException => ProblemTypes.AuditUnavailable,
             WrappedKeyIntegrityException => ProblemTypes.SealedValueIntegrity,
             KeyProviderException => ProblemTypes.KeyProviderUnavailable,
             SealedValueException => ProblemTypes.SealedValueIntegrity,

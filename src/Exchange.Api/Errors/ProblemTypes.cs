@@ -34,6 +34,7 @@ public static class ProblemTypes
     public static readonly ProblemType InternalError = Define("internal-error", 500, "The service failed to handle the request.");
     public static readonly ProblemType ServiceUnavailable = Define("service-unavailable", 503, "The service cannot handle the request now.");
     public static readonly ProblemType KeyProviderUnavailable = Define("key-provider-unavailable", 503, "The key service is unavailable; nothing was changed. Retry later.");
+    public static readonly ProblemType AuditUnavailable = Define("audit-unavailable", 503, "The audit log could not record this request, so it was not carried out. Retry later.");
     public static readonly ProblemType SealedValueIntegrity = Define("sealed-value-integrity", 500, "Stored protected data failed its integrity check; the request was stopped and the event recorded.");
 
     // Sign-in and purpose

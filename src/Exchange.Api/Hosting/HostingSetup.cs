@@ -1,3 +1,4 @@
+using Exchange.Api.Auditing;
 using Exchange.Api.Errors;
 using Exchange.Api.Identity;
 using Exchange.Api.Keys;
@@ -26,8 +27,6 @@ public static class HostingSetup
         builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Scoped, includeInternalTypes: true);
         builder.Services.AddScoped<IdentityService>();
         builder.Services.AddScoped<IdentityReviewService>();
-        builder.Services.AddSingleton<Exchange.Audit.Storage.IMerkleNodeStore, AuditReview.EfMerkleNodeStore>();
-        builder.Services.AddSingleton<Exchange.Audit.Storage.MerkleLog>();
         return builder;
     }
 
@@ -55,6 +54,7 @@ public static class HostingSetup
         app.UseMiddleware<RequestSizeLimitMiddleware>(limits.MaxRequestBodyBytes);
         app.UseAuthentication();
         app.UseRateLimiter(); // after authentication, so the limit follows the client, not the address
+        app.UseExchangeAuditing(); // before authorization, so refusals are recorded too
         app.UseAuthorization();
         return app;
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
 using Exchange.Api.Purpose;
@@ -14,15 +15,19 @@ public static class IdentityApi
     {
         var children = app.MapGroup("/v1/children").WithTags("Identity").RequirePurposeOfUse();
         children.MapPost("/", RegisterAsync)
+            .Audited("child.register", "identity", "childId")
             .RequireAuthorization(AuthPolicies.RegisterChildren)
             .Validates<RegisterChildRequest>();
         children.MapGet("/{childId}", GetAsync)
+            .Audited("child.read", "identity", "childId", "careEpisodes")
             .RequireAuthorization(AuthPolicies.RegisterChildren);
         children.MapPost("/{childId}/erase", EraseAsync)
+            .Audited("child.erase", "identity", "childId", "erasedAt")
             .RequireAuthorization(AuthPolicies.EraseChildren);
 
         app.MapGroup("/v1/identities").WithTags("Identity").RequirePurposeOfUse()
             .MapPost("/resolve", ResolveAsync)
+            .Audited("identity.resolve", "identity", "childId")
             .RequireAuthorization(AuthPolicies.ResolveIdentities)
             .Validates<ResolveIdentityRequest>();
         return app;
@@ -55,9 +60,10 @@ public static class IdentityApi
     }
 
     private static async Task<Results<Ok<ChildIdResponse>, ProblemHttpResult>> ResolveAsync(
-        ResolveIdentityRequest request, HttpContext http, IdentityService identity, CancellationToken ct)
+        ResolveIdentityRequest request, HttpContext http, IdentityService identity, AuditTrail audit, CancellationToken ct)
     {
         var outcome = await identity.ResolveAsync(Caller.From(http.User), PresentedIdentifier.From(request.Identifiers!), ct).ConfigureAwait(false);
+        audit.About((outcome as IdentityOutcome.Matched)?.ChildId);
         return outcome switch
         {
             IdentityOutcome.Matched matched => TypedResults.Ok(new ChildIdResponse(matched.ChildId)),

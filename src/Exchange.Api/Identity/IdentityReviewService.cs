@@ -25,6 +25,7 @@ public sealed partial class IdentityReviewService(
     IdentityService identity,
     IWriteGate writeGate,
     DataKeyService dataKeys,
+    Auditing.AuditTrail audit,
     TimeProvider clock,
     ILogger<IdentityReviewService> logger)
 {
@@ -99,6 +100,7 @@ public sealed partial class IdentityReviewService(
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         // The identifiers presented with the case are now linked or were already known: the case's copies go.
         await dataKeys.EraseAsync(review.Id, ct).ConfigureAwait(false);
+        audit.Expect(StatusCodes.Status200OK, survivor);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         dataKeys.ForgetCached(review.Id);
         LogMerged(logger, review.Id, survivor, merged.Count);
@@ -129,6 +131,7 @@ public sealed partial class IdentityReviewService(
         }
 
         await dataKeys.EraseAsync(review.Id, ct).ConfigureAwait(false);
+        audit.Expect(StatusCodes.Status200OK);
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         dataKeys.ForgetCached(review.Id);
         LogDismissed(logger, review.Id);

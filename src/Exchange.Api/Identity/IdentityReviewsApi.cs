@@ -1,3 +1,4 @@
+using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
 using Exchange.Api.Paging;
@@ -22,10 +23,10 @@ public static class IdentityReviewsApi
     {
         // The admin sees child ids and which identifier types matched, never identifier values.
         var group = app.MapGroup("/v1/identity-reviews").WithTags("Identity reviews").RequireAuthorization(AuthPolicies.Administer);
-        group.MapGet("/", ListAsync);
-        group.MapGet("/{reviewId}", GetAsync);
-        group.MapPost("/{reviewId}/merge", MergeAsync);
-        group.MapPost("/{reviewId}/dismiss", DismissAsync);
+        group.MapGet("/", ListAsync).Audited("identity-review.list", "identity", "reviewId", "candidates");
+        group.MapGet("/{reviewId}", GetAsync).Audited("identity-review.read", "identity", "reviewId", "candidates");
+        group.MapPost("/{reviewId}/merge", MergeAsync).Audited("identity-review.merge", "identity", "reviewId", "survivorChildId", "mergedChildIds");
+        group.MapPost("/{reviewId}/dismiss", DismissAsync).Audited("identity-review.dismiss", "identity", "reviewId");
         return app;
     }
 

@@ -29,6 +29,7 @@ public sealed partial class IdentityService(
     Exchange.Crypto.Keys.DataKeyService dataKeys,
     Microsoft.Extensions.Options.IOptions<Hosting.ExchangeOptions> limits,
     ErasureStorage storage,
+    Auditing.AuditTrail audit,
     TimeProvider clock,
     ILogger<IdentityService> logger)
 {
@@ -99,6 +100,7 @@ public sealed partial class IdentityService(
                 LogErased(logger, survivor);
             }
 
+            audit.Expect(StatusCodes.Status200OK, survivor);
             await transaction.CommitAsync(ct).ConfigureAwait(false);
             if (claimed == 1)
             {
@@ -378,6 +380,18 @@ public sealed partial class IdentityService(
                 }
                 else
                 {
+                    // The audit event goes in before the commit, with the answer this outcome gets.
+                    audit.Expect(outcome switch
+                    {
+                        IdentityOutcome.Created => StatusCodes.Status201Created,
+                        IdentityOutcome.Conflict => StatusCodes.Status409Conflict,
+                        _ => StatusCodes.Status200OK,
+                    }, outcome switch
+                    {
+                        IdentityOutcome.Created c => c.ChildId,
+                        IdentityOutcome.Matched m => m.ChildId,
+                        _ => null,
+                    });
                     await transaction.CommitAsync(ct).ConfigureAwait(false);
                 }
 

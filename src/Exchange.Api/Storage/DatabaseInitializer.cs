@@ -7,6 +7,7 @@ namespace Exchange.Api.Storage;
 /// <summary>Applies migrations and seeds the organisations before the service takes requests.</summary>
 internal sealed partial class DatabaseInitializer(
     IServiceScopeFactory scopes,
+    Auditing.Storage.AuditDatabase audit,
     IOptions<ExchangeOptions> options,
     TimeProvider clock,
     IHostEnvironment environment,
@@ -24,6 +25,9 @@ internal sealed partial class DatabaseInitializer(
             // WAL lets readers proceed while the single writer commits.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
         }
+
+        // After the main migrations: on PostgreSQL those once held the audit tables and drop them first.
+        await audit.MigrateAsync(cancellationToken).ConfigureAwait(false);
 
         var now = clock.GetUtcNow();
         var empty = !await db.Organisations.AnyAsync(cancellationToken).ConfigureAwait(false);

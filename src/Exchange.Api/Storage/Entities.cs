@@ -137,19 +137,3 @@ public sealed class ChildMerge
     public DateTimeOffset MergedAt { get; init; }
     public required string MergedBy { get; init; }
 }
-
-/// <summary>One audit log entry: its exact leaf bytes (canonical JSON) and leaf hash. Append-only (triggers).</summary>
-public sealed class AuditEntryRecord
-{
-    public long Index { get; init; }
-    public required byte[] Leaf { get; init; }
-    public required byte[] LeafHash { get; init; }
-}
-
-/// <summary>The hash of a complete subtree of the audit log (level 1 and up). Append-only (triggers).</summary>
-public sealed class AuditNodeRecord
-{
-    public int Level { get; init; }
-    public long Index { get; init; }
-    public required byte[] Hash { get; init; }
-}

@@ -17,8 +17,6 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<ChildMerge> ChildMerges => Set<ChildMerge>();
     public DbSet<DataKeyRecord> DataKeys => Set<DataKeyRecord>();
     public DbSet<KeyCheck> KeyChecks => Set<KeyCheck>();
-    public DbSet<AuditEntryRecord> AuditEntries => Set<AuditEntryRecord>();
-    public DbSet<AuditNodeRecord> AuditNodes => Set<AuditNodeRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -85,19 +83,6 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.Property(i => i.Type).HasMaxLength(16);
             e.Property(i => i.MatchedChildId).HasMaxLength(32);
             e.Property(i => i.IndexKeyVersion).HasMaxLength(64).HasDefaultValue("v1");
-        });
-
-        modelBuilder.Entity<AuditEntryRecord>(e =>
-        {
-            e.ToTable("audit_entries");
-            e.HasKey(a => a.Index);
-            e.Property(a => a.Index).ValueGeneratedNever();
-        });
-
-        modelBuilder.Entity<AuditNodeRecord>(e =>
-        {
-            e.ToTable("audit_nodes");
-            e.HasKey(a => new { a.Level, a.Index });
         });
 
         modelBuilder.Entity<KeyCheck>(e =>

@@ -19,7 +19,8 @@ public static class StorageSetup
                 throw new InvalidOperationException("Exchange:Database:Provider is Postgres but ConnectionStrings:Exchange is not set.");
             }
 
-            builder.Services.AddDbContext<ExchangeDbContext, PostgresExchangeDbContext>(o => o.UseNpgsql(connectionString));
+            builder.Services.AddDbContext<ExchangeDbContext, PostgresExchangeDbContext>((sp, o) => o.UseNpgsql(connectionString)
+                .AddInterceptors(sp.GetRequiredService<Auditing.AuditCommitInterceptor>()));
             builder.Services.AddSingleton<IWriteGate, OpenWriteGate>();
         }
         else if (string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
@@ -28,7 +29,8 @@ public static class StorageSetup
             var sqlite = string.IsNullOrWhiteSpace(connectionString)
                 ? $"Data Source={Path.Combine(options.FullDataDirectory, "exchange.db")};Pooling=True"
                 : connectionString;
-            builder.Services.AddDbContext<ExchangeDbContext, SqliteExchangeDbContext>(o => o.UseSqlite(sqlite).AddInterceptors(new SqliteSecureDeleteInterceptor()));
+            builder.Services.AddDbContext<ExchangeDbContext, SqliteExchangeDbContext>((sp, o) => o.UseSqlite(sqlite)
+                .AddInterceptors(new SqliteSecureDeleteInterceptor(), sp.GetRequiredService<Auditing.AuditCommitInterceptor>()));
             builder.Services.AddSingleton<IWriteGate, SerialWriteGate>();
         }
         else

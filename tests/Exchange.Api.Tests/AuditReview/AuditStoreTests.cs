@@ -54,6 +54,7 @@ public abstract class AuditStoreTestsBase<TFactory>(TFactory api) where TFactory
                      "DELETE FROM audit_entries",
                      "UPDATE audit_nodes SET \"Hash\" = \"Hash\"",
                      "DELETE FROM audit_nodes",
+                     "DELETE FROM audit_checkpoints",
                  })
         {
             var error = await Assert.ThrowsAnyAsync<Exception>(() => ExecuteAsync(sql));
@@ -68,7 +69,7 @@ public sealed class SqliteAuditStoreTests(ExchangeApiFactory api) : AuditStoreTe
 {
     protected override Task ExecuteAsync(string sql)
     {
-        Api.SqliteExecute(sql);
+        Api.SqliteExecute(sql, Api.AuditSqliteFile);
         return Task.CompletedTask;
     }
 }

@@ -35,6 +35,9 @@ public class ExchangeApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public string SqliteFile => Path.Combine(DataDirectory, "exchange.db");
 
+    /// <summary>The audit log's own SQLite file.</summary>
+    public string AuditSqliteFile => Path.Combine(DataDirectory, "audit.db");
+
     public string? PostgresConnectionString => _postgresConnection;
 
     /// <summary>Extra configuration a test class needs (set before first use).</summary>
@@ -91,9 +94,9 @@ public class ExchangeApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     protected virtual void ConfigureTestServices(IServiceCollection services) { }
 
     /// <summary>Runs SQL straight against the SQLite file, below the application (as someone with the disk could).</summary>
-    public object? SqliteScalar(string sql)
+    public object? SqliteScalar(string sql, string? file = null)
     {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={SqliteFile};Pooling=False");
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file ?? SqliteFile};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -101,9 +104,9 @@ public class ExchangeApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     }
 
     /// <summary>Changes rows straight in the SQLite file (a rogue administrator); returns the rows changed.</summary>
-    public int SqliteExecute(string sql)
+    public int SqliteExecute(string sql, string? file = null)
     {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={SqliteFile};Pooling=False");
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file ?? SqliteFile};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = sql;

@@ -23,41 +23,6 @@ namespace Exchange.Api.Storage.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
-            modelBuilder.Entity("Exchange.Api.Storage.AuditEntryRecord", b =>
-                {
-                    b.Property<long>("Index")
-                        .HasColumnType("bigint");
-
-                    b.Property<byte[]>("Leaf")
-                        .IsRequired()
-                        .HasColumnType("bytea");
-
-                    b.Property<byte[]>("LeafHash")
-                        .IsRequired()
-                        .HasColumnType("bytea");
-
-                    b.HasKey("Index");
-
-                    b.ToTable("audit_entries", (string)null);
-                });
-
-            modelBuilder.Entity("Exchange.Api.Storage.AuditNodeRecord", b =>
-                {
-                    b.Property<int>("Level")
-                        .HasColumnType("integer");
-
-                    b.Property<long>("Index")
-                        .HasColumnType("bigint");
-
-                    b.Property<byte[]>("Hash")
-                        .IsRequired()
-                        .HasColumnType("bytea");
-
-                    b.HasKey("Level", "Index");
-
-                    b.ToTable("audit_nodes", (string)null);
-                });
-
             modelBuilder.Entity("Exchange.Api.Storage.CareEpisode", b =>
                 {
                     b.Property<Guid>("Id")

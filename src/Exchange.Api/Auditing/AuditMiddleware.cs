@@ -1,0 +1,86 @@
+using Exchange.Api.Errors;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Exchange.Api.Auditing;
+
+/// <summary>
+/// Runs around authorization and the endpoint of every audited request, so refusals (401, 403, a missing
+/// purpose, invalid input) are recorded as well as grants. The answer is held back until the request's
+/// event is durable; if it cannot be made durable the caller gets 503 <c>audit-unavailable</c> instead,
+/// and a write never commits (its event is appended before the commit: <see cref="AuditCommitInterceptor"/>).
+/// </summary>
+internal sealed partial class AuditMiddleware(RequestDelegate next, ILogger<AuditMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context, AuditTrail trail, IProblemDetailsService problems)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<AuditedEndpoint>() is not { } endpoint)
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        var realBody = context.Features.Get<IHttpResponseBodyFeature>()!;
+        await using var hold = new HoldBackStream(realBody.Stream);
+        // An export streams once its event is in; other answers wait for the end of the request.
+        trail.Begin(context, endpoint, endpoint.Streamed ? () => hold.ReleaseAsync(context.RequestAborted) : null);
+        if (!trail.IsActive)
+        {
+            await next(context).ConfigureAwait(false); // a benchmark's unaudited run
+            return;
+        }
+
+        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(hold, realBody));
+
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (AuditUnavailableException)
+        {
+            context.Features.Set(realBody);
+            hold.Discard();
+            throw; // the exception handler answers 503; nothing was committed
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        {
+            context.Features.Set(realBody);
+            hold.Discard();
+            // The failure is an access outcome too; if even that cannot be recorded the answer is 503.
+            await trail.RecordAsync(StatusCodes.Status500InternalServerError, context.RequestAborted).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            context.Features.Set(realBody);
+        }
+
+        if (trail.IsActive && trail.RecordedStatus != context.Response.StatusCode)
+        {
+            try
+            {
+                // No event yet (a read, a refusal), or the answer differs from the one recorded before the commit.
+                await trail.RecordAsync(context.Response.StatusCode, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (AuditUnavailableException)
+            {
+                if (hold.IsReleased)
+                {
+                    LogStreamedUnrecorded(logger, context.Response.StatusCode);
+                    context.Abort();
+                    return;
+                }
+
+                hold.Discard();
+                context.Response.Clear();
+                context.Response.StatusCode = ProblemTypes.AuditUnavailable.Status;
+                await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = Problems.Create(ProblemTypes.AuditUnavailable) }).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        await hold.ReleaseAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "AUDIT: a streamed answer ended with {Status} and that outcome could not be recorded; the connection was aborted")]
+    private static partial void LogStreamedUnrecorded(ILogger logger, int status);
+}

@@ -1,0 +1,84 @@
+using Exchange.Audit.Storage;
+
+namespace Exchange.Api.Auditing;
+
+/// <summary>
+/// Before the service takes requests: loads the checkpoint signing key and checks the stored log against
+/// the checkpoints it signed (<see cref="AuditIntegrity"/>). A truncated or rewritten log stops start-up
+/// with a message naming what was found; then the log is checkpointed as it stands.
+/// </summary>
+internal sealed partial class AuditStartupCheck(
+    IServiceProvider services,
+    AuditCheckpoints checkpoints,
+    MerkleLog log,
+    IMerkleNodeStore store,
+    ILogger<AuditStartupCheck> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        checkpoints.UseSigner(await AuditSigningKey.LoadAsync(services, cancellationToken).ConfigureAwait(false));
+        var finding = await AuditIntegrity.CheckAsync(checkpoints, log, store, cancellationToken).ConfigureAwait(false);
+        if (!finding.IsIntact)
+        {
+            LogTampered(logger, finding.Message);
+            throw new InvalidOperationException("AUDIT LOG INTEGRITY FAILURE: the service will not start. " + finding.Message
+                + " Investigate before serving: see docs/THREAT-MODEL.md (audit log).");
+        }
+
+        LogIntact(logger, finding.Message);
+        await checkpoints.CurrentAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Critical, EventId = 9102, EventName = "AuditLogTampered", Message = "AUDIT: {Finding}")]
+    private static partial void LogTampered(ILogger logger, string finding);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Audit log checked at start: {Finding}")]
+    private static partial void LogIntact(ILogger logger, string finding);
+}
+
+/// <summary>Signs a checkpoint every <see cref="AuditOptions.CheckpointInterval"/> while the log grows, and once more at shutdown.</summary>
+internal sealed partial class AuditCheckpointer(
+    AuditCheckpoints checkpoints,
+    Microsoft.Extensions.Options.IOptions<AuditOptions> options,
+    TimeProvider clock,
+    ILogger<AuditCheckpointer> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.CheckpointInterval, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await SignAsync(stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: StopAsync signs the last one.
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await SignAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SignAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await checkpoints.CurrentAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogFailed(logger, ex.GetType().Name, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "AUDIT: a periodic checkpoint could not be signed ({Kind}: {Reason}); retrying at the next interval")]
+    private static partial void LogFailed(ILogger logger, string kind, string reason);
+}

@@ -1,0 +1,133 @@
+using Exchange.Api.Auth;
+using Exchange.Api.Identity;
+using Exchange.Api.Purpose;
+using Exchange.Audit.Events;
+using Microsoft.AspNetCore.Authorization;
+
+namespace Exchange.Api.Auditing;
+
+/// <summary>
+/// The audit record of one request (scoped). <see cref="AuditMiddleware"/> begins it for audited
+/// endpoints; handlers and services say what the request concerned (<see cref="About"/>) and, before they
+/// commit, what it will answer (<see cref="Expect"/>). The event is appended before the first commit
+/// (<see cref="AuditCommitInterceptor"/>) or, for a request that commits nothing, before the answer is
+/// released. Outside an audited request every method does nothing.
+/// </summary>
+public sealed class AuditTrail(AuditWriter writer, TimeProvider clock)
+{
+    private HttpContext? _http;
+    private AuditedEndpoint? _endpoint;
+    private string? _childId;
+    private int? _expectedStatus;
+    private IReadOnlyList<string>? _fields;
+    private Func<Task>? _onRecorded;
+
+    /// <summary>Whether this request is audited at all.</summary>
+    public bool IsActive => _http is not null && writer.Enabled;
+
+    /// <summary>The status recorded so far, or null when no event has been appended yet.</summary>
+    public int? RecordedStatus { get; private set; }
+
+    /// <summary>The index of the last event appended for this request.</summary>
+    public long? RecordedIndex { get; private set; }
+
+    internal void Begin(HttpContext http, AuditedEndpoint endpoint, Func<Task>? onRecorded = null)
+    {
+        _http = http;
+        _endpoint = endpoint;
+        _onRecorded = onRecorded;
+        if (http.GetRouteValue("childId") is string routeChild && Ids.LooksLikeChildId(routeChild))
+        {
+            _childId = routeChild;
+        }
+    }
+
+    /// <summary>Names the child the request concerns (its pseudonymous id only).</summary>
+    public void About(string? childId)
+    {
+        if (childId is not null && Ids.LooksLikeChildId(childId))
+        {
+            _childId = childId;
+        }
+    }
+
+    /// <summary>Says what the request will answer if its commit succeeds, and which fields it releases.</summary>
+    public void Expect(int status, string? childId = null, IReadOnlyList<string>? fields = null)
+    {
+        _expectedStatus = status;
+        _fields = fields ?? _fields;
+        About(childId);
+    }
+
+    /// <summary>Appends the event for the answer expected so far (200 if nothing was said); called before a commit.</summary>
+    internal Task RecordBeforeCommitAsync(CancellationToken cancellationToken) =>
+        IsActive && RecordedStatus is null ? RecordAsync(_expectedStatus ?? StatusCodes.Status200OK, cancellationToken) : Task.CompletedTask;
+
+    /// <summary>Appends the event for <paramref name="status"/> and waits until it is durable.</summary>
+    /// <exception cref="AuditUnavailableException">It could not be made durable.</exception>
+    public async Task RecordAsync(int status, CancellationToken cancellationToken)
+    {
+        if (!IsActive)
+        {
+            return;
+        }
+
+        var http = _http!;
+        var decision = DecisionFor(status);
+        var template = AuditEvent.Template(http.TraceIdentifier, ActorOf(http), _endpoint!.Action, _endpoint.Category, decision) with
+        {
+            Purpose = PurposeOfUse.Of(http) ?? DeclaredPurpose(http),
+            Fields = decision == "permit" && status < 300 ? _fields ?? _endpoint.Fields : [],
+            Rule = RuleOf(http),
+            // Placeholder until the policy engine decides each request and names its lawful basis.
+            LawfulBasis = "unassessed",
+            Status = status,
+        };
+        RecordedIndex = await writer.AppendAsync(AuditEvent.Create(clock.GetUtcNow(), _childId, template), cancellationToken).ConfigureAwait(false);
+        RecordedStatus = status;
+        if (_onRecorded is { } onRecorded)
+        {
+            await onRecorded().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// permit: the request was allowed (whatever the data answered: 2xx, 3xx, 409, 410); deny: it was refused
+    /// (sign-in, role, purpose, not found for this caller, invalid); error: the service failed.
+    /// </summary>
+    internal static string DecisionFor(int status) => status switch
+    {
+        < 400 => "permit",
+        StatusCodes.Status409Conflict or StatusCodes.Status410Gone => "permit",
+        < 500 => "deny",
+        _ => "error",
+    };
+
+    private static AuditActor ActorOf(HttpContext http)
+    {
+        if (http.User.Identity?.IsAuthenticated != true)
+        {
+            return new AuditActor(null, null, [], null);
+        }
+
+        var caller = Caller.From(http.User);
+        return new AuditActor(NullIfEmpty(caller.Subject), NullIfEmpty(caller.Organisation), caller.Roles, caller.ClientId);
+    }
+
+    // A purpose that was refused is still worth recording when it is a known one; anything else is not echoed.
+    private static string? DeclaredPurpose(HttpContext http)
+    {
+        var declared = http.Request.Headers[PurposeOfUse.Header].ToString().Trim();
+        return PurposeOfUse.Known.Contains(declared) ? declared : null;
+    }
+
+    private static string? RuleOf(HttpContext http)
+    {
+        var policies = http.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>()
+            .Select(a => a.Policy).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        // Placeholder until the policy engine names the deciding rule: the endpoint's authorization policy.
+        return policies is { Count: > 0 } ? "endpoint-policy:" + string.Join('+', policies) : null;
+    }
+
+    private static string? NullIfEmpty(string value) => string.IsNullOrEmpty(value) ? null : value;
+}
