@@ -129,6 +129,7 @@ public static class AuthPolicies
     public const string ResolveIdentities = "resolve-identities";
     public const string Administer = "administer";
     public const string EraseChildren = "erase-children";
+    public const string ReviewAudit = "review-audit";
 
     internal static readonly (string Name, string[] Roles, bool OperatorOnly)[] Definitions =
     [
@@ -137,5 +138,7 @@ public static class AuthPolicies
         (Administer, [Roles.ExchangeAdmin], true),
         // Erasure (crypto-shredding) is decided by the exchange's own DPO, who acts for the whole exchange.
         (EraseChildren, [Roles.Dpo], true),
+        // Any organisation's DPO; what each sees is scoped by AuditReviewScope.
+        (ReviewAudit, [Roles.Dpo], false),
     ];
 }

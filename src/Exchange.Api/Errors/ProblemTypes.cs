@@ -77,6 +77,8 @@ public static class ProblemTypes
     public static readonly ProblemType OrganisationNotFound = Define("organisation-not-found", 404, "There is no organisation with that id.");
     public static readonly ProblemType OperatorImmutable = Define("operator-immutable", 409, "The exchange operator organisation cannot be deactivated.");
     public static readonly ProblemType KekManagedExternally = Define("kek-managed-externally", 409, "Key Vault keys get new versions in the vault; rotation then moves data keys to the version configured or latest.");
+    public static readonly ProblemType AuditQueryInvalid = Define("audit-query-invalid", 400, "The audit query's parameters are not valid.");
+    public static readonly ProblemType PurposeNotPermitted = Define("purpose-not-permitted", 403, "This operation is not permitted for the declared purpose of use.");
     public static readonly ProblemType CursorInvalid = Define("cursor-invalid", 400, "The cursor is not one this service issued.");
     public static readonly ProblemType LimitInvalid = Define("limit-invalid", 400, "The limit must be between 1 and 200.");
 

@@ -1,4 +1,5 @@
 using Exchange.Api.Auditing;
+using Exchange.Api.AuditReview;
 using Exchange.Api.Errors;
 using Exchange.Api.Identity;
 using Exchange.Api.Keys;
@@ -71,6 +72,7 @@ public static class HostingSetup
         app.MapIdentityApi();
         app.MapIdentityReviewsApi();
         app.MapKeysApi();
+        app.MapAuditReviewApi();
         return app;
     }
 }

@@ -40,4 +40,14 @@ public static class PurposeOfUse
         });
         return builder;
     }
+
+    /// <summary>Refuses (403) a declared purpose other than <paramref name="purpose"/>; add after <see cref="RequirePurposeOfUse"/>.</summary>
+    public static TBuilder RequirePurpose<TBuilder>(this TBuilder builder, string purpose) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.AddEndpointFilter(async (context, next) =>
+            Of(context.HttpContext) == purpose
+                ? await next(context).ConfigureAwait(false)
+                : Problems.Result(ProblemTypes.PurposeNotPermitted, $"Declare {Header}: {purpose} for this operation."));
+        return builder;
+    }
 }

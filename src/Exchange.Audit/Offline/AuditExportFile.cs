@@ -6,7 +6,8 @@ namespace Exchange.Audit.Offline;
 /// <summary>
 /// The export format the offline verifier reads: JSON Lines, one entry per line,
 /// <c>{"index":0,"leaf":"&lt;base64 of the exact leaf bytes&gt;","leafHash":"&lt;base64, optional&gt;"}</c>,
-/// in index order starting at 0.
+/// in index order starting at 0. An entry whose content is withheld from the reader (it concerns another
+/// organisation) is <c>{"index":5,"leafHash":"&lt;base64&gt;","withheld":true}</c>.
 /// </summary>
 public static class AuditExportFile
 {
@@ -19,9 +20,20 @@ public static class AuditExportFile
         ArgumentNullException.ThrowIfNull(output);
         foreach (var entry in entries)
         {
-            output.WriteLine(JsonSerializer.Serialize(new Line(entry.Index, Convert.ToBase64String(entry.Leaf),
-                entry.StoredLeafHash is null ? null : Convert.ToBase64String(entry.StoredLeafHash))));
+            output.WriteLine(FormatLine(entry));
         }
+    }
+
+    /// <summary>Formats one entry as its export line (without the line break).</summary>
+    /// <param name="entry">The entry.</param>
+    /// <returns>The JSON line.</returns>
+    public static string FormatLine(AuditExportEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var hash = entry.StoredLeafHash is null ? null : Convert.ToBase64String(entry.StoredLeafHash);
+        return entry.Withheld
+            ? JsonSerializer.Serialize(new Line(entry.Index, null, hash, true), LineOptions)
+            : JsonSerializer.Serialize(new Line(entry.Index, Convert.ToBase64String(entry.Leaf), hash, null), LineOptions);
     }
 
     /// <summary>Reads entries in the export format.</summary>
@@ -50,6 +62,22 @@ public static class AuditExportFile
                 throw new FormatException($"Export line {number} is not JSON.", ex);
             }
 
+            if (line is { withheld: true })
+            {
+                byte[] withheldHash;
+                try
+                {
+                    withheldHash = Convert.FromBase64String(line.leafHash ?? throw new FormatException($"Export line {number} is withheld but has no leafHash."));
+                }
+                catch (FormatException ex) when (line.leafHash is not null)
+                {
+                    throw new FormatException($"Export line {number} is not base64.", ex);
+                }
+
+                yield return AuditExportEntry.WithheldEntry(line.index, withheldHash);
+                continue;
+            }
+
             if (line?.leaf is null)
             {
                 throw new FormatException($"Export line {number} has no leaf.");
@@ -72,6 +100,8 @@ public static class AuditExportFile
     }
 
 #pragma warning disable IDE1006, CA1812 // the JSON member names of the format; instantiated by the serializer
-    private sealed record Line(long index, string leaf, string? leafHash);
+    private sealed record Line(long index, string? leaf, string? leafHash, bool? withheld);
+
+    private static readonly JsonSerializerOptions LineOptions = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 #pragma warning restore IDE1006, CA1812
 }

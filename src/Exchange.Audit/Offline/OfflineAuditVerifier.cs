@@ -55,8 +55,11 @@ public static class OfflineAuditVerifier
         }
 
         var result = AuditLogVerifier.Verify(entries, size, checkpoint.Checkpoint.RootHash.ToArray());
+        var withheld = entries.Count(e => e.Withheld);
         return result.IsValid
-            ? new OfflineVerificationResult(true, $"Verified: {size} entries match the checkpoint signed by {verifier.Origin}.", null)
+            ? new OfflineVerificationResult(true, withheld == 0
+                ? $"Verified: {size} entries match the checkpoint signed by {verifier.Origin}."
+                : $"Verified: {size} entries match the checkpoint signed by {verifier.Origin}; {withheld} were withheld from this export and were checked by their leaf hashes only.", null)
             : new OfflineVerificationResult(false, $"{result.Outcome}: {result.Detail}", result.EntryIndex);
     }
 }

@@ -107,6 +107,7 @@ public static class AuditLogVerifier
         private int next;
         private long verified;
         private long? firstHashMismatch;
+        private long withheld;
 
         public Run(IReadOnlyList<TrustedTreeHead> treeHeads)
         {
@@ -154,6 +155,20 @@ public static class AuditLogVerifier
                     $"The export has entries from {Position} on, beyond the trusted tree size {finalSize}.");
             }
 
+            if (entry.Withheld)
+            {
+                if (entry.StoredLeafHash is not { Length: MerkleHash.Size } withheldHash)
+                {
+                    return Located(AuditLogVerificationOutcome.LeafMismatch, Position,
+                        $"Entry {Position} is withheld but its leaf hash is missing or malformed.");
+                }
+
+                // Only the hash goes into the root: the root check still covers it.
+                withheld++;
+                range.Append(withheldHash, completed: null);
+                return Position == heads[next].TreeSize ? CheckRoot() : null;
+            }
+
             var leafHash = MerkleHash.LeafHash(entry.Leaf);
             if (firstHashMismatch is null && entry.StoredLeafHash is not null
                 && !entry.StoredLeafHash.AsSpan().SequenceEqual(leafHash))
@@ -176,7 +191,9 @@ public static class AuditLogVerifier
             }
 
             return new(AuditLogVerificationOutcome.Verified, null, verified, null, null,
-                $"All {verified} entries verify against {heads.Length} trusted root(s).");
+                withheld == 0
+                    ? $"All {verified} entries verify against {heads.Length} trusted root(s)."
+                    : $"All {verified} entries verify against {heads.Length} trusted root(s); {withheld} of them were withheld from this export and were checked by their leaf hashes only.");
         }
 
         private AuditLogVerificationResult? CheckRoot()

@@ -10,7 +10,11 @@ public static class ApiProcess
         public string All => Output + Error;
     }
 
-    public static async Task<Outcome> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<Outcome> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunAsync(environment, TimeSpan.FromMinutes(2), args);
+
+    /// <summary>Runs the dll; a process still running after <paramref name="timeout"/> is killed (exit code -1).</summary>
+    public static async Task<Outcome> RunAsync(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] args)
     {
         ArgumentNullException.ThrowIfNull(environment);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -28,7 +32,18 @@ public static class ApiProcess
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            return new Outcome(-1, await output, await error);
+        }
+
         return new Outcome(process.ExitCode, await output, await error);
     }
 }

@@ -136,6 +136,30 @@ public class ExchangeApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public HttpClient School202 => ClientFor("school:100001", "school-mis");
     public HttpClient Admin => ClientFor("operator:exchange", "exchange-admin");
 
+    /// <summary>A DPO of <paramref name="org"/> declaring the audit-review purpose.</summary>
+    public HttpClient DpoOf(string org = "operator:exchange") => WithToken(Issuer.Token(org, ["dpo"]), "audit-review");
+
+    /// <summary>The environment a separate process of the service needs to run against this fixture's storage.</summary>
+    public Dictionary<string, string> ProcessEnvironment()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Testing",
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            ["Exchange__DataDirectory"] = DataDirectory,
+            ["Exchange__Auth__Authority"] = Issuer.Authority,
+            ["Exchange__Auth__Audience"] = TestIssuer.Audience,
+            ["Exchange__Auth__RequireHttpsMetadata"] = "false",
+        };
+        if (_postgresConnection is not null)
+        {
+            environment["Exchange__Database__Provider"] = "Postgres";
+            environment["ConnectionStrings__Exchange"] = _postgresConnection;
+        }
+
+        return environment;
+    }
+
     async Task IAsyncLifetime.DisposeAsync()
     {
         await base.DisposeAsync();

@@ -1,0 +1,79 @@
+using System.Net;
+using Exchange.Api.Tests.Infrastructure;
+
+namespace Exchange.Api.Tests.AuditReview;
+
+/// <summary>If a request's audit event cannot be made durable, the request answers 503 and has no effect.</summary>
+public abstract class AuditFailClosedTestsBase<TFactory>(TFactory api) where TFactory : ExchangeApiFactory
+{
+    [SkippableFact]
+    public async Task AWriteWhoseEventCannotBeRecordedIsNotCarriedOut()
+    {
+        _ = api.CreateClient();
+        var nhs = TestIdentifiers.NewNhs();
+        await api.BreakAuditStoreAsync();
+        try
+        {
+            await Problem.AssertAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.ServiceUnavailable, "audit-unavailable");
+        }
+        finally
+        {
+            await api.RepairAuditStoreAsync();
+        }
+
+        // Nothing was registered: the identifiers resolve to no child, and registering now creates it afresh.
+        await Problem.AssertAsync(await api.Council202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+    }
+
+    [SkippableFact]
+    public async Task AReadWhoseEventCannotBeRecordedReleasesNothing()
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        await api.BreakAuditStoreAsync();
+        HttpResponseMessage response;
+        try
+        {
+            response = await api.Council202.GetAsync($"/v1/children/{childId}");
+        }
+        finally
+        {
+            await api.RepairAuditStoreAsync();
+        }
+
+        var problem = await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "audit-unavailable");
+        Assert.DoesNotContain("careEpisodes", problem.ToString(), StringComparison.Ordinal);
+        Assert.Contains("AUDIT: an event could not be made durable", api.Logs.All, StringComparison.Ordinal);
+
+        // Once the log is back the same read works, and the log verifies as a whole.
+        Assert.Equal(HttpStatusCode.OK, (await api.Council202.GetAsync($"/v1/children/{childId}")).StatusCode);
+    }
+
+    [SkippableFact]
+    public async Task AnErasureWhoseEventCannotBeRecordedIsRolledBack()
+    {
+        var nhs = TestIdentifiers.NewNhs();
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        var dpo = api.WithToken(api.Issuer.Token("operator:exchange", "dpo"), "subject-access");
+        await api.BreakAuditStoreAsync();
+        try
+        {
+            await Problem.AssertAsync(await dpo.PostAsync($"/v1/children/{childId}/erase", null), HttpStatusCode.ServiceUnavailable, "audit-unavailable");
+        }
+        finally
+        {
+            await api.RepairAuditStoreAsync();
+        }
+
+        // The child was not erased: its identifiers still resolve to it.
+        var resolved = await Problem.ChildIdAsync(await api.Council202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK);
+        Assert.Equal(childId, resolved);
+    }
+}
+
+public sealed class SqliteAuditFailClosedTests(ExchangeApiFactory api) : AuditFailClosedTestsBase<ExchangeApiFactory>(api), IClassFixture<ExchangeApiFactory>;
+
+public sealed class PostgresAuditFailClosedTests : AuditFailClosedTestsBase<PostgresApiFactory>, IClassFixture<PostgresApiFactory>
+{
+    public PostgresAuditFailClosedTests(PostgresApiFactory api) : base(api) => Postgres.SkipUnlessAvailable();
+}
