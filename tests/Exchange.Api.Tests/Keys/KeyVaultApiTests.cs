@@ -22,10 +22,24 @@ public sealed class KeyVaultApiTests(KeyVaultApiTests.VaultFactory api) : IClass
         public const string BlindIndexSecretName = "exchange-blind-index";
         public const string BlindIndexSecretVersion = "5d1e0c7b9a8f4e3d2c1b0a9f8e7d6c5b";
 
+        public const string AuditSigningSecretName = "exchange-audit-signing";
+        public const string AuditSigningSecretVersion = "9a8b7c6d5e4f30211203f4e5d6c7b8a9";
+
         public VaultFactory()
         {
             Vault.ServeKeyOperations();
-            ServeBlindIndexSecret();
+            ServeSecret(BlindIndexSecretName, BlindIndexSecretVersion, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+            // The checkpoint signing key: base64 of the signer key string, as the README tells operators to store it.
+            using (var signer = Exchange.Audit.Checkpoints.NoteSigner.Generate("exchange.local/audit"))
+            {
+                AuditVerifierKey = signer.VerifierKey;
+                ServeSecret(AuditSigningSecretName, AuditSigningSecretVersion, Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(signer.ExportSignerKey())));
+            }
+
+            ServeSecretChallenge();
+            Settings["Exchange:Audit:SigningKey:Source"] = "KeyVault";
+            Settings["Exchange:Audit:SigningKey:SecretName"] = AuditSigningSecretName;
+            Settings["Exchange:Audit:SigningKey:SecretVersion"] = AuditSigningSecretVersion;
             Settings["Exchange:Keys:BlindIndex:Source"] = "KeyVault";
             Settings["Exchange:Keys:BlindIndex:SecretName"] = BlindIndexSecretName;
             Settings["Exchange:Keys:BlindIndex:Versions:0"] = BlindIndexSecretVersion;
@@ -39,20 +53,27 @@ public sealed class KeyVaultApiTests(KeyVaultApiTests.VaultFactory api) : IClass
 
         public KeyVaultStub Vault { get; } = new();
 
-        /// <summary>The blind-index secret as a Key Vault secret, behind Key Vault's bearer challenge as SecretClient expects.</summary>
-        private void ServeBlindIndexSecret()
+        /// <summary>The verifier key of the signing key served from the vault.</summary>
+        public string AuditVerifierKey { get; }
+
+        /// <summary>A Key Vault secret, behind Key Vault's bearer challenge as SecretClient expects.</summary>
+        private void ServeSecret(string name, string version, string value)
         {
             var body = JsonSerializer.Serialize(new
             {
-                value = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
-                id = $"{Vault.Authority}/secrets/{BlindIndexSecretName}/{BlindIndexSecretVersion}",
+                value,
+                id = $"{Vault.Authority}/secrets/{name}/{version}",
                 attributes = new { enabled = true },
             });
             Vault.Server.Given(WireMock.RequestBuilders.Request.Create()
-                    .WithPath($"/secrets/{BlindIndexSecretName}/{BlindIndexSecretVersion}").UsingGet()
+                    .WithPath($"/secrets/{name}/{version}").UsingGet()
                     .WithHeader("Authorization", "Bearer " + Vault.AccessToken))
                 .AtPriority(1)
                 .RespondWith(KeyVaultStub.Json(200).WithBody(body));
+        }
+
+        private void ServeSecretChallenge()
+        {
             Vault.Server.Given(WireMock.RequestBuilders.Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher("/secrets/*")).UsingGet())
                 .AtPriority(10)
                 .RespondWith(KeyVaultStub.KeyVaultError(401, "Unauthorized").WithHeader(
@@ -74,6 +95,16 @@ public sealed class KeyVaultApiTests(KeyVaultApiTests.VaultFactory api) : IClass
                 Vault.Dispose();
             }
         }
+    }
+
+    [Fact]
+    public async Task AuditCheckpointsAreSignedWithTheKeyFromTheVault()
+    {
+        var dpo = api.DpoOf();
+        Assert.Equal(api.AuditVerifierKey, (await dpo.GetStringAsync("/v1/audit/verifier-key")).Trim());
+        var verified = Exchange.Audit.Checkpoints.CheckpointVerifier.Parse(api.AuditVerifierKey).Verify(await dpo.GetStringAsync("/v1/audit/checkpoint"));
+        Assert.True(verified.IsValid, verified.ToString());
+        Assert.False(File.Exists(Path.Combine(api.DataDirectory, "audit-signing.key")), "no signing key on the data disk");
     }
 
     [Fact]

@@ -88,4 +88,42 @@ public sealed class OfflineAuditVerifierTests
         Assert.False(malformed.IsValid);
         Assert.Contains("line 8", malformed.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>The export with the content of every entry in <paramref name="withheld"/> replaced by its leaf hash.</summary>
+    private static string Withhold(Fixture f, params int[] withheld)
+    {
+        var entries = AuditExportFile.Read(new StringReader(f.Export))
+            .Select(e => withheld.Contains((int)e.Index) ? AuditExportEntry.WithheldEntry(e.Index, e.StoredLeafHash!) : e);
+        using var writer = new StringWriter();
+        AuditExportFile.Write(entries, writer);
+        return writer.ToString();
+    }
+
+    [Fact]
+    public async Task AnExportWithWithheldEntriesStillVerifiesAndSaysSo()
+    {
+        var f = await BuildAsync();
+        var export = Withhold(f, 3, 4, 50, 99);
+        Assert.Contains("{\"index\":3,\"leafHash\":", export, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"index\":3,\"leaf\":", export, StringComparison.Ordinal);
+        var result = OfflineAuditVerifier.Verify(new StringReader(export), f.SignedCheckpoint, f.VerifierKey);
+        Assert.True(result.IsValid, result.Message);
+        Assert.Contains("4 were withheld", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWithheldEntrysHashIsStillCheckedByTheRoot()
+    {
+        var f = await BuildAsync();
+        var lines = Withhold(f, 10).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var forged = Exchange.Audit.Merkle.MerkleHash.LeafHash(Encoding.UTF8.GetBytes("{\"decision\":\"deny\"}"));
+        lines[10] = $"{{\"index\":10,\"leafHash\":\"{Convert.ToBase64String(forged)}\",\"withheld\":true}}";
+        var result = OfflineAuditVerifier.Verify(new StringReader(string.Join('\n', lines)), f.SignedCheckpoint, f.VerifierKey);
+        Assert.False(result.IsValid, result.Message);
+
+        lines[10] = "{\"index\":10,\"withheld\":true}";
+        var missingHash = OfflineAuditVerifier.Verify(new StringReader(string.Join('\n', lines)), f.SignedCheckpoint, f.VerifierKey);
+        Assert.False(missingHash.IsValid);
+        Assert.Contains("line 11", missingHash.Message, StringComparison.Ordinal);
+    }
 }
