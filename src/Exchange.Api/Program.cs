@@ -18,7 +18,7 @@ if (args.Length > 0 && args[0] == Exchange.Api.AuditReview.AuditVerifyCommand.Ve
     return Exchange.Api.AuditReview.AuditVerifyCommand.Run(args[1..], Console.Out, Console.Error);
 }
 
-var verb = args.Length > 0 && args[0] == KeysCommand.Verb ? args[0] : null;
+var verb = args.Length > 0 && args[0] is KeysCommand.Verb or MigrateVerb ? args[0] : null;
 var builder = WebApplication.CreateBuilder(verb is null ? args : []);
 builder.AddExchangeOptions()
     .AddExchangeLogging()
@@ -31,6 +31,15 @@ if (verb is not null)
 {
     // `keys report|rotate ...`: key rotation against the configured database and key provider, then exit.
     using var tool = builder.Build();
+    if (verb == MigrateVerb)
+    {
+        // `migrate`: the deployment step, run as the database owner, for services started with ApplyMigrations off.
+        DatabaseInitializer.ForceMigrations = true;
+        await tool.Services.GetServices<IHostedService>().OfType<DatabaseInitializer>().Single().StartAsync(CancellationToken.None).ConfigureAwait(false);
+        await Console.Out.WriteLineAsync("Migrations applied (main database and audit store).").ConfigureAwait(false);
+        return 0;
+    }
+
     // The same start-up checks as the service: migrations, and keys that match the database
     // (a verb must never re-index or re-wrap under keys that do not belong here).
     foreach (var check in tool.Services.GetServices<IHostedService>().Where(h => h is DatabaseInitializer or KeyConsistencyCheck))
@@ -50,3 +59,9 @@ app.UseExchangePipeline();
 app.MapExchangeEndpoints();
 await app.RunAsync().ConfigureAwait(false);
 return 0;
+
+/// <summary>The entry point's verbs that are not in a feature folder.</summary>
+public partial class Program
+{
+    internal const string MigrateVerb = "migrate";
+}

@@ -81,6 +81,6 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, ILogger<Audi
         await hold.ReleaseAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "AUDIT: a streamed answer ended with {Status} and that outcome could not be recorded; the connection was aborted")]
+    [LoggerMessage(Level = LogLevel.Error, EventId = 9105, EventName = "AuditStreamUnrecorded", Message = "AUDIT: a streamed answer ended with {Status} and that outcome could not be recorded; the connection was aborted")]
     private static partial void LogStreamedUnrecorded(ILogger logger, int status);
 }

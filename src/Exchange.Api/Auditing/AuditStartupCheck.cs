@@ -34,7 +34,7 @@ internal sealed partial class AuditStartupCheck(
     [LoggerMessage(Level = LogLevel.Critical, EventId = 9102, EventName = "AuditLogTampered", Message = "AUDIT: {Finding}")]
     private static partial void LogTampered(ILogger logger, string finding);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Audit log checked at start: {Finding}")]
+    [LoggerMessage(Level = LogLevel.Information, EventId = 9103, EventName = "AuditLogChecked", Message = "Audit log checked at start: {Finding}")]
     private static partial void LogIntact(ILogger logger, string finding);
 }
 
@@ -79,6 +79,6 @@ internal sealed partial class AuditCheckpointer(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "AUDIT: a periodic checkpoint could not be signed ({Kind}: {Reason}); retrying at the next interval")]
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 9104, EventName = "AuditCheckpointFailed", Message = "AUDIT: a periodic checkpoint could not be signed ({Kind}: {Reason}); retrying at the next interval")]
     private static partial void LogFailed(ILogger logger, string kind, string reason);
 }

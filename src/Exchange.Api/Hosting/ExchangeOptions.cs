@@ -25,6 +25,13 @@ public sealed class DatabaseOptions
     public string Provider { get; set; } = "Sqlite";
 
     public bool IsPostgres => string.Equals(Provider, "Postgres", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Apply pending migrations at start (the embedded default). Off in production on PostgreSQL, where the
+    /// owner role runs the <c>migrate</c> verb and the service's own role may not alter the audit tables;
+    /// the service then refuses to start while a migration is pending.
+    /// </summary>
+    public bool ApplyMigrations { get; set; } = true;
 }
 
 public sealed class AuthOptions

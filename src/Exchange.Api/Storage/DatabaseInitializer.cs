@@ -15,19 +15,37 @@ internal sealed partial class DatabaseInitializer(
 {
     public const string OperatorId = "operator:exchange";
 
+    /// <summary>Set by the <c>migrate</c> verb: apply migrations whatever the configuration says.</summary>
+    internal static bool ForceMigrations { get; set; }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<ExchangeDbContext>();
-        await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        if (options.Value.Database.ApplyMigrations || ForceMigrations)
+        {
+            await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            // After the main migrations: on PostgreSQL those once held the audit tables and drop them first.
+            await audit.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await using var auditDb = audit.Create();
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken).ConfigureAwait(false))
+                .Concat(await auditDb.Database.GetPendingMigrationsAsync(cancellationToken).ConfigureAwait(false)).ToList();
+            if (pending.Count > 0)
+            {
+                throw new InvalidOperationException(
+                    $"The database schema is behind this version ({pending.Count} migration(s) pending, e.g. {pending[0]}), and Exchange:Database:ApplyMigrations is off. "
+                    + "Run the 'migrate' verb as the owner role first (see the README, PostgreSQL).");
+            }
+        }
+
         if (db.Database.IsSqlite())
         {
             // WAL lets readers proceed while the single writer commits.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
         }
-
-        // After the main migrations: on PostgreSQL those once held the audit tables and drop them first.
-        await audit.MigrateAsync(cancellationToken).ConfigureAwait(false);
 
         var now = clock.GetUtcNow();
         var empty = !await db.Organisations.AnyAsync(cancellationToken).ConfigureAwait(false);
