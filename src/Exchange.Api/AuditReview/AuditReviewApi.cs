@@ -168,7 +168,7 @@ public static class AuditReviewApi
         {
             foreach (var entry in await store.ReadEntriesAsync(from, Math.Min(from + ExportPage, last), ct).ConfigureAwait(false))
             {
-                var line = scope.Sees(ActorOrg(entry.Leaf), ChildOf(entry.Leaf))
+                var line = Sees(scope, entry.Leaf)
                     ? new AuditExportEntry(entry.Index, entry.Leaf, entry.LeafHash)
                     : AuditExportEntry.WithheldEntry(entry.Index, entry.LeafHash);
                 await writer.WriteLineAsync(AuditExportFile.FormatLine(line).AsMemory(), ct).ConfigureAwait(false);
@@ -181,13 +181,20 @@ public static class AuditReviewApi
     }
 
     private static EntryView View(MerkleLogEntry entry, AuditReviewScope scope) =>
-        scope.Sees(ActorOrg(entry.Leaf), ChildOf(entry.Leaf))
+        Sees(scope, entry.Leaf)
             ? new EntryView(entry.Index, Convert.ToBase64String(entry.LeafHash), Convert.ToBase64String(entry.Leaf), Parse(entry.Leaf), null)
             : new EntryView(entry.Index, Convert.ToBase64String(entry.LeafHash), null, null, true);
 
-    private static string? ActorOrg(byte[] leaf) => EfAuditStore.SearchFields.From(leaf).Organisation;
+    private static bool Sees(AuditReviewScope scope, byte[] leaf)
+    {
+        if (scope.SeesAll)
+        {
+            return true;
+        }
 
-    private static string? ChildOf(byte[] leaf) => EfAuditStore.SearchFields.From(leaf).ChildId;
+        var fields = EfAuditStore.SearchFields.From(leaf);
+        return scope.Sees(fields.Organisation, fields.ChildId);
+    }
 
     private static JsonElement Parse(byte[] leaf)
     {

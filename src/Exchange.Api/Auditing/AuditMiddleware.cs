@@ -45,8 +45,14 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, ILogger<Audi
         {
             context.Features.Set(realBody);
             hold.Discard();
-            // The failure is an access outcome too; if even that cannot be recorded the answer is 503.
-            await trail.RecordAsync(StatusCodes.Status500InternalServerError, context.RequestAborted).ConfigureAwait(false);
+            // The failure is an access outcome too, with the status the exception handler will answer
+            // (a malformed body is a 400, not an error); if even that cannot be recorded the answer is 503.
+            var status = ExceptionToProblemHandler.TypeFor(ex, context)?.Status ?? StatusCodes.Status500InternalServerError;
+            if (trail.RecordedStatus != status)
+            {
+                await trail.RecordAsync(status, context.RequestAborted).ConfigureAwait(false);
+            }
+
             throw;
         }
         finally

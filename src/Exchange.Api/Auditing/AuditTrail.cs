@@ -59,9 +59,16 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock)
         About(childId);
     }
 
-    /// <summary>Appends the event for the answer expected so far (200 if nothing was said); called before a commit.</summary>
-    internal Task RecordBeforeCommitAsync(CancellationToken cancellationToken) =>
-        IsActive && RecordedStatus is null ? RecordAsync(_expectedStatus ?? StatusCodes.Status200OK, cancellationToken) : Task.CompletedTask;
+    /// <summary>
+    /// Appends the event for the answer expected so far (200 if nothing was said); called before each commit.
+    /// A retried unit of work whose outcome changed (its first commit failed) records again: events of one
+    /// request share its request id, and the last one is the outcome.
+    /// </summary>
+    internal Task RecordBeforeCommitAsync(CancellationToken cancellationToken)
+    {
+        var expected = _expectedStatus ?? StatusCodes.Status200OK;
+        return IsActive && RecordedStatus != expected ? RecordAsync(expected, cancellationToken) : Task.CompletedTask;
+    }
 
     /// <summary>Appends the event for <paramref name="status"/> and waits until it is durable.</summary>
     /// <exception cref="AuditUnavailableException">It could not be made durable.</exception>

@@ -37,9 +37,8 @@ public static class ErrorHandlingSetup
 /// <summary>The one place where exceptions become responses. Never a stack trace, never a value.</summary>
 internal sealed partial class ExceptionToProblemHandler(IProblemDetailsService problems, ILogger<ExceptionToProblemHandler> logger) : IExceptionHandler
 {
-    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
-    {
-        var type = exception switch
+    /// <summary>The problem an exception becomes; null when the client went away.</summary>
+    internal static ProblemTypes.ProblemType? TypeFor(Exception exception, HttpContext httpContext) => exception switch
         {
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => ProblemTypes.PayloadTooLarge,
             BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } => ProblemTypes.UnsupportedMediaType,
@@ -53,6 +52,10 @@ internal sealed partial class ExceptionToProblemHandler(IProblemDetailsService p
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => null,
             _ => ProblemTypes.InternalError,
         };
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var type = TypeFor(exception, httpContext);
         if (type is null)
         {
             return true; // the client went away; there is no one to answer

@@ -62,7 +62,13 @@ public abstract class AuditTrailTestsBase<TFactory>(TFactory api) where TFactory
         var noPurpose = api.WithToken(api.Issuer.Token("la:209", "virtual-school"), purpose: null);
         await Problem.AssertAsync(await noPurpose.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.BadRequest, "purpose-of-use-missing");
 
+        // A body that is not JSON fails in model binding: still a refusal (400), not a service error.
+        var malformed = api.WithToken(api.Issuer.Token("la:209", "virtual-school", "social-worker"));
+        await Problem.AssertAsync(await malformed.PostAsync("/v1/identities/resolve", new StringContent("{not json", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, "malformed-json");
+
         var denied = await api.EventsAsync("decision=deny");
+        Assert.Contains(denied, e => e.GetProperty("action").GetString() == "identity.resolve" && e.GetProperty("status").GetInt32() == 400
+            && e.GetProperty("actor").GetProperty("roles").GetArrayLength() == 2);
         Assert.Contains(denied, e => e.GetProperty("action").GetString() == "child.register" && e.GetProperty("status").GetInt32() == 403
             && e.GetProperty("actor").GetProperty("org").GetString() == "school:100001" && e.GetProperty("fields").GetArrayLength() == 0);
         Assert.Contains(denied, e => e.GetProperty("action").GetString() == "child.read" && e.GetProperty("status").GetInt32() == 401
