@@ -4,6 +4,7 @@ using Exchange.Api.Tests.Infrastructure;
 using Exchange.Audit.Checkpoints;
 using Exchange.Audit.Merkle;
 using Exchange.Audit.Offline;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Exchange.Api.Tests.AuditReview;
 
@@ -213,4 +214,53 @@ public sealed class SqliteAuditTamperTests(ExchangeApiFactory api) : AuditTamper
 public sealed class PostgresAuditTamperTests : AuditTamperTestsBase<PostgresApiFactory>, IClassFixture<PostgresApiFactory>
 {
     public PostgresAuditTamperTests(PostgresApiFactory api) : base(api) => Postgres.SkipUnlessAvailable();
+}
+
+/// <summary>Checkpoints are signed on a timer while the log grows; a truncated log stops the next start.</summary>
+public abstract class AuditCheckpointTestsBase<TFactory> where TFactory : ExchangeApiFactory
+{
+    private readonly TFactory api;
+
+    protected AuditCheckpointTestsBase(TFactory api)
+    {
+        this.api = api;
+        api.Settings["Exchange:Audit:CheckpointInterval"] = "00:00:00.200";
+    }
+
+    [SkippableFact]
+    public async Task APeriodicCheckpointCoversNewEventsAndTruncationStopsTheNextStart()
+    {
+        await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        var checkpoints = api.Services.GetRequiredService<Exchange.Api.Auditing.AuditCheckpoints>();
+        var log = api.Services.GetRequiredService<Exchange.Audit.Storage.MerkleLog>();
+        var size = await log.GetSizeAsync();
+        Assert.True(size > 0);
+        // No request asked for a checkpoint: the timer signs one that covers the registration's event.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await checkpoints.LatestAsync(default))?.TreeSize < size && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        var latest = await checkpoints.LatestAsync(default);
+        Assert.True(latest?.TreeSize >= size, $"latest checkpoint {latest?.TreeSize}, log size {size}");
+        Assert.True(CheckpointVerifier.Parse(checkpoints.VerifierKey).Verify(latest!.SignedNote).IsValid);
+
+        // A rogue administrator removes the newest event (bypassing the triggers).
+        var last = latest.TreeSize - 1;
+        await api.ExecuteAuditSqlAsync(
+            $"DROP TRIGGER audit_entries_no_delete; DELETE FROM audit_entries WHERE \"Index\" >= {last}; CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END;",
+            $"ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only; DELETE FROM audit_entries WHERE \"Index\" >= {last}; ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only;");
+        var run = await ApiProcess.RunAsync(api.ProcessEnvironment(), TimeSpan.FromSeconds(90));
+        Assert.True(run.ExitCode is not 0 and not -1, run.All);
+        Assert.Contains("AUDIT LOG INTEGRITY FAILURE", run.All, StringComparison.Ordinal);
+        Assert.Contains("truncated", run.All, StringComparison.Ordinal);
+    }
+}
+
+public sealed class SqliteAuditCheckpointTests(ExchangeApiFactory api) : AuditCheckpointTestsBase<ExchangeApiFactory>(api), IClassFixture<ExchangeApiFactory>;
+
+public sealed class PostgresAuditCheckpointTests : AuditCheckpointTestsBase<PostgresApiFactory>, IClassFixture<PostgresApiFactory>
+{
+    public PostgresAuditCheckpointTests(PostgresApiFactory api) : base(api) => Postgres.SkipUnlessAvailable();
 }
