@@ -170,7 +170,8 @@ public static class AuditReviewApi
             {
                 var line = Sees(scope, entry.Leaf)
                     ? new AuditExportEntry(entry.Index, entry.Leaf, entry.LeafHash)
-                    : AuditExportEntry.WithheldEntry(entry.Index, entry.LeafHash);
+                    // The hash of the leaf as stored now, not the stored hash column: an edited leaf still breaks the root.
+                    : AuditExportEntry.WithheldEntry(entry.Index, Exchange.Audit.Merkle.MerkleHash.LeafHash(entry.Leaf));
                 await writer.WriteLineAsync(AuditExportFile.FormatLine(line).AsMemory(), ct).ConfigureAwait(false);
             }
 
@@ -183,7 +184,7 @@ public static class AuditReviewApi
     private static EntryView View(MerkleLogEntry entry, AuditReviewScope scope) =>
         Sees(scope, entry.Leaf)
             ? new EntryView(entry.Index, Convert.ToBase64String(entry.LeafHash), Convert.ToBase64String(entry.Leaf), Parse(entry.Leaf), null)
-            : new EntryView(entry.Index, Convert.ToBase64String(entry.LeafHash), null, null, true);
+            : new EntryView(entry.Index, Convert.ToBase64String(Exchange.Audit.Merkle.MerkleHash.LeafHash(entry.Leaf)), null, null, true);
 
     private static bool Sees(AuditReviewScope scope, byte[] leaf)
     {

@@ -1,4 +1,5 @@
 using Exchange.Api.Auditing.Storage;
+using Exchange.Api.Storage;
 using Exchange.Audit.Checkpoints;
 using Exchange.Audit.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -9,7 +10,7 @@ namespace Exchange.Api.Auditing;
 /// Signs and stores checkpoints of the audit log (C2SP signed notes, Ed25519). The signer is loaded by
 /// <see cref="AuditStartupCheck"/> before the service takes requests.
 /// </summary>
-public sealed class AuditCheckpoints(MerkleLog log, AuditDatabase database, TimeProvider clock) : IDisposable
+public sealed class AuditCheckpoints(MerkleLog log, AuditDatabase database, IServiceScopeFactory scopes, IWriteGate gate, TimeProvider clock) : IDisposable
 {
     private readonly SemaphoreSlim _oneSigner = new(1, 1);
     private NoteSigner? _signer;
@@ -58,6 +59,7 @@ public sealed class AuditCheckpoints(MerkleLog log, AuditDatabase database, Time
             var latest = await LatestAsync(cancellationToken).ConfigureAwait(false);
             if (latest is not null && latest.TreeSize >= size)
             {
+                await MirrorAsync(latest, cancellationToken).ConfigureAwait(false);
                 return latest;
             }
 
@@ -86,11 +88,53 @@ public sealed class AuditCheckpoints(MerkleLog log, AuditDatabase database, Time
                 throw;
             }
 
+            await MirrorAsync(record, cancellationToken).ConfigureAwait(false);
             return record;
         }
         finally
         {
             _oneSigner.Release();
+        }
+    }
+
+    /// <summary>The newest checkpoint's size and root as the main database holds them (see <see cref="AuditHead"/>).</summary>
+    public async Task<AuditHead?> MirroredHeadAsync(CancellationToken cancellationToken)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<ExchangeDbContext>();
+        return await db.AuditHeads.AsNoTracking().FirstOrDefaultAsync(h => h.Name == AuditHead.Latest, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Keeps the newest checkpoint's size and root in the main database too, so that an audit store restored
+    // from an older copy, or stripped of its checkpoints, no longer matches it at the next start.
+    private async Task MirrorAsync(AuditCheckpointRecord record, CancellationToken cancellationToken)
+    {
+        using var _ = await gate.EnterAsync(cancellationToken).ConfigureAwait(false);
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<ExchangeDbContext>();
+        var head = await db.AuditHeads.FirstOrDefaultAsync(h => h.Name == AuditHead.Latest, cancellationToken).ConfigureAwait(false);
+        if (head is null)
+        {
+            db.AuditHeads.Add(new AuditHead { Name = AuditHead.Latest, TreeSize = record.TreeSize, RootHash = record.RootHash, RecordedAt = clock.GetUtcNow() });
+        }
+        else if (head.TreeSize < record.TreeSize)
+        {
+            head.TreeSize = record.TreeSize;
+            head.RootHash = record.RootHash;
+            head.RecordedAt = clock.GetUtcNow();
+        }
+        else
+        {
+            return;
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbUpdateException)
+        {
+            // Another instance recorded a head at the same moment; the next checkpoint moves it on.
         }
     }
 

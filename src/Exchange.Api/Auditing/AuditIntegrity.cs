@@ -20,9 +20,28 @@ internal static class AuditIntegrity
     public static async Task<Finding> CheckAsync(AuditCheckpoints checkpoints, MerkleLog log, IMerkleNodeStore store, CancellationToken cancellationToken)
     {
         var stored = await checkpoints.AllAsync(cancellationToken).ConfigureAwait(false);
+        var size = await log.GetSizeAsync(cancellationToken).ConfigureAwait(false);
+        var head = await checkpoints.MirroredHeadAsync(cancellationToken).ConfigureAwait(false);
         if (stored.Count == 0)
         {
-            return new Finding(true, "No checkpoint has been signed yet.");
+            // The service signs a checkpoint at every start, before any request: a log with entries and no
+            // checkpoint, or a main database that remembers one, means the checkpoints were removed.
+            return size == 0 && head is null
+                ? new Finding(true, "No checkpoint has been signed yet.")
+                : new Finding(false, string.Create(CultureInfo.InvariantCulture,
+                    $"The audit log has {size} entries but no signed checkpoint{(head is null ? "" : $", while the main database recorded one at tree size {head.TreeSize}")}: its checkpoints were removed."));
+        }
+
+        if (head is not null && head.TreeSize > stored[^1].TreeSize)
+        {
+            return new Finding(false, string.Create(CultureInfo.InvariantCulture,
+                $"The main database recorded a checkpoint at tree size {head.TreeSize}, but the audit store's newest is at {stored[^1].TreeSize}: the audit store was restored from an older copy or its checkpoints were removed."));
+        }
+
+        if (head is not null && stored.FirstOrDefault(c => c.TreeSize == head.TreeSize) is { } same && !same.RootHash.AsSpan().SequenceEqual(head.RootHash))
+        {
+            return new Finding(false, string.Create(CultureInfo.InvariantCulture,
+                $"The checkpoint at tree size {head.TreeSize} differs from the one the main database recorded: the audit store was replaced."));
         }
 
         var verifier = checkpoints.CreateVerifier();
@@ -43,7 +62,6 @@ internal static class AuditIntegrity
         }
 
         var latest = stored[^1];
-        var size = await log.GetSizeAsync(cancellationToken).ConfigureAwait(false);
         if (size < latest.TreeSize)
         {
             return new Finding(false, string.Create(CultureInfo.InvariantCulture,

@@ -21,6 +21,7 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock)
     private int? _expectedStatus;
     private IReadOnlyList<string>? _fields;
     private Func<Task>? _onRecorded;
+    private string? _recordedChildId;
 
     /// <summary>Whether this request is audited at all.</summary>
     public bool IsActive => _http is not null && writer.Enabled;
@@ -67,7 +68,9 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock)
     internal Task RecordBeforeCommitAsync(CancellationToken cancellationToken)
     {
         var expected = _expectedStatus ?? StatusCodes.Status200OK;
-        return IsActive && RecordedStatus != expected ? RecordAsync(expected, cancellationToken) : Task.CompletedTask;
+        return IsActive && (RecordedStatus != expected || !string.Equals(_recordedChildId, _childId, StringComparison.Ordinal))
+            ? RecordAsync(expected, cancellationToken)
+            : Task.CompletedTask;
     }
 
     /// <summary>Appends the event for <paramref name="status"/> and waits until it is durable.</summary>
@@ -81,7 +84,9 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock)
 
         var http = _http!;
         var decision = DecisionFor(status);
-        var template = AuditEvent.Template(http.TraceIdentifier, ActorOf(http), _endpoint!.Action, _endpoint.Category, decision) with
+        // The server's own id, not the caller's X-Correlation-Id: no caller-chosen text goes into the log.
+        var requestId = Logging.CorrelationIdMiddleware.ServerRequestId(http) ?? http.TraceIdentifier;
+        var template = AuditEvent.Template(requestId, ActorOf(http), _endpoint!.Action, _endpoint.Category, decision) with
         {
             Purpose = PurposeOfUse.Of(http) ?? DeclaredPurpose(http),
             Fields = decision == "permit" && status < 300 ? _fields ?? _endpoint.Fields : [],
@@ -92,6 +97,7 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock)
         };
         RecordedIndex = await writer.AppendAsync(AuditEvent.Create(clock.GetUtcNow(), _childId, template), cancellationToken).ConfigureAwait(false);
         RecordedStatus = status;
+        _recordedChildId = _childId;
         if (_onRecorded is { } onRecorded)
         {
             await onRecorded().ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
 using Exchange.Crypto.Keys;
@@ -28,12 +29,13 @@ public static partial class KeysApi
         var group = app.MapGroup("/v1/admin/keys").WithTags("Keys").RequireAuthorization(AuthPolicies.Administer);
         group.MapGet("/", async (DataKeyService keys, IKeyEncryptionKeyProvider keks, CancellationToken ct) =>
             TypedResults.Ok(KeysView.Of(keks, await keys.ReportAsync(ct).ConfigureAwait(false))));
-        group.MapPost("/rotate", RotateAsync);
-        group.MapPost("/kek-versions", CreateKekVersion);
+        // Key operations touch every child's data key or identifiers: each is audited like a child route.
+        group.MapPost("/rotate", RotateAsync).Audited("keys.rotate", "keys", "kekVersions");
+        group.MapPost("/kek-versions", CreateKekVersion).Audited("keys.kek-version.create", "keys", "kekKeyId");
         group.MapGet("/blind-index", async (BlindIndexReindexer reindexer, CancellationToken ct) =>
             TypedResults.Ok(await reindexer.ReportAsync(ct).ConfigureAwait(false)));
-        group.MapPost("/blind-index/versions", CreateBlindIndexVersion);
-        group.MapPost("/blind-index/reindex", ReindexAsync);
+        group.MapPost("/blind-index/versions", CreateBlindIndexVersion).Audited("keys.blind-index-version.create", "keys", "version");
+        group.MapPost("/blind-index/reindex", ReindexAsync).Audited("keys.blind-index.reindex", "identity", "remaining");
         return app;
     }
 

@@ -6,11 +6,19 @@ namespace Exchange.Api.Logging;
 /// <summary>
 /// Gives every request a correlation id: the caller's <c>X-Correlation-Id</c> when it is a
 /// safe token, else a new one. It is echoed in the response header, in every problem body
-/// and in every log event of the request.
+/// and in every log event of the request. Every request also gets a server-generated id
+/// (<see cref="ServerRequestId"/>, logged as <c>ServerRequestId</c>): the audit log records that
+/// one, so no caller-chosen text is ever written into the immutable log.
 /// </summary>
 internal sealed partial class CorrelationIdMiddleware(RequestDelegate next)
 {
     public const string Header = "X-Correlation-Id";
+
+    private static readonly object ServerIdKey = new();
+
+    /// <summary>The server-generated id of the request (never caller-chosen); null outside a request.</summary>
+    public static string? ServerRequestId(HttpContext context) =>
+        context is not null && context.Items.TryGetValue(ServerIdKey, out var id) ? id as string : null;
 
     [GeneratedRegex(@"^[A-Za-z0-9._-]{8,64}\z", RegexOptions.CultureInvariant)]
     private static partial Regex SafeId();
@@ -18,11 +26,13 @@ internal sealed partial class CorrelationIdMiddleware(RequestDelegate next)
     public async Task InvokeAsync(HttpContext context)
     {
         var offered = context.Request.Headers[Header].ToString();
+        var serverId = Guid.NewGuid().ToString("N");
         // A caller-chosen id must not smuggle an identifier into our logs.
         var id = SafeId().IsMatch(offered) && LogScrubber.Scrub(offered) == offered
             ? offered
-            : Guid.NewGuid().ToString("N");
+            : serverId;
         context.TraceIdentifier = id;
+        context.Items[ServerIdKey] = serverId;
         context.Response.OnStarting(() =>
         {
             context.Response.Headers[Header] = id;
@@ -30,6 +40,7 @@ internal sealed partial class CorrelationIdMiddleware(RequestDelegate next)
         });
 
         using (LogContext.PushProperty("CorrelationId", id))
+        using (LogContext.PushProperty("ServerRequestId", serverId))
         {
             await next(context).ConfigureAwait(false);
         }

@@ -137,3 +137,17 @@ public sealed class ChildMerge
     public DateTimeOffset MergedAt { get; init; }
     public required string MergedBy { get; init; }
 }
+
+/// <summary>
+/// The newest audit checkpoint's size and root, kept in the main database as well as in the audit store,
+/// so that restoring an older audit store or deleting its checkpoints is caught at start.
+/// </summary>
+public sealed class AuditHead
+{
+    public const string Latest = "latest";
+
+    public required string Name { get; init; }
+    public long TreeSize { get; set; }
+    public required byte[] RootHash { get; set; }
+    public DateTimeOffset RecordedAt { get; set; }
+}

@@ -17,6 +17,7 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<ChildMerge> ChildMerges => Set<ChildMerge>();
     public DbSet<DataKeyRecord> DataKeys => Set<DataKeyRecord>();
     public DbSet<KeyCheck> KeyChecks => Set<KeyCheck>();
+    public DbSet<AuditHead> AuditHeads => Set<AuditHead>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -83,6 +84,13 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.Property(i => i.Type).HasMaxLength(16);
             e.Property(i => i.MatchedChildId).HasMaxLength(32);
             e.Property(i => i.IndexKeyVersion).HasMaxLength(64).HasDefaultValue("v1");
+        });
+
+        modelBuilder.Entity<AuditHead>(e =>
+        {
+            e.ToTable("audit_heads");
+            e.HasKey(h => h.Name);
+            e.Property(h => h.Name).HasMaxLength(16);
         });
 
         modelBuilder.Entity<KeyCheck>(e =>

@@ -36,7 +36,10 @@ public sealed class GroupCommitAppender : IAsyncDisposable
 
     /// <summary>Appends one entry and waits until it is durable.</summary>
     /// <param name="leaf">The exact leaf bytes.</param>
-    /// <param name="cancellationToken">Stops waiting (the entry may still be appended).</param>
+    /// <param name="cancellationToken">
+    /// Withdraws the entry: if it has not yet been taken into a batch it is never appended; if its batch is
+    /// already being written it may still land (the caller cannot know, so it must treat the outcome as unknown).
+    /// </param>
     /// <returns>The entry's index in the log.</returns>
     /// <exception cref="ObjectDisposedException">The appender has been shut down.</exception>
     public async Task<long> AppendAsync(byte[] leaf, CancellationToken cancellationToken = default)
@@ -44,8 +47,8 @@ public sealed class GroupCommitAppender : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(leaf);
         var pending = new Pending(leaf, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
         ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
-
-        return await pending.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var withdraw = cancellationToken.Register(() => pending.Done.TrySetCanceled(cancellationToken));
+        return await pending.Done.Task.ConfigureAwait(false);
     }
 
     private async Task RunAsync()
@@ -56,7 +59,16 @@ public sealed class GroupCommitAppender : IAsyncDisposable
             batch.Clear();
             while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var next))
             {
-                batch.Add(next);
+                // A withdrawn entry (its request timed out or went away) is not written: its answer was not "recorded".
+                if (!next.Done.Task.IsCompleted)
+                {
+                    batch.Add(next);
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
             }
 
             Interlocked.Increment(ref _batches);

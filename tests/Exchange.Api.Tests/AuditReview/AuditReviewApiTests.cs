@@ -255,6 +255,14 @@ public abstract class AuditCheckpointTestsBase<TFactory> where TFactory : Exchan
         Assert.True(run.ExitCode is not 0 and not -1, run.All);
         Assert.Contains("AUDIT LOG INTEGRITY FAILURE", run.All, StringComparison.Ordinal);
         Assert.Contains("truncated", run.All, StringComparison.Ordinal);
+
+        // Removing the checkpoints too does not hide it: the main database remembers the newest one.
+        await api.ExecuteAuditSqlAsync(
+            "DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints;",
+            "ALTER TABLE audit_checkpoints DISABLE TRIGGER audit_checkpoints_append_only; DELETE FROM audit_checkpoints;");
+        run = await ApiProcess.RunAsync(api.ProcessEnvironment(), TimeSpan.FromSeconds(90));
+        Assert.True(run.ExitCode is not 0 and not -1, run.All);
+        Assert.Contains("checkpoints were removed", run.All, StringComparison.Ordinal);
     }
 }
 

@@ -75,7 +75,22 @@ public abstract class AuditTrailTestsBase<TFactory>(TFactory api) where TFactory
             && e.GetProperty("actor").GetProperty("sub").ValueKind == JsonValueKind.Null
             && e.GetProperty("child_id").GetString() == "ch_0000000000000000000000000a");
         Assert.Contains(denied, e => e.GetProperty("action").GetString() == "identity.resolve" && e.GetProperty("status").GetInt32() == 400
-            && e.GetProperty("actor").GetProperty("org").GetString() == "la:209");
+            && e.GetProperty("actor").GetProperty("org").GetString() == "la:209" && e.GetProperty("actor").GetProperty("roles").GetArrayLength() == 1
+            && e.GetProperty("purpose").ValueKind == JsonValueKind.Null);
+    }
+
+    [SkippableFact]
+    public async Task TheLogRecordsTheServersRequestIdNeverTheCallersCorrelationId()
+    {
+        var client = api.Council202;
+        client.DefaultRequestHeaders.Add("X-Correlation-Id", "caller-chosen-trace-0001");
+        var response = await client.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() });
+        var childId = await Problem.ChildIdAsync(response, HttpStatusCode.Created);
+        Assert.Equal("caller-chosen-trace-0001", response.Headers.GetValues("X-Correlation-Id").Single());
+
+        var registered = Assert.Single(await api.EventsAsync($"childId={childId}"));
+        Assert.Matches("^[0-9a-f]{32}$", registered.GetProperty("request_id").GetString());
+        Assert.DoesNotContain(await LeavesAsync(), l => l.Contains("caller-chosen", StringComparison.Ordinal));
     }
 
     [SkippableFact]

@@ -51,6 +51,29 @@ public sealed class GroupCommitAppenderTests
     }
 
     [Fact]
+    public async Task AnEntryWithdrawnBeforeItsBatchIsNeverWritten()
+    {
+        var store = new SlowStore(new InMemoryMerkleNodeStore()) { Hold = new SemaphoreSlim(0) };
+        using var log = new MerkleLog(store);
+        await using var appender = new GroupCommitAppender(log);
+
+        // The first entry's transaction is held open; the second waits behind it and then gives up (a request timing out).
+        var first = appender.AppendAsync("{\"first\":true}"u8.ToArray());
+        await store.Entered.WaitAsync();
+        using var giveUp = new CancellationTokenSource();
+        var withdrawn = appender.AppendAsync("{\"withdrawn\":true}"u8.ToArray(), giveUp.Token);
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => withdrawn);
+
+        store.Hold.Release(int.MaxValue / 2);
+        Assert.Equal(0, await first);
+        Assert.Equal(1, await appender.AppendAsync("{\"third\":true}"u8.ToArray()));
+        var stored = await store.ReadEntriesAsync(0, 10);
+        Assert.Equal(2, stored.Count);
+        Assert.DoesNotContain(stored, e => Encoding.UTF8.GetString(e.Leaf).Contains("withdrawn", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AClosedAppenderRefusesNewEntries()
     {
         using var log = new MerkleLog(new InMemoryMerkleNodeStore());
@@ -64,6 +87,11 @@ public sealed class GroupCommitAppenderTests
     {
         public volatile bool Fail;
 
+        /// <summary>When set, each append waits for it after signalling <see cref="Entered"/>.</summary>
+        public SemaphoreSlim? Hold { get; init; }
+
+        public SemaphoreSlim Entered { get; } = new(0);
+
         public Task<long> GetSizeAsync(CancellationToken ct = default) => inner.GetSizeAsync(ct);
 
         public Task<IReadOnlyList<byte[]>> ReadHashesAsync(IReadOnlyList<MerkleNodeId> nodes, CancellationToken ct = default) => inner.ReadHashesAsync(nodes, ct);
@@ -73,6 +101,12 @@ public sealed class GroupCommitAppenderTests
 
         public async Task AppendAsync(MerkleAppendBatch batch, CancellationToken ct = default)
         {
+            if (Hold is not null)
+            {
+                Entered.Release();
+                await Hold.WaitAsync(ct);
+            }
+
             await Task.Delay(5, ct);
             if (Fail)
             {

@@ -23,6 +23,27 @@ namespace Exchange.Api.Storage.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Exchange.Api.Storage.AuditHead", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("RootHash")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<long>("TreeSize")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("audit_heads", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.CareEpisode", b =>
                 {
                     b.Property<Guid>("Id")

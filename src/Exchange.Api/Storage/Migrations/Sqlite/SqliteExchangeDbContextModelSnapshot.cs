@@ -17,6 +17,27 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.0");
 
+            modelBuilder.Entity("Exchange.Api.Storage.AuditHead", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("RootHash")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("TreeSize")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("audit_heads", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.CareEpisode", b =>
                 {
                     b.Property<Guid>("Id")
