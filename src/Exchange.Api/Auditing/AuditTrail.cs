@@ -61,6 +61,17 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock)
     }
 
     /// <summary>
+    /// For an effect outside the database (a key file): appends the event for <paramref name="expectedStatus"/>
+    /// before the effect, so an effect never happens without its trace.
+    /// </summary>
+    /// <exception cref="AuditUnavailableException">It could not be made durable.</exception>
+    public Task BeforeEffectAsync(int expectedStatus, CancellationToken cancellationToken)
+    {
+        Expect(expectedStatus);
+        return RecordBeforeCommitAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// Appends the event for the answer expected so far (200 if nothing was said); called before each commit.
     /// A retried unit of work whose outcome changed (its first commit failed) records again: events of one
     /// request share its request id, and the last one is the outcome.

@@ -54,13 +54,16 @@ public static partial class KeysApi
         return TypedResults.Ok(KeysView.Of(keks, report));
     }
 
-    private static Results<Created<KekVersionView>, ProblemHttpResult> CreateKekVersion(IKeyEncryptionKeyProvider keks, ILoggerFactory logs)
+    private static async Task<Results<Created<KekVersionView>, ProblemHttpResult>> CreateKekVersion(
+        IKeyEncryptionKeyProvider keks, ILoggerFactory logs, AuditTrail audit, CancellationToken ct)
     {
         if (keks is not LocalKeyEncryptionKeyProvider local)
         {
             return Problems.Result(ProblemTypes.KekManagedExternally);
         }
 
+        // The new key is a file, not a database commit: the event goes in before it is written.
+        await audit.BeforeEffectAsync(StatusCodes.Status201Created, ct).ConfigureAwait(false);
         var id = local.CreateNextVersion();
         var logger = logs.CreateLogger(typeof(KeysApi));
         LogNewKek(logger, id);
@@ -78,13 +81,15 @@ public static partial class KeysApi
         return TypedResults.Ok(await reindexer.ReindexAsync(batchSize ?? 500, ct).ConfigureAwait(false));
     }
 
-    private static Results<Created<BlindIndexVersionView>, ProblemHttpResult> CreateBlindIndexVersion(BlindIndexKeys blindIndex, ILoggerFactory logs)
+    private static async Task<Results<Created<BlindIndexVersionView>, ProblemHttpResult>> CreateBlindIndexVersion(
+        BlindIndexKeys blindIndex, ILoggerFactory logs, AuditTrail audit, CancellationToken ct)
     {
         if (!blindIndex.IsLocal)
         {
             return Problems.Result(ProblemTypes.KekManagedExternally, "Blind-index secrets in Key Vault get new versions in the vault; list them in Exchange:Keys:BlindIndex:Versions.");
         }
 
+        await audit.BeforeEffectAsync(StatusCodes.Status201Created, ct).ConfigureAwait(false);
         var version = blindIndex.CreateNextLocalVersion();
         var logger = logs.CreateLogger(typeof(KeysApi));
         LogNewBlindIndex(logger, version);

@@ -20,7 +20,7 @@ public static class StorageSetup
             }
 
             builder.Services.AddDbContext<ExchangeDbContext, PostgresExchangeDbContext>((sp, o) => o.UseNpgsql(connectionString)
-                .AddInterceptors(sp.GetRequiredService<Auditing.AuditCommitInterceptor>()));
+                .AddInterceptors(sp.GetRequiredService<Auditing.AuditCommitInterceptor>(), sp.GetRequiredService<Auditing.AuditAutocommitInterceptor>()));
             builder.Services.AddSingleton<IWriteGate, OpenWriteGate>();
         }
         else if (string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
@@ -30,7 +30,7 @@ public static class StorageSetup
                 ? $"Data Source={Path.Combine(options.FullDataDirectory, "exchange.db")};Pooling=True"
                 : connectionString;
             builder.Services.AddDbContext<ExchangeDbContext, SqliteExchangeDbContext>((sp, o) => o.UseSqlite(sqlite)
-                .AddInterceptors(new SqliteSecureDeleteInterceptor(), sp.GetRequiredService<Auditing.AuditCommitInterceptor>()));
+                .AddInterceptors(new SqliteSecureDeleteInterceptor(), sp.GetRequiredService<Auditing.AuditCommitInterceptor>(), sp.GetRequiredService<Auditing.AuditAutocommitInterceptor>()));
             builder.Services.AddSingleton<IWriteGate, SerialWriteGate>();
         }
         else

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Exchange.Api.Tests.Infrastructure;
 
 namespace Exchange.Api.Tests.AuditReview;
@@ -68,6 +69,40 @@ public abstract class AuditFailClosedTestsBase<TFactory>(TFactory api) where TFa
         // The child was not erased: its identifiers still resolve to it.
         var resolved = await Problem.ChildIdAsync(await api.Council202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK);
         Assert.Equal(childId, resolved);
+    }
+
+    [SkippableFact]
+    public async Task KeyRotationWhoseEventCannotBeRecordedMovesNoKeyAndMakesNoKeyFile()
+    {
+        await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        var keyFiles = Directory.GetFiles(api.DataDirectory, "*", SearchOption.AllDirectories).Length;
+        await api.BreakAuditStoreAsync();
+        try
+        {
+            // A new KEK version is a file: refused before it is written.
+            await Problem.AssertAsync(await api.Admin.PostAsync("/v1/admin/keys/kek-versions", null), HttpStatusCode.ServiceUnavailable, "audit-unavailable");
+            Assert.Equal(keyFiles, Directory.GetFiles(api.DataDirectory, "*", SearchOption.AllDirectories).Length);
+        }
+        finally
+        {
+            await api.RepairAuditStoreAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.Created, (await api.Admin.PostAsync("/v1/admin/keys/kek-versions", null)).StatusCode);
+        var before = JsonDocument.Parse(await api.Admin.GetStringAsync("/v1/admin/keys")).RootElement.GetProperty("remaining").GetInt32();
+        Assert.True(before > 0);
+        await api.BreakAuditStoreAsync();
+        try
+        {
+            // Re-wrapping runs statement by statement outside a transaction: still nothing moves without its event.
+            await Problem.AssertAsync(await api.Admin.PostAsync("/v1/admin/keys/rotate?batchSize=10", null), HttpStatusCode.ServiceUnavailable, "audit-unavailable");
+        }
+        finally
+        {
+            await api.RepairAuditStoreAsync();
+        }
+
+        Assert.Equal(before, JsonDocument.Parse(await api.Admin.GetStringAsync("/v1/admin/keys")).RootElement.GetProperty("remaining").GetInt32());
     }
 }
 
