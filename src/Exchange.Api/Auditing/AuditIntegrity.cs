@@ -52,7 +52,7 @@ internal static class AuditIntegrity
             if (!verified.IsValid || verified.Checkpoint!.TreeSize != record.TreeSize || !verified.Checkpoint.RootHash.Span.SequenceEqual(record.RootHash))
             {
                 return new Finding(false, string.Create(CultureInfo.InvariantCulture,
-                    $"The stored checkpoint at tree size {record.TreeSize} is not one this log's key signed ({(verified.IsValid ? "its size or root was changed" : verified.Detail)})."));
+                    $"The stored checkpoint at tree size {record.TreeSize} is not one this log's key signed ({(verified.IsValid ? "its size or root was changed" : verified.Detail)}). Instances sharing one log must share its signing key."));
             }
 
             if (record.TreeSize > 0)
