@@ -71,10 +71,9 @@ public sealed class GroupCommitAppender : IAsyncDisposable
                 continue;
             }
 
-            Interlocked.Increment(ref _batches);
             try
             {
-                var indexes = await _log.AppendAsync(batch.Select(p => p.Leaf).ToList()).ConfigureAwait(false);
+                var indexes = await AppendWithRetryAsync(batch.Select(p => p.Leaf).ToList()).ConfigureAwait(false);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     batch[i].Done.TrySetResult(indexes[i]);
@@ -91,6 +90,25 @@ public sealed class GroupCommitAppender : IAsyncDisposable
             }
         }
     }
+
+    // Another writer appended first (several instances on one database): nothing of the batch was written, and
+    // the log reloads its right edge after a failed append, so the same batch is simply built again.
+    private async Task<IReadOnlyList<long>> AppendWithRetryAsync(List<byte[]> leaves)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            Interlocked.Increment(ref _batches);
+            try
+            {
+                return await _log.AppendAsync(leaves).ConfigureAwait(false);
+            }
+            catch (MerkleLogConflictException) when (attempt < MaxConflictRetries)
+            {
+            }
+        }
+    }
+
+    private const int MaxConflictRetries = 5;
 
     /// <summary>Stops taking entries and waits for those already queued.</summary>
     /// <returns>A task that completes when the writer has drained.</returns>

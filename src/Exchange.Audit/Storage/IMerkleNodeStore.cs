@@ -53,9 +53,10 @@ public interface IMerkleNodeStore
     /// <param name="batch">The entries and nodes to write.</param>
     /// <param name="cancellationToken">Cancels the write (which then must leave nothing behind).</param>
     /// <returns>A task that completes when the batch is durable.</returns>
-    /// <exception cref="InvalidOperationException">
-    /// <see cref="MerkleAppendBatch.FirstIndex"/> is not the current size (a concurrent writer), or the batch
-    /// would overwrite a stored row. Implementations may throw their own conflict exception instead.
+    /// <exception cref="MerkleLogConflictException">
+    /// <see cref="MerkleAppendBatch.FirstIndex"/> is not the current size (a concurrent writer appended first);
+    /// nothing was written, and <see cref="GroupCommitAppender"/> retries the batch on the new right edge.
     /// </exception>
+    /// <exception cref="InvalidOperationException">The batch would overwrite a stored row.</exception>
     Task AppendAsync(MerkleAppendBatch batch, CancellationToken cancellationToken = default);
 }

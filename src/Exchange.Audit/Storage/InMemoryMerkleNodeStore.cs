@@ -147,6 +147,12 @@ public sealed class InMemoryMerkleNodeStore : IMerkleNodeStore
         lock (gate)
         {
             // Validate everything before changing anything, so a refused batch leaves no trace.
+            if (batch.FirstIndex != leaves.Count)
+            {
+                return Task.FromException(new MerkleLogConflictException(
+                    $"The batch starts at index {batch.FirstIndex} but the log has {leaves.Count} entries."));
+            }
+
             var error = Validate(batch);
             if (error is not null)
             {
@@ -194,11 +200,6 @@ public sealed class InMemoryMerkleNodeStore : IMerkleNodeStore
 
     private string? Validate(MerkleAppendBatch batch)
     {
-        if (batch.FirstIndex != leaves.Count)
-        {
-            return $"The batch starts at index {batch.FirstIndex} but the log has {leaves.Count} entries.";
-        }
-
         for (var i = 0; i < batch.Entries.Count; i++)
         {
             var entry = batch.Entries[i];

@@ -74,6 +74,26 @@ public sealed class GroupCommitAppenderTests
     }
 
     [Fact]
+    public async Task TwoWritersOnOneStoreBothGetEveryEntryIn()
+    {
+        // Two instances of the service on one database: each appender's log goes stale whenever the other appends.
+        var store = new InMemoryMerkleNodeStore();
+        using var logA = new MerkleLog(store);
+        using var logB = new MerkleLog(store);
+        await using var a = new GroupCommitAppender(logA);
+        await using var b = new GroupCommitAppender(logB);
+        for (var i = 0; i < 20; i++)
+        {
+            await a.AppendAsync(Encoding.UTF8.GetBytes($"{{\"a\":{i}}}"));
+            await b.AppendAsync(Encoding.UTF8.GetBytes($"{{\"b\":{i}}}"));
+        }
+
+        Assert.Equal(40, await store.GetSizeAsync());
+        var stored = await store.ReadEntriesAsync(0, 40);
+        Assert.Equal(MerkleTree.RootHash(stored.Select(e => MerkleHash.LeafHash(e.Leaf)).ToList()), await logA.RootAsync(40));
+    }
+
+    [Fact]
     public async Task AClosedAppenderRefusesNewEntries()
     {
         using var log = new MerkleLog(new InMemoryMerkleNodeStore());

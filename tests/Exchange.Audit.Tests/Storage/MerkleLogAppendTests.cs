@@ -89,7 +89,7 @@ public class MerkleLogAppendTests
         await stale.AppendAsync(Leaves(0, 3));
         await other.AppendAsync(Leaves(3, 2));
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => stale.AppendAsync(Leaves(5, 1)));
+        await Assert.ThrowsAsync<MerkleLogConflictException>(() => stale.AppendAsync(Leaves(5, 1)));
 
         Assert.Equal([5L], await stale.AppendAsync(Leaves(5, 1)));
         Assert.Equal(await NaiveRootAsync(store), await stale.RootAsync(6));
@@ -146,10 +146,10 @@ public class MerkleLogAppendTests
         var hash = new byte[MerkleHash.Size];
         var entry = new MerkleLogEntry(0, [1], hash);
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => store.AppendAsync(new MerkleAppendBatch(1, [entry with { Index = 1 }], [])));
+        await Assert.ThrowsAsync<MerkleLogConflictException>(() => store.AppendAsync(new MerkleAppendBatch(1, [entry with { Index = 1 }], [])));
         await Assert.ThrowsAsync<InvalidOperationException>(() => store.AppendAsync(new MerkleAppendBatch(0, [entry], [new MerkleNode(1, 0, hash)])));
         await store.AppendAsync(new MerkleAppendBatch(0, [entry], []));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => store.AppendAsync(new MerkleAppendBatch(0, [entry], [])));
+        await Assert.ThrowsAsync<MerkleLogConflictException>(() => store.AppendAsync(new MerkleAppendBatch(0, [entry], [])));
 
         Assert.Equal(1, await store.GetSizeAsync());
         Assert.Equal(1, store.AppendBatches);
