@@ -73,6 +73,10 @@ internal sealed partial class AuditCheckpointer(
         {
             await checkpoints.CurrentAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (ObjectDisposedException)
+        {
+            // The container is being torn down around a tick (a host disposed without being stopped): nothing to sign with.
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogFailed(logger, ex.GetType().Name, ex.Message);
