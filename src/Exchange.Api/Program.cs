@@ -4,6 +4,7 @@ using Exchange.Api.Auditing;
 using Exchange.Api.Hosting;
 using Exchange.Api.Keys;
 using Exchange.Api.Logging;
+using Exchange.Api.Policy;
 using Exchange.Api.Storage;
 
 // `token ...` mints a demo token from the local development issuer and exits.
@@ -50,7 +51,8 @@ if (verb is not null)
     return await KeysCommand.RunAsync(tool.Services, args[1..], Console.Out, Console.Error).ConfigureAwait(false);
 }
 
-builder.AddExchangeAuth()
+builder.AddExchangePolicy()
+    .AddExchangeAuth()
     .AddExchangeRateLimits()
     .AddExchangeFeatures();
 

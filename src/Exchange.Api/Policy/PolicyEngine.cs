@@ -1,0 +1,142 @@
+namespace Exchange.Api.Policy;
+
+/// <summary>A relationship the caller's organisation holds to the child, as a dated fact (end inclusive; null = open).</summary>
+public sealed record RelationshipFact(string Kind, DateOnly Start, DateOnly? End = null)
+{
+    public bool HoldsOn(DateOnly day) => Start <= day && (End is null || day <= End);
+}
+
+/// <summary>A consent that covers a category for a purpose (for the caller's organisation), valid from/until.</summary>
+public sealed record ConsentFact(string Category, string Purpose, DateOnly From, DateOnly? Until = null)
+{
+    public bool Covers(string category, string purpose, DateOnly day) =>
+        Category == category && Purpose == purpose && From <= day && (Until is null || day <= Until);
+}
+
+/// <summary>Everything a decision depends on; nothing else is consulted.</summary>
+public sealed record PolicyRequest(
+    IReadOnlyList<string> Roles,
+    string Action,
+    string Category,
+    string Purpose,
+    DateOnly On,
+    IReadOnlyList<RelationshipFact> Relationships,
+    IReadOnlyList<ConsentFact> Consents,
+    bool Restricted = false,
+    IReadOnlyList<string>? RestrictionAllows = null,
+    bool BreakGlass = false);
+
+/// <summary>
+/// Why a request was denied: lets the endpoint choose 404 (no relationship: existence must not leak) or 403.
+/// Ordered as the conditions are checked, so a larger value means a candidate rule got further.
+/// </summary>
+public enum DenyReason
+{
+    None = 0,
+    NoRule,
+    NoRelationship,
+    OutsideRelationshipDates,
+    BreakGlassRequired,
+    Restricted,
+    ConsentRequired,
+}
+
+/// <summary>The answer: permit or deny, the deciding rule, the lawful basis and the fields released.</summary>
+public sealed record PolicyDecision(bool Permit, string Rule, string? LawfulBasis, IReadOnlyList<string> Fields, DenyReason Reason, string PolicyHash)
+{
+    /// <summary>Every rule that applied (the deciding one first); their fields make up the mask.</summary>
+    public IReadOnlyList<string> AppliedRules { get; init; } = [];
+
+    public const string DefaultDeny = "default-deny";
+
+    public string DecisionText => Permit ? "permit" : "deny";
+}
+
+/// <summary>
+/// The one decision point. Default deny. Every rule whose roles, action, category and purpose match is
+/// considered; it applies if its relationship holds (within its dates), its consent, restriction and
+/// break-glass conditions are met. The first applying rule (file order) is the deciding rule and gives the
+/// lawful basis; the released fields are the union over all applying rules. A denial names the furthest
+/// condition a candidate rule reached, so the caller can answer 404 where even existence must not leak.
+/// </summary>
+public sealed class PolicyEngine(PolicySet policy)
+{
+    public PolicySet Policy { get; } = policy;
+
+    public PolicyDecision Decide(PolicyRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        PolicyRule? deciding = null;
+        var applied = new List<string>();
+        var fields = new SortedSet<string>(StringComparer.Ordinal);
+        var furthest = DenyReason.NoRule;
+        foreach (var rule in Policy.Rules)
+        {
+            if (!rule.Roles.Any(request.Roles.Contains) || !rule.Actions.Contains(request.Action)
+                || !rule.Categories.Contains(request.Category) || !rule.Purposes.Contains(request.Purpose))
+            {
+                continue;
+            }
+
+            var failed = FirstFailure(rule, request);
+            if (failed != DenyReason.None)
+            {
+                furthest = Further(furthest, failed);
+                continue;
+            }
+
+            deciding ??= rule;
+            applied.Add(rule.Id);
+            fields.UnionWith(rule.Fields ?? Policy.Categories[request.Category].Fields);
+        }
+
+        if (deciding is null)
+        {
+            return new PolicyDecision(false, PolicyDecision.DefaultDeny, null, [], furthest, Policy.Hash);
+        }
+
+        // A rule over several categories may list fields of another: release only this category's.
+        var own = Policy.Categories[request.Category].Fields.ToHashSet(StringComparer.Ordinal);
+        return new PolicyDecision(true, deciding.Id, deciding.LawfulBasis, fields.Where(own.Contains).ToList(), DenyReason.None, Policy.Hash)
+        {
+            AppliedRules = applied,
+        };
+    }
+
+    private static DenyReason FirstFailure(PolicyRule rule, PolicyRequest request)
+    {
+        if (rule.Relationship != PolicyRule.NoRelationship)
+        {
+            var facts = request.Relationships.Where(r => r.Kind == rule.Relationship).ToList();
+            if (facts.Count == 0)
+            {
+                return DenyReason.NoRelationship;
+            }
+
+            if (rule.Conditions.WithinDates && !facts.Any(f => f.HoldsOn(request.On)))
+            {
+                return DenyReason.OutsideRelationshipDates;
+            }
+        }
+
+        if (rule.Conditions.BreakGlass && !request.BreakGlass)
+        {
+            return DenyReason.BreakGlassRequired;
+        }
+
+        if (rule.Conditions.NotRestricted && request.Restricted && !(request.RestrictionAllows ?? []).Contains(request.Purpose))
+        {
+            return DenyReason.Restricted;
+        }
+
+        if (rule.Conditions.RequiresConsent && !request.Consents.Any(c => c.Covers(request.Category, request.Purpose, request.On)))
+        {
+            return DenyReason.ConsentRequired;
+        }
+
+        return DenyReason.None;
+    }
+
+    // The reason from the candidate that got furthest through its conditions is the most telling.
+    private static DenyReason Further(DenyReason a, DenyReason b) => (DenyReason)Math.Max((int)a, (int)b);
+}
