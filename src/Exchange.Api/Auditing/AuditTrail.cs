@@ -13,7 +13,7 @@ namespace Exchange.Api.Auditing;
 /// (<see cref="AuditCommitInterceptor"/>) or, for a request that commits nothing, before the answer is
 /// released. Outside an audited request every method does nothing.
 /// </summary>
-public sealed class AuditTrail(AuditWriter writer, TimeProvider clock)
+public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.PolicySet? policy = null)
 {
     private HttpContext? _http;
     private AuditedEndpoint? _endpoint;
@@ -105,6 +105,7 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock)
             // Placeholder until the policy engine decides each request and names its lawful basis.
             LawfulBasis = "unassessed",
             Status = status,
+            PolicyHash = policy?.Hash,
         };
         RecordedIndex = await writer.AppendAsync(AuditEvent.Create(clock.GetUtcNow(), _childId, template), cancellationToken).ConfigureAwait(false);
         RecordedStatus = status;

@@ -20,8 +20,8 @@ public sealed record AuditActor(string? Subject, string? Organisation, IReadOnly
 /// </summary>
 public sealed partial record AuditEvent
 {
-    /// <summary>The leaf format version.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>The leaf format version (2 added <c>policy</c>, the hash of the policy set that decided).</summary>
+    public const int FormatVersion = 2;
 
     private AuditEvent() { }
 
@@ -60,6 +60,9 @@ public sealed partial record AuditEvent
 
     /// <summary>The HTTP status answered.</summary>
     public int Status { get; init; }
+
+    /// <summary>The hash of the policy set in force (<c>sha256:...</c>), so a decision can be replayed against it.</summary>
+    public string? PolicyHash { get; init; }
 
     [GeneratedRegex(@"\Ach_[0-9a-hjkmnp-tv-z]{26}\z", RegexOptions.CultureInvariant)]
     private static partial Regex ChildIdShape();
@@ -123,6 +126,7 @@ public sealed partial record AuditEvent
             ["decision"] = Decision,
             ["fields"] = Fields.Order(StringComparer.Ordinal).ToArray(),
             ["lawful_basis"] = LawfulBasis,
+            ["policy"] = PolicyHash,
             ["purpose"] = Purpose,
             ["request_id"] = RequestId,
             ["rule"] = Rule,

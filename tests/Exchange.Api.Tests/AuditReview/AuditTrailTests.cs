@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Exchange.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Exchange.Api.Tests.AuditReview;
 
@@ -24,6 +25,8 @@ public abstract class AuditTrailTestsBase<TFactory>(TFactory api) where TFactory
         Assert.Equal("pep-review", registered.GetProperty("purpose").GetString());
         Assert.Equal(["childId"], registered.GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
         Assert.Equal("endpoint-policy:register-children", registered.GetProperty("rule").GetString());
+        Assert.Equal(api.Services.GetRequiredService<Exchange.Api.Policy.PolicySet>().Hash, registered.GetProperty("policy").GetString());
+        Assert.Equal(2, registered.GetProperty("v").GetInt32());
         var actor = registered.GetProperty("actor");
         Assert.Equal("la:202", actor.GetProperty("org").GetString());
         Assert.Equal(["virtual-school"], actor.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));

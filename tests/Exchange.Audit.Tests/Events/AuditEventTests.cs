@@ -25,8 +25,8 @@ public sealed class AuditEventTests
         var leaf = Encoding.UTF8.GetString(Sample().ToLeaf());
         Assert.Equal(
             "{\"action\":\"identity.resolve\",\"actor\":{\"client_id\":\"mis-client\",\"org\":\"school:100001\",\"roles\":[\"designated-teacher\",\"school-mis\"],\"sub\":\"user-7\"}," +
-            "\"category\":\"identity\",\"child_id\":\"ch_9bnjp22dq0v581hd6c71mf19mw\",\"decision\":\"permit\",\"fields\":[\"childId\"],\"lawful_basis\":\"placeholder\"," +
-            "\"purpose\":\"attendance-monitoring\",\"request_id\":\"req-0001\",\"rule\":\"placeholder\",\"status\":200,\"time\":\"2026-11-23T13:05:06.789Z\",\"v\":1}",
+            "\"category\":\"identity\",\"child_id\":\"ch_9bnjp22dq0v581hd6c71mf19mw\",\"decision\":\"permit\",\"fields\":[\"childId\"],\"lawful_basis\":\"placeholder\",\"policy\":null," +
+            "\"purpose\":\"attendance-monitoring\",\"request_id\":\"req-0001\",\"rule\":\"placeholder\",\"status\":200,\"time\":\"2026-11-23T13:05:06.789Z\",\"v\":2}",
             leaf);
     }
 
