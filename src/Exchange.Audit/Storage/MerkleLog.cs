@@ -23,6 +23,10 @@ public sealed class MerkleLog : IDisposable
     // The right edge after the last append this instance made; null until loaded or after a failed append.
     private CompactRange? rightEdge;
 
+    // The largest size this instance has seen the store at: the log only grows, so a proof or root at or
+    // below it needs no size query first.
+    private long knownSize;
+
     /// <summary>Creates a log over <paramref name="store"/>.</summary>
     /// <param name="store">Where entries and node hashes are kept.</param>
     public MerkleLog(IMerkleNodeStore store)
@@ -82,6 +86,7 @@ public sealed class MerkleLog : IDisposable
             await store.AppendAsync(new MerkleAppendBatch(firstIndex, entries, nodes), cancellationToken)
                 .ConfigureAwait(false);
             rightEdge = edge;
+            NoteSize(edge.Size);
             return indexes;
         }
         finally
@@ -197,13 +202,34 @@ public sealed class MerkleLog : IDisposable
     /// <inheritdoc/>
     public void Dispose() => appendGate.Dispose();
 
+    private void NoteSize(long size)
+    {
+        var seen = Interlocked.Read(ref knownSize);
+        while (size > seen)
+        {
+            var previous = Interlocked.CompareExchange(ref knownSize, size, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+
     // The largest power of two smaller than n, for n >= 2.
     private static long SplitPoint(long n) => 1L << BitOperations.Log2((ulong)(n - 1));
 
     private async Task EnsureWithinLogAsync(long treeSize, string paramName, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(treeSize, paramName);
+        if (treeSize <= Interlocked.Read(ref knownSize))
+        {
+            return;
+        }
+
         var size = await store.GetSizeAsync(cancellationToken).ConfigureAwait(false);
+        NoteSize(size);
         if (treeSize > size)
         {
             throw new ArgumentOutOfRangeException(paramName, treeSize, $"The log has only {size} entries.");

@@ -26,26 +26,52 @@ internal sealed class EfAuditStore(AuditDatabase database) : IMerkleNodeStore
     public async Task<IReadOnlyList<byte[]>> ReadHashesAsync(IReadOnlyList<MerkleNodeId> nodes, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(nodes);
-        await using var db = database.Create();
-        var found = new Dictionary<MerkleNodeId, byte[]>();
-        foreach (var level in nodes.GroupBy(n => n.Level))
+        if (nodes.Count == 0)
         {
-            var indexes = level.Select(n => n.Index).Distinct().ToList();
-            if (level.Key == 0)
+            return [];
+        }
+
+        // A proof asks for about 2·log2(n) nodes on about log2(n) levels. One command reads them all: a UNION ALL
+        // of one primary-key lookup per level, leaf hashes (level 0) from the entries, the rest from the nodes.
+        // It goes straight to the context's connection (interceptors included): EF's query pipeline, with a newly
+        // compiled query for each shape of request, cost several times the reads themselves. Every value is a
+        // parameter; a very large request is split to stay far below the providers' parameter limits.
+        await using var db = database.Create();
+        await db.Database.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var found = new Dictionary<MerkleNodeId, byte[]>();
+        foreach (var chunk in nodes.Distinct().Chunk(500))
+        {
+            var command = db.Database.GetDbConnection().CreateCommand();
+            await using (command.ConfigureAwait(false))
             {
-                foreach (var row in await db.Entries.AsNoTracking().Where(e => indexes.Contains(e.Index))
-                             .Select(e => new { e.Index, e.LeafHash }).ToListAsync(ct).ConfigureAwait(false))
+                string Parameter(object value)
                 {
-                    found[new MerkleNodeId(0, row.Index)] = row.LeafHash;
+                    var parameter = command.CreateParameter();
+                    parameter.ParameterName = "@p" + command.Parameters.Count.ToString(CultureInfo.InvariantCulture);
+                    parameter.Value = value;
+                    command.Parameters.Add(parameter);
+                    return parameter.ParameterName;
                 }
-            }
-            else
-            {
-                var l = level.Key;
-                foreach (var row in await db.Nodes.AsNoTracking().Where(n => n.Level == l && indexes.Contains(n.Index))
-                             .Select(n => new { n.Index, n.Hash }).ToListAsync(ct).ConfigureAwait(false))
+
+                var sql = new System.Text.StringBuilder();
+                foreach (var level in chunk.GroupBy(n => n.Level))
                 {
-                    found[new MerkleNodeId(l, row.Index)] = row.Hash;
+                    var indexes = string.Join(", ", level.Select(n => Parameter(n.Index)));
+                    sql.Append(sql.Length == 0 ? "" : " UNION ALL ").Append(level.Key == 0
+                        ? $"SELECT 0, \"Index\", \"LeafHash\" FROM audit_entries WHERE \"Index\" IN ({indexes})"
+                        : $"SELECT \"Level\", \"Index\", \"Hash\" FROM audit_nodes WHERE \"Level\" = {Parameter(level.Key)} AND \"Index\" IN ({indexes})");
+                }
+
+#pragma warning disable CA2100 // fixed text and parameter names only; every value is a parameter
+                command.CommandText = sql.ToString();
+#pragma warning restore CA2100
+                var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    {
+                        found[new MerkleNodeId(reader.GetInt32(0), reader.GetInt64(1))] = reader.GetFieldValue<byte[]>(2);
+                    }
                 }
             }
         }
@@ -77,7 +103,8 @@ internal sealed class EfAuditStore(AuditDatabase database) : IMerkleNodeStore
         var last = await db.Entries.MaxAsync(e => (long?)e.Index, ct).ConfigureAwait(false);
         if ((last ?? -1) + 1 != batch.FirstIndex)
         {
-            throw new InvalidOperationException("The audit log grew under this writer; the batch was not appended.");
+            // Another instance appended first: nothing was written; group commit rebuilds the batch on the new edge.
+            throw new MerkleLogConflictException();
         }
 
         db.Entries.AddRange(batch.Entries.Select(ToRecord));
