@@ -77,6 +77,12 @@ public static class ProblemTypes
     public static readonly ProblemType OrganisationNotFound = Define("organisation-not-found", 404, "There is no organisation with that id.");
     public static readonly ProblemType OperatorImmutable = Define("operator-immutable", 409, "The exchange operator organisation cannot be deactivated.");
     public static readonly ProblemType KekManagedExternally = Define("kek-managed-externally", 409, "Key Vault keys get new versions in the vault; rotation then moves data keys to the version configured or latest.");
+    public static readonly ProblemType RelationshipDate = Define("relationship-date", 400, "Dates are YYYY-MM-DD, within the last 26 years and not in the future, and an end is not before its start.");
+    public static readonly ProblemType UrnFormat = Define("urn-format", 400, "A school URN is six digits.");
+    public static readonly ProblemType OdsFormat = Define("ods-format", 400, "An ODS code is 3 to 6 letters and digits.");
+    public static readonly ProblemType OrganisationNotRegistered = Define("organisation-not-registered", 400, "The organisation is not registered with the exchange, or is deactivated.");
+    public static readonly ProblemType RelationshipNotFound = Define("relationship-not-found", 404, "There is no such relationship for a child in the caller's care.");
+    public static readonly ProblemType RelationshipEnded = Define("relationship-ended", 409, "The relationship has already ended on another date.");
     public static readonly ProblemType AuditQueryInvalid = Define("audit-query-invalid", 400, "The audit query's parameters are not valid.");
     public static readonly ProblemType PurposeNotPermitted = Define("purpose-not-permitted", 403, "This operation is not permitted for the declared purpose of use.");
     public static readonly ProblemType CursorInvalid = Define("cursor-invalid", 400, "The cursor is not one this service issued.");

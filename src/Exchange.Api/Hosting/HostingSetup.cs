@@ -5,6 +5,7 @@ using Exchange.Api.Identity;
 using Exchange.Api.Keys;
 using Exchange.Api.Logging;
 using Exchange.Api.Organisations;
+using Exchange.Api.Relationships;
 using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Serilog;
@@ -28,6 +29,7 @@ public static class HostingSetup
         builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Scoped, includeInternalTypes: true);
         builder.Services.AddScoped<IdentityService>();
         builder.Services.AddScoped<IdentityReviewService>();
+        builder.Services.AddScoped<Relationships.RelationshipService>();
         return builder;
     }
 
@@ -73,6 +75,7 @@ public static class HostingSetup
         app.MapIdentityReviewsApi();
         app.MapKeysApi();
         app.MapAuditReviewApi();
+        app.MapRelationshipsApi();
         return app;
     }
 }

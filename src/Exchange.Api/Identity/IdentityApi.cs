@@ -90,7 +90,7 @@ public static class IdentityApi
             : Problems.Result(ProblemTypes.ChildNotFound, "There is no child with this id.");
     }
 
-    public sealed record CareEpisodeView(string ResponsibleLa, string StartDate, string? EndDate);
+    public sealed record CareEpisodeView(Guid Id, string ResponsibleLa, string StartDate, string? EndDate);
 
     public sealed record ChildView(string ChildId, IReadOnlyList<CareEpisodeView> CareEpisodes);
 
@@ -114,7 +114,7 @@ public static class IdentityApi
         var episodes = await db.CareEpisodes.AsNoTracking()
             .Where(e => e.ChildId == survivor && e.ResponsibleLaNumber == laNumber)
             .OrderBy(e => e.StartDate)
-            .Select(e => new { e.ResponsibleLaNumber, e.StartDate, e.EndDate })
+            .Select(e => new { e.Id, e.ResponsibleLaNumber, e.StartDate, e.EndDate })
             .ToListAsync(ct).ConfigureAwait(false);
         if (episodes.Count == 0)
         {
@@ -133,7 +133,7 @@ public static class IdentityApi
         }
 
         return TypedResults.Ok(new ChildView(childId, episodes
-            .Select(e => new CareEpisodeView(e.ResponsibleLaNumber, Iso(e.StartDate), e.EndDate is { } end ? Iso(end) : null))
+            .Select(e => new CareEpisodeView(e.Id, e.ResponsibleLaNumber, Iso(e.StartDate), e.EndDate is { } end ? Iso(end) : null))
             .ToList()));
     }
 

@@ -151,3 +151,23 @@ public sealed class AuditHead
     public required byte[] RootHash { get; set; }
     public DateTimeOffset RecordedAt { get; set; }
 }
+
+/// <summary>
+/// A relationship of an organisation to a child as a dated fact (placement: host council; enrolment: school;
+/// health responsibility: health body). Care episodes (the responsible council) have their own table.
+/// </summary>
+public sealed class ChildRelationship
+{
+    public const string HostCouncil = "host-council";
+    public const string EnrolledSchool = "enrolled-school";
+    public const string HealthResponsibility = "health-responsibility";
+
+    public required Guid Id { get; init; }
+    public required string ChildId { get; set; }
+    public required string Kind { get; init; }
+    public required string OrganisationId { get; init; }
+    public required DateOnly StartDate { get; init; }
+    public DateOnly? EndDate { get; set; }
+    public required string RecordedBy { get; init; }
+    public DateTimeOffset RecordedAt { get; init; }
+}

@@ -18,6 +18,7 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<DataKeyRecord> DataKeys => Set<DataKeyRecord>();
     public DbSet<KeyCheck> KeyChecks => Set<KeyCheck>();
     public DbSet<AuditHead> AuditHeads => Set<AuditHead>();
+    public DbSet<ChildRelationship> ChildRelationships => Set<ChildRelationship>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -84,6 +85,19 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.Property(i => i.Type).HasMaxLength(16);
             e.Property(i => i.MatchedChildId).HasMaxLength(32);
             e.Property(i => i.IndexKeyVersion).HasMaxLength(64).HasDefaultValue("v1");
+        });
+
+        modelBuilder.Entity<ChildRelationship>(e =>
+        {
+            e.ToTable("child_relationships");
+            e.Property(r => r.ChildId).HasMaxLength(32);
+            e.Property(r => r.Kind).HasMaxLength(32);
+            e.Property(r => r.OrganisationId).HasMaxLength(64);
+            e.Property(r => r.RecordedBy).HasMaxLength(64);
+            // The same fact recorded twice (a retry) is one row: the second answer finds the first.
+            e.HasIndex(r => new { r.ChildId, r.Kind, r.OrganisationId, r.StartDate }).IsUnique();
+            e.HasIndex(r => new { r.OrganisationId, r.Kind });
+            e.HasOne<Child>().WithMany().HasForeignKey(r => r.ChildId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<AuditHead>(e =>

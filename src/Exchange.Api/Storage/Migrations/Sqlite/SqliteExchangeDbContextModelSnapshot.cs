@@ -195,6 +195,51 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.ToTable("child_merges", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.ChildRelationship", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("EndDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrganisationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RecordedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("StartDate")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrganisationId", "Kind");
+
+                    b.HasIndex("ChildId", "Kind", "OrganisationId", "StartDate")
+                        .IsUnique();
+
+                    b.ToTable("child_relationships", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.DataKeyRecord", b =>
                 {
                     b.Property<string>("OwnerId")
@@ -402,6 +447,15 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.ChildIdentifier", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.ChildRelationship", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
                         .WithMany()

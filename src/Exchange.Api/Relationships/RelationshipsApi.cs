@@ -1,0 +1,62 @@
+using System.Globalization;
+using Exchange.Api.Auditing;
+using Exchange.Api.Auth;
+using Exchange.Api.Errors;
+using Exchange.Api.Identity;
+using Exchange.Api.Purpose;
+using Exchange.Api.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Exchange.Api.Relationships;
+
+/// <summary>
+/// The relationships that decide access, recorded as dated facts by the child's responsible council (its
+/// virtual school): placements (host council), enrolments (school), health responsibility (health body), and
+/// the end of the care episode itself. A council that is not responsible for the child gets 404: it must not
+/// learn that the child exists. Recording the same fact again answers 200 with the first record.
+/// </summary>
+public static class RelationshipsApi
+{
+    public static IEndpointRouteBuilder MapRelationshipsApi(this IEndpointRouteBuilder app)
+    {
+        var children = app.MapGroup("/v1/children/{childId}").WithTags("Relationships")
+            .RequireAuthorization(AuthPolicies.RegisterChildren).RequirePurposeOfUse();
+        children.MapPost("/placements", PlaceAsync).Audited("placement.record", "placement", "placementId").Validates<PlacementRequest>();
+        children.MapPost("/health-responsibility", HealthAsync).Audited("health-responsibility.record", "health-assessment", "relationshipId").Validates<HealthResponsibilityRequest>();
+        children.MapPost("/care-episodes/{episodeId}/end", EndCareAsync).Audited("care-episode.end", "identity", "endDate").Validates<EndRequest>();
+
+        var enrolments = app.MapGroup("/v1/enrolments").WithTags("Relationships")
+            .RequireAuthorization(AuthPolicies.RegisterChildren).RequirePurposeOfUse();
+        enrolments.MapPost("/", EnrolAsync).Audited("enrolment.record", "enrolment", "enrolmentId").Validates<EnrolmentRequest>();
+        enrolments.MapPost("/{enrolmentId}/end", EndEnrolmentAsync).Audited("enrolment.end", "enrolment", "endDate").Validates<EndRequest>();
+        return app;
+    }
+
+    private static Task<Results<Created<RelationshipView>, Ok<RelationshipView>, ProblemHttpResult>> PlaceAsync(
+        string childId, PlacementRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
+        relationships.RecordAsync(Caller.From(http.User), childId, ChildRelationship.HostCouncil, "la:" + request.La, Date(request.StartDate), request.EndDate is null ? null : Date(request.EndDate), ct);
+
+    private static Task<Results<Created<RelationshipView>, Ok<RelationshipView>, ProblemHttpResult>> HealthAsync(
+        string childId, HealthResponsibilityRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
+        relationships.RecordAsync(Caller.From(http.User), childId, ChildRelationship.HealthResponsibility, "health:" + request.Ods, Date(request.StartDate), null, ct);
+
+    private static Task<Results<Created<RelationshipView>, Ok<RelationshipView>, ProblemHttpResult>> EnrolAsync(
+        EnrolmentRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
+        relationships.RecordAsync(Caller.From(http.User), request.ChildId!, ChildRelationship.EnrolledSchool, "school:" + request.Urn, Date(request.StartDate), null, ct);
+
+    private static Task<Results<Ok<RelationshipView>, ProblemHttpResult>> EndEnrolmentAsync(
+        string enrolmentId, EndRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
+        Guid.TryParse(enrolmentId, CultureInfo.InvariantCulture, out var id)
+            ? relationships.EndAsync(Caller.From(http.User), id, Date(request.EndDate), ct)
+            : Task.FromResult<Results<Ok<RelationshipView>, ProblemHttpResult>>(Problems.Result(ProblemTypes.RelationshipNotFound));
+
+    private static async Task<Results<Ok<RelationshipView>, ProblemHttpResult>> EndCareAsync(
+        string childId, string episodeId, EndRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
+        Guid.TryParse(episodeId, CultureInfo.InvariantCulture, out var id)
+            ? await relationships.EndCareEpisodeAsync(Caller.From(http.User), childId, id, Date(request.EndDate), ct).ConfigureAwait(false)
+            : Problems.Result(ProblemTypes.RelationshipNotFound);
+
+    // Validated by the request's validator before the handler runs.
+    private static DateOnly Date(string? text) => DateOnly.ParseExact(text!, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+}
