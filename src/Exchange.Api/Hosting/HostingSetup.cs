@@ -30,6 +30,7 @@ public static class HostingSetup
         builder.Services.AddScoped<IdentityService>();
         builder.Services.AddScoped<IdentityReviewService>();
         builder.Services.AddScoped<Relationships.RelationshipService>();
+        builder.Services.AddScoped<RelationshipFacts>();
         return builder;
     }
 

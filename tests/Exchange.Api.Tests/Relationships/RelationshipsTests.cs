@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Exchange.Api.Tests.AuditReview;
 using Exchange.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Exchange.Api.Tests.Relationships;
 
@@ -111,4 +112,34 @@ public sealed class SqliteRelationshipsTests(ExchangeApiFactory api) : Relations
 public sealed class PostgresRelationshipsTests : RelationshipsTestsBase<PostgresApiFactory>, IClassFixture<PostgresApiFactory>
 {
     public PostgresRelationshipsTests(PostgresApiFactory api) : base(api) => Postgres.SkipUnlessAvailable();
+}
+
+/// <summary>The recorded facts, read back for an organisation, drive the policy engine's decisions over time.</summary>
+public sealed class RelationshipDecisionTests(ExchangeApiFactory api) : IClassFixture<ExchangeApiFactory>
+{
+    [Fact]
+    public async Task ASchoolMayWriteAttendanceOnlyWhileThePupilIsEnrolled()
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        var enrolment = await api.Council202.PostAsJsonAsync("/v1/enrolments", new { childId, urn = "100001", startDate = "2025-10-02" });
+        var id = JsonDocument.Parse(await enrolment.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await api.Council202.PostAsJsonAsync($"/v1/enrolments/{id}/end", new { endDate = "2026-02-13" })).StatusCode);
+
+        using var scope = api.Services.CreateScope();
+        var facts = scope.ServiceProvider.GetRequiredService<Exchange.Api.Relationships.RelationshipFacts>();
+        var engine = scope.ServiceProvider.GetRequiredService<Exchange.Api.Policy.PolicyEngine>();
+        var school = await facts.ForAsync("school:100001", childId, default);
+        var otherSchool = await facts.ForAsync("school:100002", childId, default);
+        var council = await facts.ForAsync("la:202", childId, default);
+
+        Exchange.Api.Policy.PolicyDecision Decide(IReadOnlyList<Exchange.Api.Policy.RelationshipFact> held, string role, string category, string on) =>
+            engine.Decide(new Exchange.Api.Policy.PolicyRequest([role], "write", category, "attendance-monitoring",
+                DateOnly.Parse(on, System.Globalization.CultureInfo.InvariantCulture), held, []));
+
+        Assert.True(Decide(school, "school-mis", "attendance", "2026-01-15").Permit);
+        Assert.Equal(Exchange.Api.Policy.DenyReason.OutsideRelationshipDates, Decide(school, "school-mis", "attendance", "2026-02-16").Reason);
+        Assert.Equal(Exchange.Api.Policy.DenyReason.OutsideRelationshipDates, Decide(school, "school-mis", "attendance", "2025-09-30").Reason);
+        Assert.Equal(Exchange.Api.Policy.DenyReason.NoRelationship, Decide(otherSchool, "school-mis", "attendance", "2026-01-15").Reason);
+        Assert.Equal("vs-responsible-education", Decide(council, "virtual-school", "attendance", "2026-01-15").Rule);
+    }
 }

@@ -1,0 +1,31 @@
+using Exchange.Api.Policy;
+using Exchange.Api.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Exchange.Api.Relationships;
+
+/// <summary>
+/// The relationships an organisation holds to a child, as the dated facts the policy engine decides by:
+/// a council's care episodes (responsible council) and placements in its area (host council), a school's
+/// enrolments, a health body's health responsibility.
+/// </summary>
+public sealed class RelationshipFacts(ExchangeDbContext db)
+{
+    public async Task<IReadOnlyList<RelationshipFact>> ForAsync(string organisationId, string childId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(organisationId);
+        var facts = new List<RelationshipFact>();
+        if (organisationId.StartsWith("la:", StringComparison.Ordinal))
+        {
+            var la = organisationId[3..];
+            facts.AddRange((await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == childId && e.ResponsibleLaNumber == la)
+                    .Select(e => new { e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false))
+                .Select(e => new RelationshipFact("responsible-council", e.StartDate, e.EndDate)));
+        }
+
+        facts.AddRange((await db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == childId && r.OrganisationId == organisationId)
+                .Select(r => new { r.Kind, r.StartDate, r.EndDate }).ToListAsync(ct).ConfigureAwait(false))
+            .Select(r => new RelationshipFact(r.Kind, r.StartDate, r.EndDate)));
+        return facts;
+    }
+}
