@@ -130,6 +130,7 @@ public static class AuthPolicies
     public const string Administer = "administer";
     public const string EraseChildren = "erase-children";
     public const string ReviewAudit = "review-audit";
+    public const string RecordConsent = "record-consent";
 
     internal static readonly (string Name, string[] Roles, bool OperatorOnly)[] Definitions =
     [
@@ -140,5 +141,7 @@ public static class AuthPolicies
         (EraseChildren, [Roles.Dpo], true),
         // Any organisation's DPO; what each sees is scoped by AuditReviewScope.
         (ReviewAudit, [Roles.Dpo], false),
+        // The responsible council records consents (the handler checks it is responsible).
+        (RecordConsent, [Roles.VirtualSchool, Roles.SocialWorker], false),
     ];
 }

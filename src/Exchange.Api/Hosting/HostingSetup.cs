@@ -1,4 +1,5 @@
 using Exchange.Api.Auditing;
+using Exchange.Api.Consents;
 using Exchange.Api.AuditReview;
 using Exchange.Api.Errors;
 using Exchange.Api.Identity;
@@ -31,6 +32,7 @@ public static class HostingSetup
         builder.Services.AddScoped<IdentityReviewService>();
         builder.Services.AddScoped<Relationships.RelationshipService>();
         builder.Services.AddScoped<RelationshipFacts>();
+        builder.Services.AddScoped<Consents.ConsentFacts>();
         return builder;
     }
 
@@ -77,6 +79,7 @@ public static class HostingSetup
         app.MapKeysApi();
         app.MapAuditReviewApi();
         app.MapRelationshipsApi();
+        app.MapConsentsApi();
         return app;
     }
 }

@@ -104,8 +104,8 @@ public sealed class RelationshipService(ExchangeDbContext db, IdentityService id
         return TypedResults.Ok(view);
     }
 
-    // The caller must be the council with the child's open care episode; anyone else learns nothing (404).
-    private async Task<(string? ChildId, ProblemHttpResult? Problem)> InCallersCareAsync(Caller caller, string childId, CancellationToken ct)
+    /// <summary>The caller must be the council with the child's open care episode; anyone else learns nothing (404).</summary>
+    public async Task<(string? ChildId, ProblemHttpResult? Problem)> InCallersCareAsync(Caller caller, string childId, CancellationToken ct)
     {
         var notFound = Problems.Result(ProblemTypes.ChildNotFound, "No child with this id is in the caller's care.");
         if (!Ids.LooksLikeChildId(childId) || caller.CouncilLaNumber is not { } la)

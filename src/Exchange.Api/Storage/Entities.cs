@@ -171,3 +171,24 @@ public sealed class ChildRelationship
     public required string RecordedBy { get; init; }
     public DateTimeOffset RecordedAt { get; init; }
 }
+
+/// <summary>
+/// A consent (UK GDPR Art. 7) to share categories of a child's data with recipients for purposes, from/until.
+/// Withdrawal is recorded, never deleted: it takes effect on the next decision.
+/// </summary>
+public sealed class ConsentRecord
+{
+    public required Guid Id { get; init; }
+    public required string ChildId { get; set; }
+
+    /// <summary><c>young-person</c>, <c>parental-responsibility</c> or <c>corporate-parent</c>.</summary>
+    public required string GivenBy { get; init; }
+    public required List<string> Categories { get; init; }
+    public required List<string> Recipients { get; init; }
+    public required List<string> Purposes { get; init; }
+    public required DateOnly From { get; init; }
+    public DateOnly? Until { get; init; }
+    public DateTimeOffset? WithdrawnAt { get; set; }
+    public required string RecordedBy { get; init; }
+    public DateTimeOffset RecordedAt { get; init; }
+}

@@ -19,6 +19,7 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<KeyCheck> KeyChecks => Set<KeyCheck>();
     public DbSet<AuditHead> AuditHeads => Set<AuditHead>();
     public DbSet<ChildRelationship> ChildRelationships => Set<ChildRelationship>();
+    public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -98,6 +99,16 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(r => new { r.ChildId, r.Kind, r.OrganisationId, r.StartDate }).IsUnique();
             e.HasIndex(r => new { r.OrganisationId, r.Kind });
             e.HasOne<Child>().WithMany().HasForeignKey(r => r.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<ConsentRecord>(e =>
+        {
+            e.ToTable("consents");
+            e.Property(c => c.ChildId).HasMaxLength(32);
+            e.Property(c => c.GivenBy).HasMaxLength(32);
+            e.Property(c => c.RecordedBy).HasMaxLength(64);
+            e.HasIndex(c => c.ChildId);
+            e.HasOne<Child>().WithMany().HasForeignKey(c => c.ChildId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<AuditHead>(e =>

@@ -1,0 +1,122 @@
+using System.Globalization;
+using Exchange.Api.Auditing;
+using Exchange.Api.Auth;
+using Exchange.Api.Errors;
+using Exchange.Api.Purpose;
+using Exchange.Api.Relationships;
+using Exchange.Api.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Exchange.Api.Consents;
+
+/// <summary>
+/// Consents (UK GDPR Art. 7) recorded by the responsible council: who gave it, for which categories,
+/// recipients and purposes, from/until. Withdrawal takes effect on the next decision; records are never deleted.
+/// </summary>
+public static class ConsentsApi
+{
+    public static IEndpointRouteBuilder MapConsentsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/children/{childId}/consents").WithTags("Consent")
+            .RequireAuthorization(AuthPolicies.RecordConsent).RequirePurposeOfUse();
+        group.MapPost("/", RecordAsync).Audited("consent.record", "consent", "consentId").Validates<ConsentRequest>();
+        group.MapGet("/", ListAsync).Audited("consent.list", "consent", "consents");
+        group.MapPost("/{consentId}/withdraw", WithdrawAsync).Audited("consent.withdraw", "consent", "withdrawnAt");
+        return app;
+    }
+
+    private static async Task<Results<Created<ConsentView>, ProblemHttpResult>> RecordAsync(
+        string childId, ConsentRequest request, HttpContext http, RelationshipService care, ExchangeDbContext db, IWriteGate gate,
+        AuditTrail audit, TimeProvider clock, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        var (child, problem) = await care.InCallersCareAsync(caller, childId, ct).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var recipients = request.Recipients!.Distinct(StringComparer.Ordinal).ToList();
+        var known = await db.Organisations.AsNoTracking().Where(o => recipients.Contains(o.Id) && o.Active).CountAsync(ct).ConfigureAwait(false);
+        if (known != recipients.Count)
+        {
+            return Problems.Result(ProblemTypes.ConsentInvalid, "Every recipient must be a registered, active organisation.");
+        }
+
+        var record = new ConsentRecord
+        {
+            Id = Guid.NewGuid(),
+            ChildId = child!,
+            GivenBy = request.GivenBy!,
+            Categories = request.Categories!.Distinct(StringComparer.Ordinal).ToList(),
+            Recipients = recipients,
+            Purposes = request.Purposes!.Distinct(StringComparer.Ordinal).ToList(),
+            From = Date(request.From)!.Value,
+            Until = Date(request.Until),
+            RecordedBy = caller.Organisation,
+            RecordedAt = Now(clock),
+        };
+        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        db.Consents.Add(record);
+        audit.Expect(StatusCodes.Status201Created, child);
+        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        return TypedResults.Created($"/v1/children/{child}/consents/{record.Id}", View(record));
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<ConsentView>>, ProblemHttpResult>> ListAsync(
+        string childId, HttpContext http, RelationshipService care, ExchangeDbContext db, CancellationToken ct)
+    {
+        var (child, problem) = await care.InCallersCareAsync(Caller.From(http.User), childId, ct).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var records = await db.Consents.AsNoTracking().Where(c => c.ChildId == child).OrderBy(c => c.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
+        return TypedResults.Ok<IReadOnlyList<ConsentView>>(records.Select(View).ToList());
+    }
+
+    /// <summary>Idempotent: withdrawing a withdrawn consent answers the same.</summary>
+    private static async Task<Results<Ok<ConsentView>, ProblemHttpResult>> WithdrawAsync(
+        string childId, string consentId, HttpContext http, RelationshipService care, ExchangeDbContext db, IWriteGate gate,
+        AuditTrail audit, TimeProvider clock, CancellationToken ct)
+    {
+        var (child, problem) = await care.InCallersCareAsync(Caller.From(http.User), childId, ct).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        var record = Guid.TryParse(consentId, CultureInfo.InvariantCulture, out var id)
+            ? await db.Consents.FirstOrDefaultAsync(c => c.Id == id && c.ChildId == child, ct).ConfigureAwait(false)
+            : null;
+        if (record is null)
+        {
+            return Problems.Result(ProblemTypes.ConsentNotFound);
+        }
+
+        if (record.WithdrawnAt is null)
+        {
+            record.WithdrawnAt = Now(clock);
+            audit.Expect(StatusCodes.Status200OK, child);
+            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        }
+
+        return TypedResults.Ok(View(record));
+    }
+
+    // Milliseconds: what every provider stores exactly, so the answer to a retry equals the first answer.
+    private static DateTimeOffset Now(TimeProvider clock)
+    {
+        var now = clock.GetUtcNow();
+        return new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+    }
+
+    private static DateOnly? Date(string? text) =>
+        text is null ? null : DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static ConsentView View(ConsentRecord c) => new(c.Id, c.ChildId, c.GivenBy, c.Categories, c.Recipients, c.Purposes,
+        c.From.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), c.Until?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), c.WithdrawnAt, c.RecordedAt);
+}
