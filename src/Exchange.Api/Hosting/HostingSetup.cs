@@ -7,6 +7,7 @@ using Exchange.Api.Keys;
 using Exchange.Api.Logging;
 using Exchange.Api.Organisations;
 using Exchange.Api.Relationships;
+using Exchange.Api.Restrictions;
 using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Serilog;
@@ -33,6 +34,7 @@ public static class HostingSetup
         builder.Services.AddScoped<Relationships.RelationshipService>();
         builder.Services.AddScoped<RelationshipFacts>();
         builder.Services.AddScoped<Consents.ConsentFacts>();
+        builder.Services.AddScoped<Restrictions.ProcessingState>();
         return builder;
     }
 
@@ -80,6 +82,7 @@ public static class HostingSetup
         app.MapAuditReviewApi();
         app.MapRelationshipsApi();
         app.MapConsentsApi();
+        app.MapProcessingLimitsApi();
         return app;
     }
 }

@@ -192,3 +192,27 @@ public sealed class ConsentRecord
     public required string RecordedBy { get; init; }
     public DateTimeOffset RecordedAt { get; init; }
 }
+
+/// <summary>
+/// A change to a child's processing state, kept as history (the newest of each kind is in force):
+/// a restriction of processing (Art. 18) with the purposes it still allows, its lifting, or an objection
+/// (Art. 21) to processing for some purposes.
+/// </summary>
+public sealed class ProcessingLimit
+{
+    public const string Restriction = "restriction";
+    public const string Objection = "objection";
+
+    public required Guid Id { get; init; }
+    public required string ChildId { get; set; }
+    public required string Kind { get; init; }
+
+    /// <summary>For a restriction: on or lifted. For an objection: upheld or withdrawn.</summary>
+    public required bool Active { get; init; }
+
+    /// <summary>Restriction: the purposes still allowed. Objection: the purposes objected to.</summary>
+    public required List<string> Purposes { get; init; }
+    public required string Reason { get; init; }
+    public required string RecordedBy { get; init; }
+    public DateTimeOffset RecordedAt { get; init; }
+}

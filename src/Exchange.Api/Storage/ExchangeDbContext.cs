@@ -20,6 +20,7 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<AuditHead> AuditHeads => Set<AuditHead>();
     public DbSet<ChildRelationship> ChildRelationships => Set<ChildRelationship>();
     public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
+    public DbSet<ProcessingLimit> ProcessingLimits => Set<ProcessingLimit>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -109,6 +110,17 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.Property(c => c.RecordedBy).HasMaxLength(64);
             e.HasIndex(c => c.ChildId);
             e.HasOne<Child>().WithMany().HasForeignKey(c => c.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<ProcessingLimit>(e =>
+        {
+            e.ToTable("processing_limits");
+            e.Property(l => l.ChildId).HasMaxLength(32);
+            e.Property(l => l.Kind).HasMaxLength(16);
+            e.Property(l => l.Reason).HasMaxLength(500);
+            e.Property(l => l.RecordedBy).HasMaxLength(64);
+            e.HasIndex(l => new { l.ChildId, l.Kind, l.RecordedAt });
+            e.HasOne<Child>().WithMany().HasForeignKey(l => l.ChildId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<AuditHead>(e =>

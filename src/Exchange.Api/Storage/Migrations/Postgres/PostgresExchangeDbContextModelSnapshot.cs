@@ -495,6 +495,49 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.ToTable("organisations", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.ProcessingLimit", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.PrimitiveCollection<List<string>>("Purposes")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RecordedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId", "Kind", "RecordedAt");
+
+                    b.ToTable("processing_limits", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.CareEpisode", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
@@ -537,6 +580,15 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                         .WithMany("Identifiers")
                         .HasForeignKey("ReviewId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.ProcessingLimit", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 

@@ -489,6 +489,49 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.ToTable("organisations", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.ProcessingLimit", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Purposes")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RecordedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId", "Kind", "RecordedAt");
+
+                    b.ToTable("processing_limits", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.CareEpisode", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
@@ -531,6 +574,15 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                         .WithMany("Identifiers")
                         .HasForeignKey("ReviewId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.ProcessingLimit", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 

@@ -1,0 +1,99 @@
+using Exchange.Api.Auditing;
+using Exchange.Api.Auth;
+using Exchange.Api.Errors;
+using Exchange.Api.Policy;
+using Exchange.Api.Purpose;
+using Exchange.Api.Relationships;
+using Exchange.Api.Storage;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Exchange.Api.Restrictions;
+
+public sealed record ProcessingLimitRequest(bool? Active, IReadOnlyList<string>? Purposes, string? Reason);
+
+public sealed record ProcessingLimitView(Guid Id, string ChildId, string Kind, bool Active, IReadOnlyList<string> Purposes, DateTimeOffset RecordedAt);
+
+public sealed class ProcessingLimitRequestValidator : AbstractValidator<ProcessingLimitRequest>
+{
+    public ProcessingLimitRequestValidator(PolicySet policy)
+    {
+        var code = ProblemTypes.ProcessingLimitInvalid.Code;
+        RuleFor(x => x.Active).NotNull().WithErrorCode(code).WithMessage("active must be true or false.");
+        RuleFor(x => x.Purposes).Must(p => p is not null && p.Count <= 10 && p.All(policy.Purposes.Contains)).WithErrorCode(code)
+            .WithMessage("purposes must list the policy's purposes (at most 10).");
+        RuleFor(x => x.Reason).Must(r => r is { Length: >= 10 and <= 500 }).WithErrorCode(code).WithMessage("reason must be 10 to 500 characters.");
+    }
+}
+
+/// <summary>
+/// Restriction of processing (Art. 18: <c>POST /v1/children/{id}/restriction</c>, on with the purposes still allowed,
+/// or lifted) and objections (Art. 21: <c>POST /v1/children/{id}/objections</c>, the purposes objected to, upheld or
+/// withdrawn), recorded by the responsible council, kept as history, in force on the next decision.
+/// </summary>
+public static class ProcessingLimitsApi
+{
+    public static IEndpointRouteBuilder MapProcessingLimitsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/children/{childId}").WithTags("Consent")
+            .RequireAuthorization(AuthPolicies.RecordConsent).RequirePurposeOfUse();
+        group.MapPost("/restriction", (string childId, ProcessingLimitRequest request, HttpContext http, RelationshipService care, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
+                RecordAsync(ProcessingLimit.Restriction, childId, request, http, care, db, gate, audit, clock, ct))
+            .Audited("restriction.record", "restriction", "restriction").Validates<ProcessingLimitRequest>();
+        group.MapPost("/objections", (string childId, ProcessingLimitRequest request, HttpContext http, RelationshipService care, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
+                RecordAsync(ProcessingLimit.Objection, childId, request, http, care, db, gate, audit, clock, ct))
+            .Audited("objection.record", "restriction", "objection").Validates<ProcessingLimitRequest>();
+        return app;
+    }
+
+    private static async Task<Results<Created<ProcessingLimitView>, ProblemHttpResult>> RecordAsync(
+        string kind, string childId, ProcessingLimitRequest request, HttpContext http, RelationshipService care, ExchangeDbContext db,
+        IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        var (child, problem) = await care.InCallersCareAsync(caller, childId, ct).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var now = clock.GetUtcNow();
+        var record = new ProcessingLimit
+        {
+            Id = Guid.NewGuid(), ChildId = child!, Kind = kind, Active = request.Active!.Value,
+            Purposes = request.Purposes!.Distinct(StringComparer.Ordinal).ToList(), Reason = request.Reason!, RecordedBy = caller.Organisation,
+            RecordedAt = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero),
+        };
+        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        db.ProcessingLimits.Add(record);
+        audit.Expect(StatusCodes.Status201Created, child);
+        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        return TypedResults.Created($"/v1/children/{child}/{kind}", new ProcessingLimitView(record.Id, record.ChildId, kind, record.Active, record.Purposes, record.RecordedAt));
+    }
+}
+
+/// <summary>
+/// A child's processing state for the engine: restricted, and which purposes remain allowed. An upheld objection
+/// removes its purposes; a restriction allows only the purposes it names (an objection still removes them).
+/// </summary>
+public sealed class ProcessingState(ExchangeDbContext db, PolicySet policy)
+{
+    public async Task<(bool Restricted, IReadOnlyList<string> Allows)> ForAsync(string childId, CancellationToken ct)
+    {
+        var limits = await db.ProcessingLimits.AsNoTracking().Where(l => l.ChildId == childId).ToListAsync(ct).ConfigureAwait(false);
+        var restriction = limits.Where(l => l.Kind == ProcessingLimit.Restriction).MaxBy(l => l.RecordedAt);
+        // Per purpose, the newest objection that names it decides: upheld, or withdrawn.
+        var objections = limits.Where(l => l.Kind == ProcessingLimit.Objection).ToList();
+        var objected = policy.Purposes.Where(p => objections.Where(l => l.Purposes.Contains(p)).MaxBy(l => l.RecordedAt) is { Active: true })
+            .ToHashSet(StringComparer.Ordinal);
+        var restricted = restriction is { Active: true };
+        if (!restricted && objected.Count == 0)
+        {
+            return (false, []);
+        }
+
+        var allowed = (restricted ? restriction!.Purposes : policy.Purposes.ToList()).Where(p => !objected.Contains(p)).ToList();
+        return (true, allowed);
+    }
+}

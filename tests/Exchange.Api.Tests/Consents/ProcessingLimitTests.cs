@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Http.Json;
+using Exchange.Api.Policy;
+using Exchange.Api.Tests.AuditReview;
+using Exchange.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Exchange.Api.Tests.Consents;
+
+/// <summary>Restriction (Art. 18) and objection (Art. 21) recorded by the responsible council take effect on the next decision.</summary>
+public abstract class ProcessingLimitTestsBase<TFactory>(TFactory api) where TFactory : ExchangeApiFactory
+{
+    [SkippableFact]
+    public async Task RestrictionOnThenOffAndAnObjectionChangeTheNextDecision()
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        Assert.True((await DecideAsync(childId, "attendance-monitoring")).Permit);
+
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = true, purposes = new[] { "safeguarding" }, reason = "The accuracy of the record is contested" })).StatusCode);
+        Assert.Equal(DenyReason.Restricted, (await DecideAsync(childId, "attendance-monitoring")).Reason);
+        Assert.True((await DecideAsync(childId, "safeguarding")).Permit);
+
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = false, purposes = Array.Empty<string>(), reason = "Accuracy confirmed with the family" })).StatusCode);
+        Assert.True((await DecideAsync(childId, "attendance-monitoring")).Permit);
+
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/objections",
+            new { active = true, purposes = new[] { "attendance-monitoring" }, reason = "The young person objects to monitoring" })).StatusCode);
+        Assert.Equal(DenyReason.Restricted, (await DecideAsync(childId, "attendance-monitoring")).Reason);
+        Assert.True((await DecideAsync(childId, "safeguarding")).Permit);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/objections",
+            new { active = false, purposes = new[] { "attendance-monitoring" }, reason = "Objection withdrawn in writing" })).StatusCode);
+        Assert.True((await DecideAsync(childId, "attendance-monitoring")).Permit);
+
+        var actions = (await api.EventsAsync($"childId={childId}")).Select(e => e.GetProperty("action").GetString()).ToList();
+        Assert.Equal(2, actions.Count(a => a == "restriction.record"));
+        Assert.Equal(2, actions.Count(a => a == "objection.record"));
+    }
+
+    [SkippableTheory]
+    [InlineData("""{"purposes":["safeguarding"],"reason":"A reason long enough"}""")]
+    [InlineData("""{"active":true,"purposes":["gossip"],"reason":"A reason long enough"}""")]
+    [InlineData("""{"active":true,"purposes":["safeguarding"],"reason":"short"}""")]
+    [InlineData("""{"active":true,"reason":"A reason long enough"}""")]
+    public async Task AnInvalidRestrictionIsRefused(string body)
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        foreach (var route in new[] { "restriction", "objections" })
+        {
+            await Problem.AssertAsync(await api.Council202.PostAsync($"/v1/children/{childId}/{route}", new StringContent(body, System.Text.Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, "processing-limit-invalid");
+        }
+
+        Assert.True((await DecideAsync(childId, "attendance-monitoring")).Permit);
+        await Problem.AssertAsync(await api.Council209.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = true, purposes = new[] { "safeguarding" }, reason = "Another council has no say here" }), HttpStatusCode.NotFound, "child-not-found");
+    }
+
+    private async Task<PolicyDecision> DecideAsync(string childId, string purpose)
+    {
+        using var scope = api.Services.CreateScope();
+        var (restricted, allows) = await scope.ServiceProvider.GetRequiredService<Exchange.Api.Restrictions.ProcessingState>().ForAsync(childId, default);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        return scope.ServiceProvider.GetRequiredService<PolicyEngine>().Decide(new PolicyRequest(["virtual-school"], "read", "attendance", purpose, today,
+            [new RelationshipFact("responsible-council", today.AddMonths(-1))], [], restricted, allows));
+    }
+}
+
+public sealed class SqliteProcessingLimitTests(ExchangeApiFactory api) : ProcessingLimitTestsBase<ExchangeApiFactory>(api), IClassFixture<ExchangeApiFactory>;
+
+public sealed class PostgresProcessingLimitTests : ProcessingLimitTestsBase<PostgresApiFactory>, IClassFixture<PostgresApiFactory>
+{
+    public PostgresProcessingLimitTests(PostgresApiFactory api) : base(api) => Postgres.SkipUnlessAvailable();
+}
