@@ -1,3 +1,4 @@
+using Exchange.Api.Hosting;
 using Exchange.Api.Errors;
 using Exchange.Api.Policy;
 using Exchange.Api.Relationships;
@@ -29,7 +30,7 @@ public sealed class ConsentRequestValidator : AbstractValidator<ConsentRequest>
         RuleFor(x => x.From).Must(f => RelationshipRules.IsDate(f, clock, out _)).WithErrorCode(Code())
             .WithMessage("from must be a date (YYYY-MM-DD), not in the future.");
         When(x => x.Until is not null, () => RuleFor(x => x).Must(x =>
-                DateOnly.TryParseExact(x.Until, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var until)
+                DateOnly.TryParseExact(x.Until, IsoDates.Format, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var until)
                 && (!RelationshipRules.IsDate(x.From, clock, out var from) || until >= from))
             .WithErrorCode(Code()).WithMessage("until must be a date (YYYY-MM-DD) not before from.").OverridePropertyName("until"));
     }

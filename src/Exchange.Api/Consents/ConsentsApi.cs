@@ -1,3 +1,4 @@
+using Exchange.Api.Hosting;
 using System.Globalization;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
@@ -55,7 +56,7 @@ public static class ConsentsApi
             From = Date(request.From)!.Value,
             Until = Date(request.Until),
             RecordedBy = caller.Organisation,
-            RecordedAt = Now(clock),
+            RecordedAt = clock.UtcNowToMillisecond(),
         };
         using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
         db.Consents.Add(record);
@@ -99,7 +100,7 @@ public static class ConsentsApi
 
         if (record.WithdrawnAt is null)
         {
-            record.WithdrawnAt = Now(clock);
+            record.WithdrawnAt = clock.UtcNowToMillisecond();
             audit.Expect(StatusCodes.Status200OK, child);
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
         }
@@ -107,16 +108,8 @@ public static class ConsentsApi
         return TypedResults.Ok(View(record));
     }
 
-    // Milliseconds: what every provider stores exactly, so the answer to a retry equals the first answer.
-    private static DateTimeOffset Now(TimeProvider clock)
-    {
-        var now = clock.GetUtcNow();
-        return new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
-    }
-
-    private static DateOnly? Date(string? text) =>
-        text is null ? null : DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static DateOnly? Date(string? text) => text is null ? null : IsoDates.ParseIso(text);
 
     private static ConsentView View(ConsentRecord c) => new(c.Id, c.ChildId, c.GivenBy, c.Categories, c.Recipients, c.Purposes,
-        c.From.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), c.Until?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), c.WithdrawnAt, c.RecordedAt);
+        c.From.Iso(), c.Until?.Iso(), c.WithdrawnAt, c.RecordedAt);
 }

@@ -1,3 +1,4 @@
+using Exchange.Api.Hosting;
 using System.Globalization;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
@@ -137,5 +138,5 @@ public static class IdentityApi
             .ToList()));
     }
 
-    private static string Iso(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string Iso(DateOnly date) => date.Iso();
 }

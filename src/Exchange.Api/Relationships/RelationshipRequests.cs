@@ -1,3 +1,4 @@
+using Exchange.Api.Hosting;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Exchange.Api.Errors;
@@ -28,7 +29,7 @@ internal static partial class RelationshipRules
     public static bool IsDate(string? text, TimeProvider clock, out DateOnly date)
     {
         date = default;
-        if (text is null || !DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date))
+        if (text is null || !DateOnly.TryParseExact(text, IsoDates.Format, CultureInfo.InvariantCulture, DateTimeStyles.None, out date))
         {
             return false;
         }

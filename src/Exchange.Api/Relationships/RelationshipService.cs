@@ -1,3 +1,4 @@
+using Exchange.Api.Hosting;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
@@ -90,8 +91,7 @@ public sealed class RelationshipService(ExchangeDbContext db, IdentityService id
             return Problems.Result(ProblemTypes.RelationshipDate, "endDate must not be before the care episode's start.");
         }
 
-        var view = new RelationshipView(episode.Id, "responsible-council", episode.ChildId, "la:" + episode.ResponsibleLaNumber,
-            episode.StartDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), end.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        var view = new RelationshipView(episode.Id, "responsible-council", episode.ChildId, "la:" + episode.ResponsibleLaNumber, episode.StartDate.Iso(), end.Iso());
         if (episode.EndDate is { } ended)
         {
             return ended == end ? TypedResults.Ok(view) : Problems.Result(ProblemTypes.RelationshipEnded);
@@ -124,7 +124,5 @@ public sealed class RelationshipService(ExchangeDbContext db, IdentityService id
             : (survivor, null);
     }
 
-    private static RelationshipView View(ChildRelationship r) => new(r.Id, r.Kind, r.ChildId, r.OrganisationId,
-        r.StartDate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-        r.EndDate?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+    private static RelationshipView View(ChildRelationship r) => new(r.Id, r.Kind, r.ChildId, r.OrganisationId, r.StartDate.Iso(), r.EndDate?.Iso());
 }

@@ -1,3 +1,4 @@
+using Exchange.Api.Hosting;
 using System.Globalization;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
@@ -58,5 +59,5 @@ public static class RelationshipsApi
             : Problems.Result(ProblemTypes.RelationshipNotFound);
 
     // Validated by the request's validator before the handler runs.
-    private static DateOnly Date(string? text) => DateOnly.ParseExact(text!, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static DateOnly Date(string? text) => IsoDates.ParseIso(text!);
 }

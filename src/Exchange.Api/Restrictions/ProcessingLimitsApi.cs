@@ -1,3 +1,4 @@
+using Exchange.Api.Hosting;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
@@ -58,12 +59,11 @@ public static class ProcessingLimitsApi
             return problem;
         }
 
-        var now = clock.GetUtcNow();
         var record = new ProcessingLimit
         {
             Id = Guid.NewGuid(), ChildId = child!, Kind = kind, Active = request.Active!.Value,
             Purposes = request.Purposes!.Distinct(StringComparer.Ordinal).ToList(), Reason = request.Reason!, RecordedBy = caller.Organisation,
-            RecordedAt = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero),
+            RecordedAt = clock.UtcNowToMillisecond(),
         };
         using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
         db.ProcessingLimits.Add(record);
