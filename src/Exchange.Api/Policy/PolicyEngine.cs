@@ -24,7 +24,11 @@ public sealed record PolicyRequest(
     IReadOnlyList<ConsentFact> Consents,
     bool Restricted = false,
     IReadOnlyList<string>? RestrictionAllows = null,
-    bool BreakGlass = false);
+    bool BreakGlass = false)
+{
+    /// <summary>The caller's kind of organisation (council, school, health, operator), for rules that name kinds.</summary>
+    public string? OrganisationKind { get; init; }
+}
 
 /// <summary>
 /// Why a request was denied: lets the endpoint choose 404 (no relationship: existence must not leak) or 403.
@@ -34,6 +38,7 @@ public enum DenyReason
 {
     None = 0,
     NoRule,
+    PurposeNotPermitted,
     NoRelationship,
     OutsideRelationshipDates,
     BreakGlassRequired,
@@ -63,6 +68,9 @@ public sealed class PolicyEngine(PolicySet policy)
 {
     public PolicySet Policy { get; } = policy;
 
+    /// <summary>True when the rule only applies under a break-glass grant (its accesses are flagged).</summary>
+    public bool IsBreakGlassRule(string ruleId) => Policy.Rules.Any(r => r.Id == ruleId && r.Conditions.BreakGlass);
+
     public PolicyDecision Decide(PolicyRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -73,8 +81,16 @@ public sealed class PolicyEngine(PolicySet policy)
         foreach (var rule in Policy.Rules)
         {
             if (!rule.Roles.Any(request.Roles.Contains) || !rule.Actions.Contains(request.Action)
-                || !rule.Categories.Contains(request.Category) || !rule.Purposes.Contains(request.Purpose))
+                || !rule.Categories.Contains(request.Category)
+                || (rule.Organisations.Count > 0 && !rule.Organisations.Contains(request.OrganisationKind ?? "")))
             {
+                continue;
+            }
+
+            // The role may do this, but not for the declared purpose: said as such, since it reveals nothing about the child.
+            if (!rule.Purposes.Contains(request.Purpose))
+            {
+                furthest = Further(furthest, DenyReason.PurposeNotPermitted);
                 continue;
             }
 

@@ -14,7 +14,11 @@ namespace Exchange.Api.Policy;
 /// </summary>
 public static class PolicyLoader
 {
-    public static readonly IReadOnlySet<string> Actions = new HashSet<string>(StringComparer.Ordinal) { "read", "write" };
+    /// <summary>read and write touch a category's data; register opens a child's record; erase crypto-shreds it.</summary>
+    public static readonly IReadOnlySet<string> Actions = new HashSet<string>(StringComparer.Ordinal) { "read", "write", "register", "erase" };
+
+    /// <summary>The kinds of organisation a role or a rule may name.</summary>
+    public static readonly IReadOnlySet<string> OrganisationKinds = new HashSet<string>(StringComparer.Ordinal) { "council", "school", "health", "operator" };
 
     private static readonly string[] Sections = ["roles", "purposes", "relationships", "categories", "rules", "agreements"];
 
@@ -111,12 +115,9 @@ public static class PolicyLoader
             var e = new Entry(node, file, "role", "id", "organisations", "description");
             var id = e.Id(roles.Keys);
             var organisations = e.List("organisations", required: true)!;
-            foreach (var organisation in organisations)
+            if (organisations.FirstOrDefault(o => !OrganisationKinds.Contains(o)) is { } unknownKind)
             {
-                if (organisation is not ("council" or "school" or "health" or "operator"))
-                {
-                    throw e.Fault("organisations", $"unknown organisation kind '{organisation}' (council, school, health, operator).");
-                }
+                throw e.Fault("organisations", $"unknown organisation kind '{unknownKind}' (council, school, health, operator).");
             }
 
             roles[id] = new PolicyRole(id, organisations);
@@ -142,7 +143,7 @@ public static class PolicyLoader
         var ruleIds = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (node, file) in raw.Rules)
         {
-            var e = new Entry(node, file, "rule", "id", "description", "roles", "relationship", "actions", "categories", "purposes", "lawfulBasis", "fields", "conditions");
+            var e = new Entry(node, file, "rule", "id", "description", "roles", "organisations", "relationship", "actions", "categories", "purposes", "lawfulBasis", "fields", "conditions");
             var id = e.Id(ruleIds);
             ruleIds.Add(id);
             var ruleRoles = e.Known("roles", roles.Keys.ToHashSet(StringComparer.Ordinal), "role");
@@ -152,6 +153,8 @@ public static class PolicyLoader
                 throw e.Fault("relationship", $"unknown relationship '{relationship}' (declared: {string.Join(", ", relationships.Order(StringComparer.Ordinal))}, or 'none').");
             }
 
+            // Optional: limits the rule to callers from these kinds of organisation (the operator's DPO erases).
+            var ruleOrganisations = e.Node("organisations") is null ? [] : e.Known("organisations", OrganisationKinds, "organisation kind");
             var actions = e.Known("actions", Actions, "action");
             var ruleCategories = e.Known("categories", categories.Keys.ToHashSet(StringComparer.Ordinal), "category");
             var rulePurposes = e.Known("purposes", purposes, "purpose");
@@ -171,7 +174,10 @@ public static class PolicyLoader
                 }
             }
 
-            rules.Add(new PolicyRule(id, ruleRoles, relationship, actions, ruleCategories, rulePurposes, lawfulBasis, fields, e.Conditions(), file, e.Line));
+            rules.Add(new PolicyRule(id, ruleRoles, relationship, actions, ruleCategories, rulePurposes, lawfulBasis, fields, e.Conditions(), file, e.Line)
+            {
+                Organisations = ruleOrganisations,
+            });
         }
 
         if (rules.Count == 0)

@@ -31,6 +31,9 @@ public sealed record PolicyRule(
     /// <summary>The relationship value of a rule that needs none (the DPO's audit rules).</summary>
     public const string NoRelationship = "none";
 
+    /// <summary>The kinds of organisation the caller must belong to; empty = any kind the role allows.</summary>
+    public IReadOnlyList<string> Organisations { get; init; } = [];
+
     /// <summary>True when the rule releases every field of its categories.</summary>
     public bool AllFields => Fields is null;
 }

@@ -121,7 +121,10 @@ public sealed class PolicyDecisionTableTests
             Maps(r, "consents").Select(f => new ConsentFact(Text(f, "category")!, Text(f, "purpose")!, Date(f, "from")!.Value, Date(f, "until"))).ToList(),
             Text(r, "restricted") == "true",
             List(r, "restrictionAllows"),
-            Text(r, "breakGlass") == "true");
+            Text(r, "breakGlass") == "true")
+        {
+            OrganisationKind = Text(r, "organisation"),
+        };
     }
 
     private static IEnumerable<Case> LoadCases()

@@ -73,6 +73,7 @@ public sealed class PolicyValidationTests
     [InlineData("rules.yaml", "    purposes: [audit-review]", "    purposes: [curiosity]", "unknown purpose 'curiosity'")]
     [InlineData("rules.yaml", "      breakGlass: true", "      breakGlass: maybe", "must be true or false")]
     [InlineData("vocabulary.yaml", "    organisations: [health]", "    organisations: [pharmacy]", "unknown organisation kind 'pharmacy'")]
+    [InlineData("rules.yaml", "    organisations: [operator]", "    organisations: [ministry]", "unknown organisation kind 'ministry'")]
     [InlineData("agreements.yaml", "    retention: P25Y\n  - id: health", "    retentoin: P25Y\n  - id: health", "unknown key 'retentoin'")]
     public void EachFaultIsRefusedWithAClearMessage(string file, string from, string to, string expected)
     {
