@@ -6,6 +6,7 @@ using Exchange.Api.Auth;
 using Exchange.Api.Errors;
 using Exchange.Api.Identity;
 using Exchange.Api.Paging;
+using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Storage;
 using Exchange.Audit.Offline;
@@ -17,11 +18,10 @@ namespace Exchange.Api.AuditReview;
 
 /// <summary>
 /// The DPO's view of the audit log: signed checkpoints, the verifier key, entries, proofs, search and the
-/// export the offline verifier reads. Role <c>dpo</c>, purpose <c>audit-review</c>; each use is itself audited.
+/// export the offline verifier reads. Who may use it is the policy's dpo-audit rule (role dpo, purpose audit-review); each use is itself audited.
 /// </summary>
 public static class AuditReviewApi
 {
-    public const string Purpose = "audit-review";
     public const int MaxEntriesPerRequest = 1_000;
     private const int ExportPage = 2_000;
 
@@ -37,10 +37,10 @@ public static class AuditReviewApi
 
     public static IEndpointRouteBuilder MapAuditReviewApi(this IEndpointRouteBuilder app)
     {
+        // Who may review (role dpo, purpose audit-review) is the policy's dpo-audit rule; AuditReviewScope narrows what each DPO sees.
         var group = app.MapGroup("/v1/audit").WithTags("Audit")
-            .RequireAuthorization(AuthPolicies.ReviewAudit)
             .RequirePurposeOfUse()
-            .RequirePurpose(Purpose);
+            .Decides("read", noChild: true);
         group.MapGet("/checkpoint", CheckpointAsync).Audited("audit.checkpoint", "audit", "checkpoint");
         group.MapGet("/verifier-key", (AuditCheckpoints checkpoints) => TypedResults.Text(checkpoints.VerifierKey + "\n", "text/plain", System.Text.Encoding.UTF8))
             .Audited("audit.verifier-key", "audit", "verifierKey");

@@ -22,6 +22,9 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     private IReadOnlyList<string>? _fields;
     private Func<Task>? _onRecorded;
     private string? _recordedChildId;
+    private Policy.PolicyDecision? _decision;
+    private string? _breakGlassGrant;
+    private IReadOnlyList<string>? _released;
 
     /// <summary>Whether this request is audited at all.</summary>
     public bool IsActive => _http is not null && writer.Enabled;
@@ -50,6 +53,19 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
         {
             _childId = childId;
         }
+    }
+
+    /// <summary>
+    /// The policy engine's decision for this request: its rule and lawful basis go into the event, and a read
+    /// records the field mask as the fields released. <paramref name="breakGlassGrant"/> flags an access made
+    /// under a break-glass grant.
+    /// </summary>
+    public void Decided(Policy.PolicyDecision decision, string? breakGlassGrant = null, IReadOnlyList<string>? released = null)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        _decision = decision;
+        _released = released;
+        _breakGlassGrant = breakGlassGrant;
     }
 
     /// <summary>Says what the request will answer if its commit succeeds, and which fields it releases.</summary>
@@ -100,12 +116,13 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
         var template = AuditEvent.Template(requestId, ActorOf(http), _endpoint!.Action, _endpoint.Category, decision) with
         {
             Purpose = PurposeOfUse.Of(http) ?? DeclaredPurpose(http),
-            Fields = decision == "permit" && status < 300 ? _fields ?? _endpoint.Fields : [],
-            Rule = RuleOf(http),
-            // Placeholder until the policy engine decides each request and names its lawful basis.
-            LawfulBasis = "unassessed",
+            Fields = decision == "permit" && status < 300 ? _fields ?? _released ?? _endpoint.Fields : [],
+            // Routes outside the child policy (administration, keys) name their endpoint's authorization policy.
+            Rule = _decision?.Rule ?? RuleOf(http),
+            LawfulBasis = _decision is null ? "unassessed" : _decision.LawfulBasis,
             Status = status,
-            PolicyHash = policy?.Hash,
+            PolicyHash = _decision?.PolicyHash ?? policy?.Hash,
+            BreakGlass = _breakGlassGrant,
         };
         RecordedIndex = await writer.AppendAsync(AuditEvent.Create(clock.GetUtcNow(), _childId, template), cancellationToken).ConfigureAwait(false);
         RecordedStatus = status;
@@ -150,7 +167,7 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     {
         var policies = http.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>()
             .Select(a => a.Policy).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        // Placeholder until the policy engine names the deciding rule: the endpoint's authorization policy.
+        // Endpoints the policy engine does not decide (administration) name their authorization policy instead.
         return policies is { Count: > 0 } ? "endpoint-policy:" + string.Join('+', policies) : null;
     }
 

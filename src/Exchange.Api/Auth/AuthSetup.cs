@@ -125,23 +125,12 @@ public static class AuthSetup
 /// <summary>Named authorization policies: which roles may call which group of endpoints.</summary>
 public static class AuthPolicies
 {
-    public const string RegisterChildren = "register-children";
-    public const string ResolveIdentities = "resolve-identities";
     public const string Administer = "administer";
-    public const string EraseChildren = "erase-children";
-    public const string ReviewAudit = "review-audit";
-    public const string RecordConsent = "record-consent";
 
+    // Only the operator's administration (organisations, identity reviews, keys) is gated here. Every route that
+    // touches a child, and the audit review, is decided by the access policy in policies/*.yaml (Policy/Decides).
     internal static readonly (string Name, string[] Roles, bool OperatorOnly)[] Definitions =
     [
-        (RegisterChildren, [Roles.VirtualSchool], false),
-        (ResolveIdentities, [Roles.VirtualSchool, Roles.SchoolMis, Roles.LacNurse], false),
         (Administer, [Roles.ExchangeAdmin], true),
-        // Erasure (crypto-shredding) is decided by the exchange's own DPO, who acts for the whole exchange.
-        (EraseChildren, [Roles.Dpo], true),
-        // Any organisation's DPO; what each sees is scoped by AuditReviewScope.
-        (ReviewAudit, [Roles.Dpo], false),
-        // The responsible council records consents (the handler checks it is responsible).
-        (RecordConsent, [Roles.VirtualSchool, Roles.SocialWorker], false),
     ];
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
+using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Relationships;
 using Exchange.Api.Storage;
@@ -19,11 +20,10 @@ public static class ConsentsApi
 {
     public static IEndpointRouteBuilder MapConsentsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/children/{childId}/consents").WithTags("Consent")
-            .RequireAuthorization(AuthPolicies.RecordConsent).RequirePurposeOfUse();
-        group.MapPost("/", RecordAsync).Audited("consent.record", "consent", "consentId").Validates<ConsentRequest>();
-        group.MapGet("/", ListAsync).Audited("consent.list", "consent", "consents");
-        group.MapPost("/{consentId}/withdraw", WithdrawAsync).Audited("consent.withdraw", "consent", "withdrawnAt");
+        var group = app.MapGroup("/v1/children/{childId}/consents").WithTags("Consent").RequirePurposeOfUse();
+        group.MapPost("/", RecordAsync).Audited("consent.record", "consent", "consentId").Decides("write").Validates<ConsentRequest>();
+        group.MapGet("/", ListAsync).Audited("consent.list", "consent", "consents").Decides("read");
+        group.MapPost("/{consentId}/withdraw", WithdrawAsync).Audited("consent.withdraw", "consent", "withdrawnAt").Decides("write");
         return app;
     }
 

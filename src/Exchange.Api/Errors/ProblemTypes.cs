@@ -88,6 +88,12 @@ public static class ProblemTypes
     public static readonly ProblemType ConsentNotFound = Define("consent-not-found", 404, "There is no such consent for a child in the caller's care.");
     public static readonly ProblemType AuditQueryInvalid = Define("audit-query-invalid", 400, "The audit query's parameters are not valid.");
     public static readonly ProblemType PurposeNotPermitted = Define("purpose-not-permitted", 403, "This operation is not permitted for the declared purpose of use.");
+    public static readonly ProblemType RelationshipNotCurrent = Define("relationship-not-current", 403, "Your organisation's relationship with this child does not hold today (before it started or after it ended).");
+    public static readonly ProblemType ProcessingRestricted = Define("processing-restricted", 403, "Processing of this child's data is restricted (Art. 18) or objected to (Art. 21) for the declared purpose.");
+    public static readonly ProblemType ConsentRequired = Define("consent-required", 403, "This data is shared with your organisation only under a recorded consent, and none covers it today.");
+    public static readonly ProblemType BreakGlassRequired = Define("break-glass-required", 403, "No relationship gives your organisation this data; for safeguarding, a break-glass grant is needed.");
+    public static readonly ProblemType FilterNotPermitted = Define("filter-not-permitted", 400, "The query filters or sorts by a field you may not see.");
+    public static readonly ProblemType BreakGlassInvalid = Define("break-glass-invalid", 400, "Break-glass needs a written reason of 20 to 1000 characters and a duration of 1 to 60 minutes.");
     public static readonly ProblemType CursorInvalid = Define("cursor-invalid", 400, "The cursor is not one this service issued.");
     public static readonly ProblemType LimitInvalid = Define("limit-invalid", 400, "The limit must be between 1 and 200.");
 

@@ -1,4 +1,5 @@
 using Exchange.Api.Auditing;
+using Exchange.Api.BreakGlass;
 using Exchange.Api.Consents;
 using Exchange.Api.AuditReview;
 using Exchange.Api.Errors;
@@ -35,6 +36,7 @@ public static class HostingSetup
         builder.Services.AddScoped<RelationshipFacts>();
         builder.Services.AddScoped<Consents.ConsentFacts>();
         builder.Services.AddScoped<Restrictions.ProcessingState>();
+        builder.Services.AddScoped<Policy.AccessDecider>();
         return builder;
     }
 
@@ -81,7 +83,9 @@ public static class HostingSetup
         app.MapKeysApi();
         app.MapAuditReviewApi();
         app.MapRelationshipsApi();
+        app.MapRelationshipReadsApi();
         app.MapConsentsApi();
+        app.MapBreakGlassApi();
         app.MapProcessingLimitsApi();
         return app;
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
+using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,19 +18,19 @@ public static class IdentityApi
         var children = app.MapGroup("/v1/children").WithTags("Identity").RequirePurposeOfUse();
         children.MapPost("/", RegisterAsync)
             .Audited("child.register", "identity", "childId")
-            .RequireAuthorization(AuthPolicies.RegisterChildren)
+            .Decides("register", noChild: true)
             .Validates<RegisterChildRequest>();
         children.MapGet("/{childId}", GetAsync)
             .Audited("child.read", "identity", "childId", "careEpisodes")
-            .RequireAuthorization(AuthPolicies.RegisterChildren);
+            .Decides("read");
         children.MapPost("/{childId}/erase", EraseAsync)
-            .Audited("child.erase", "identity", "childId", "erasedAt")
-            .RequireAuthorization(AuthPolicies.EraseChildren);
+            .Audited("child.erase", "erasure", "childId", "erasedAt")
+            .Decides("erase");
 
         app.MapGroup("/v1/identities").WithTags("Identity").RequirePurposeOfUse()
             .MapPost("/resolve", ResolveAsync)
-            .Audited("identity.resolve", "identity", "childId")
-            .RequireAuthorization(AuthPolicies.ResolveIdentities)
+            .Audited("identity.resolve", "identity-resolution", "childId")
+            .Decides("read", noChild: true)
             .Validates<ResolveIdentityRequest>();
         return app;
     }

@@ -138,6 +138,34 @@ public sealed partial class IdentityReviewService(
         return new ReviewOutcome.Done(review, []);
     }
 
+    /// <summary>
+    /// Relationships, consents, restrictions and objections follow the child, so access after a merge is decided
+    /// as before it. A relationship the survivor already records (same kind, organisation and start) stays put.
+    /// Break-glass grants stay with the merged id: they expire within the hour.
+    /// </summary>
+    private async Task MoveAccessFactsAsync(string survivor, string other, CancellationToken ct)
+    {
+        var held = (await db.ChildRelationships.Where(r => r.ChildId == survivor).Select(r => new { r.Kind, r.OrganisationId, r.StartDate })
+            .ToListAsync(ct).ConfigureAwait(false)).Select(r => (r.Kind, r.OrganisationId, r.StartDate)).ToHashSet();
+        foreach (var relationship in await db.ChildRelationships.Where(r => r.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
+        {
+            if (held.Add((relationship.Kind, relationship.OrganisationId, relationship.StartDate)))
+            {
+                relationship.ChildId = survivor;
+            }
+        }
+
+        foreach (var consent in await db.Consents.Where(c => c.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
+        {
+            consent.ChildId = survivor;
+        }
+
+        foreach (var limit in await db.ProcessingLimits.Where(l => l.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
+        {
+            limit.ChildId = survivor;
+        }
+    }
+
     private async Task MergeChildAsync(Caller caller, string reviewId, string survivor, string other, DateTimeOffset now, CancellationToken ct)
     {
         var identifiers = await db.ChildIdentifiers.Where(i => i.ChildId == other).ToListAsync(ct).ConfigureAwait(false);
@@ -154,6 +182,8 @@ public sealed partial class IdentityReviewService(
         {
             episode.ChildId = survivor;
         }
+
+        await MoveAccessFactsAsync(survivor, other, ct).ConfigureAwait(false);
 
         var child = await db.Children.FirstAsync(c => c.Id == other, ct).ConfigureAwait(false);
         child.MergedIntoChildId = survivor;

@@ -4,6 +4,7 @@ using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
 using Exchange.Api.Identity;
+using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -21,16 +22,18 @@ public static class RelationshipsApi
 {
     public static IEndpointRouteBuilder MapRelationshipsApi(this IEndpointRouteBuilder app)
     {
-        var children = app.MapGroup("/v1/children/{childId}").WithTags("Relationships")
-            .RequireAuthorization(AuthPolicies.RegisterChildren).RequirePurposeOfUse();
-        children.MapPost("/placements", PlaceAsync).Audited("placement.record", "placement", "placementId").Validates<PlacementRequest>();
-        children.MapPost("/health-responsibility", HealthAsync).Audited("health-responsibility.record", "health-assessment", "relationshipId").Validates<HealthResponsibilityRequest>();
-        children.MapPost("/care-episodes/{episodeId}/end", EndCareAsync).Audited("care-episode.end", "identity", "endDate").Validates<EndRequest>();
+        var children = app.MapGroup("/v1/children/{childId}").WithTags("Relationships").RequirePurposeOfUse();
+        children.MapPost("/placements", PlaceAsync).Audited("placement.record", "placement", "placementId").Decides("write").Validates<PlacementRequest>();
+        children.MapPost("/health-responsibility", HealthAsync).Audited("health-responsibility.record", "health-responsibility", "relationshipId")
+            .Decides("write").Validates<HealthResponsibilityRequest>();
+        children.MapPost("/care-episodes/{episodeId}/end", EndCareAsync).Audited("care-episode.end", "identity", "endDate").Decides("write").Validates<EndRequest>();
 
-        var enrolments = app.MapGroup("/v1/enrolments").WithTags("Relationships")
-            .RequireAuthorization(AuthPolicies.RegisterChildren).RequirePurposeOfUse();
-        enrolments.MapPost("/", EnrolAsync).Audited("enrolment.record", "enrolment", "enrolmentId").Validates<EnrolmentRequest>();
-        enrolments.MapPost("/{enrolmentId}/end", EndEnrolmentAsync).Audited("enrolment.end", "enrolment", "endDate").Validates<EndRequest>();
+        var enrolments = app.MapGroup("/v1/enrolments").WithTags("Relationships").RequirePurposeOfUse();
+        // The child is named in the body: validated first, then decided.
+        enrolments.MapPost("/", EnrolAsync).Audited("enrolment.record", "enrolment", "enrolmentId").Validates<EnrolmentRequest>()
+            .Decides("write", context => ValueTask.FromResult(context.Arguments.OfType<EnrolmentRequest>().FirstOrDefault()?.ChildId));
+        enrolments.MapPost("/{enrolmentId}/end", EndEnrolmentAsync).Audited("enrolment.end", "enrolment", "endDate")
+            .Decides("write", ChildOfEnrolmentAsync, notFound: ProblemTypes.RelationshipNotFound).Validates<EndRequest>();
         return app;
     }
 
@@ -57,6 +60,19 @@ public static class RelationshipsApi
         Guid.TryParse(episodeId, CultureInfo.InvariantCulture, out var id)
             ? await relationships.EndCareEpisodeAsync(Caller.From(http.User), childId, id, Date(request.EndDate), ct).ConfigureAwait(false)
             : Problems.Result(ProblemTypes.RelationshipNotFound);
+
+    /// <summary>The child an enrolment is for: the decision is about that child (an unknown id has no relationship: 404).</summary>
+    private static async ValueTask<string?> ChildOfEnrolmentAsync(EndpointFilterInvocationContext context)
+    {
+        if (!Guid.TryParse(context.HttpContext.GetRouteValue("enrolmentId") as string, CultureInfo.InvariantCulture, out var id))
+        {
+            return null;
+        }
+
+        var db = context.HttpContext.RequestServices.GetRequiredService<ExchangeDbContext>();
+        return await db.ChildRelationships.AsNoTracking().Where(r => r.Id == id && r.Kind == ChildRelationship.EnrolledSchool)
+            .Select(r => r.ChildId).FirstOrDefaultAsync(context.HttpContext.RequestAborted).ConfigureAwait(false);
+    }
 
     // Validated by the request's validator before the handler runs.
     private static DateOnly Date(string? text) => IsoDates.ParseIso(text!);

@@ -37,14 +37,13 @@ public static class ProcessingLimitsApi
 {
     public static IEndpointRouteBuilder MapProcessingLimitsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/children/{childId}").WithTags("Consent")
-            .RequireAuthorization(AuthPolicies.RecordConsent).RequirePurposeOfUse();
+        var group = app.MapGroup("/v1/children/{childId}").WithTags("Consent").RequirePurposeOfUse();
         group.MapPost("/restriction", (string childId, ProcessingLimitRequest request, HttpContext http, RelationshipService care, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
                 RecordAsync(ProcessingLimit.Restriction, childId, request, http, care, db, gate, audit, clock, ct))
-            .Audited("restriction.record", "restriction", "restriction").Validates<ProcessingLimitRequest>();
+            .Audited("restriction.record", "restriction", "restriction").Decides("write").Validates<ProcessingLimitRequest>();
         group.MapPost("/objections", (string childId, ProcessingLimitRequest request, HttpContext http, RelationshipService care, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
                 RecordAsync(ProcessingLimit.Objection, childId, request, http, care, db, gate, audit, clock, ct))
-            .Audited("objection.record", "restriction", "objection").Validates<ProcessingLimitRequest>();
+            .Audited("objection.record", "restriction", "objection").Decides("write").Validates<ProcessingLimitRequest>();
         return app;
     }
 

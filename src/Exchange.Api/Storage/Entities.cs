@@ -216,3 +216,18 @@ public sealed class ProcessingLimit
     public required string RecordedBy { get; init; }
     public DateTimeOffset RecordedAt { get; init; }
 }
+
+/// <summary>
+/// A break-glass grant: one person (subject) of one organisation may read a child's safeguarding data for a
+/// short time without a relationship. The written reason is sealed with the child's data key (erasure shreds it).
+/// </summary>
+public sealed class BreakGlassGrant
+{
+    public required Guid Id { get; init; }
+    public required string ChildId { get; set; }
+    public required string OrganisationId { get; init; }
+    public required string Subject { get; init; }
+    public required byte[] SealedReason { get; init; }
+    public required DateTimeOffset StartsAt { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+}

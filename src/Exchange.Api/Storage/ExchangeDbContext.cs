@@ -21,6 +21,7 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<ChildRelationship> ChildRelationships => Set<ChildRelationship>();
     public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
     public DbSet<ProcessingLimit> ProcessingLimits => Set<ProcessingLimit>();
+    public DbSet<BreakGlassGrant> BreakGlassGrants => Set<BreakGlassGrant>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -121,6 +122,17 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.Property(l => l.RecordedBy).HasMaxLength(64);
             e.HasIndex(l => new { l.ChildId, l.Kind, l.RecordedAt });
             e.HasOne<Child>().WithMany().HasForeignKey(l => l.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<BreakGlassGrant>(e =>
+        {
+            e.ToTable("break_glass_grants");
+            e.Property(g => g.ChildId).HasMaxLength(32);
+            e.Property(g => g.OrganisationId).HasMaxLength(64);
+            e.Property(g => g.Subject).HasMaxLength(200);
+            e.HasIndex(g => new { g.ChildId, g.OrganisationId, g.Subject, g.ExpiresAt });
+            e.HasIndex(g => g.StartsAt);
+            e.HasOne<Child>().WithMany().HasForeignKey(g => g.ChildId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<AuditHead>(e =>

@@ -20,8 +20,11 @@ public sealed record AuditActor(string? Subject, string? Organisation, IReadOnly
 /// </summary>
 public sealed partial record AuditEvent
 {
-    /// <summary>The leaf format version (2 added <c>policy</c>, the hash of the policy set that decided).</summary>
-    public const int FormatVersion = 2;
+    /// <summary>
+    /// The leaf format version (2 added <c>policy</c>, the hash of the policy set that decided; 3 added
+    /// <c>break_glass</c>, the grant an access was made under).
+    /// </summary>
+    public const int FormatVersion = 3;
 
     private AuditEvent() { }
 
@@ -63,6 +66,9 @@ public sealed partial record AuditEvent
 
     /// <summary>The hash of the policy set in force (<c>sha256:...</c>), so a decision can be replayed against it.</summary>
     public string? PolicyHash { get; init; }
+
+    /// <summary>The break-glass grant the access was made under, if any: such events are flagged for the DPO.</summary>
+    public string? BreakGlass { get; init; }
 
     [GeneratedRegex(@"\Ach_[0-9a-hjkmnp-tv-z]{26}\z", RegexOptions.CultureInvariant)]
     private static partial Regex ChildIdShape();
@@ -121,6 +127,7 @@ public sealed partial record AuditEvent
         {
             ["action"] = Action,
             ["actor"] = actor,
+            ["break_glass"] = BreakGlass,
             ["category"] = Category,
             ["child_id"] = ChildId,
             ["decision"] = Decision,

@@ -24,9 +24,12 @@ public abstract class AuditTrailTestsBase<TFactory>(TFactory api) where TFactory
         Assert.Equal("identity", registered.GetProperty("category").GetString());
         Assert.Equal("pep-review", registered.GetProperty("purpose").GetString());
         Assert.Equal(["childId"], registered.GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
-        Assert.Equal("endpoint-policy:register-children", registered.GetProperty("rule").GetString());
+        // The policy engine's deciding rule and its lawful basis, not placeholders.
+        Assert.Equal("council-registers-child", registered.GetProperty("rule").GetString());
+        Assert.StartsWith("UK GDPR Art. 6(1)(e)", registered.GetProperty("lawful_basis").GetString(), StringComparison.Ordinal);
         Assert.Equal(api.Services.GetRequiredService<Exchange.Api.Policy.PolicySet>().Hash, registered.GetProperty("policy").GetString());
-        Assert.Equal(2, registered.GetProperty("v").GetInt32());
+        Assert.Equal(3, registered.GetProperty("v").GetInt32());
+        Assert.Equal(JsonValueKind.Null, registered.GetProperty("break_glass").ValueKind);
         var actor = registered.GetProperty("actor");
         Assert.Equal("la:202", actor.GetProperty("org").GetString());
         Assert.Equal(["virtual-school"], actor.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));

@@ -33,16 +33,17 @@ public sealed class PurposeOfUseTests(ExchangeApiFactory api) : IClassFixture<Ex
         await Problem.AssertAsync(await Client("pep-review").ResolveAsync(new { nhsNumber = "9990000026" }), HttpStatusCode.NotFound, "child-not-found");
     }
 
+    /// <summary>Every known purpose passes the header check; whether it suits the operation is then the policy's decision.</summary>
     [Theory]
-    [InlineData("attendance-monitoring")]
-    [InlineData("pep-review")]
-    [InlineData("health-assessment")]
-    [InlineData("safeguarding")]
-    [InlineData("subject-access")]
-    [InlineData("audit-review")]
-    public async Task EachKnownPurposeIsAccepted(string purpose)
+    [InlineData("attendance-monitoring", HttpStatusCode.NotFound, "child-not-found")]
+    [InlineData("pep-review", HttpStatusCode.NotFound, "child-not-found")]
+    [InlineData("health-assessment", HttpStatusCode.NotFound, "child-not-found")]
+    [InlineData("safeguarding", HttpStatusCode.NotFound, "child-not-found")]
+    [InlineData("subject-access", HttpStatusCode.Forbidden, "purpose-not-permitted")]
+    [InlineData("audit-review", HttpStatusCode.Forbidden, "purpose-not-permitted")]
+    public async Task EachKnownPurposeIsAccepted(string purpose, HttpStatusCode status, string code)
     {
         var response = await Client(purpose).PostAsJsonAsync("/v1/identities/resolve", new { identifiers = new { nhsNumber = "9990000034" } });
-        await Problem.AssertAsync(response, HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(response, status, code);
     }
 }

@@ -57,8 +57,11 @@ public abstract class RelationshipsTestsBase<TFactory>(TFactory api) where TFact
         Assert.Equal(HttpStatusCode.OK, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/care-episodes/{episodeId}/end", new { endDate = "2026-03-31" })).StatusCode);
         Assert.Equal("2026-03-31", JsonDocument.Parse(await api.Council202.GetStringAsync($"/v1/children/{childId}")).RootElement.GetProperty("careEpisodes")[0].GetProperty("endDate").GetString());
 
-        // No longer responsible: new facts are refused as if the child were unknown.
-        await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "209", startDate = "2026-04-01" }), HttpStatusCode.NotFound, "child-not-found");
+        // No longer responsible: the council still keeps its case record, but records no new education facts.
+        await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "209", startDate = "2026-04-01" }),
+            HttpStatusCode.Forbidden, "relationship-not-current");
+        Assert.Contains(await api.EventsAsync($"childId={childId}&decision=deny"), e => e.GetProperty("action").GetString() == "placement.record"
+            && e.GetProperty("rule").GetString() == "default-deny" && e.GetProperty("status").GetInt32() == 403);
     }
 
     [SkippableFact]
@@ -67,7 +70,7 @@ public abstract class RelationshipsTestsBase<TFactory>(TFactory api) where TFact
         var childId = await ChildInCamdenAsync();
         await Problem.AssertAsync(await api.Council209.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "209", startDate = "2025-10-01" }), HttpStatusCode.NotFound, "child-not-found");
         await Problem.AssertAsync(await api.Council209.PostAsJsonAsync("/v1/enrolments", new { childId, urn = "100002", startDate = "2025-10-02" }), HttpStatusCode.NotFound, "child-not-found");
-        await Problem.AssertAsync(await api.Council209.PostAsJsonAsync($"/v1/children/{childId}/care-episodes/{Guid.NewGuid()}/end", new { endDate = "2026-01-01" }), HttpStatusCode.NotFound, "relationship-not-found");
+        await Problem.AssertAsync(await api.Council209.PostAsJsonAsync($"/v1/children/{childId}/care-episodes/{Guid.NewGuid()}/end", new { endDate = "2026-01-01" }), HttpStatusCode.NotFound, "child-not-found");
         await Problem.AssertAsync(await api.School202.PostAsJsonAsync("/v1/enrolments", new { childId, urn = "100001", startDate = "2025-10-02" }), HttpStatusCode.Forbidden, "forbidden");
         await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/enrolments/{Guid.NewGuid()}/end", new { endDate = "2026-01-01" }), HttpStatusCode.NotFound, "relationship-not-found");
         Assert.Contains(await api.EventsAsync("decision=deny&org=la:209"), e => e.GetProperty("action").GetString() == "placement.record" && e.GetProperty("status").GetInt32() == 404);

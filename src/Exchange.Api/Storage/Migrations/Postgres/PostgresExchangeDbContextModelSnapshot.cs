@@ -44,6 +44,46 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.ToTable("audit_heads", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.BreakGlassGrant", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("OrganisationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("SealedReason")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("StartsAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartsAt");
+
+                    b.HasIndex("ChildId", "OrganisationId", "Subject", "ExpiresAt");
+
+                    b.ToTable("break_glass_grants", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.CareEpisode", b =>
                 {
                     b.Property<Guid>("Id")
@@ -536,6 +576,15 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.HasIndex("ChildId", "Kind", "RecordedAt");
 
                     b.ToTable("processing_limits", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.BreakGlassGrant", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.CareEpisode", b =>

@@ -38,6 +38,46 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.ToTable("audit_heads", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.BreakGlassGrant", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("OrganisationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("SealedReason")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("StartsAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartsAt");
+
+                    b.HasIndex("ChildId", "OrganisationId", "Subject", "ExpiresAt");
+
+                    b.ToTable("break_glass_grants", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.CareEpisode", b =>
                 {
                     b.Property<Guid>("Id")
@@ -530,6 +570,15 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.HasIndex("ChildId", "Kind", "RecordedAt");
 
                     b.ToTable("processing_limits", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.BreakGlassGrant", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.CareEpisode", b =>

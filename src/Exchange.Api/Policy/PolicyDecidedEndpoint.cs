@@ -1,0 +1,83 @@
+using Exchange.Api.Auditing;
+using Exchange.Api.Auth;
+using Exchange.Api.Errors;
+using Exchange.Api.Purpose;
+
+namespace Exchange.Api.Policy;
+
+/// <summary>Finds the child a request is about, when it is not the <c>{childId}</c> route value (a body field, a record's owner).</summary>
+public delegate ValueTask<string?> ChildLocator(EndpointFilterInvocationContext context);
+
+/// <summary>Marks an endpoint whose access the policy engine decides: the action it performs on its audited category.</summary>
+public sealed record PolicyDecidedEndpoint(string Action);
+
+public static class PolicyDecidedEndpointExtensions
+{
+    private static readonly object ItemKey = new();
+
+    /// <summary>The decision made for this request, once <see cref="Decides{TBuilder}"/> has run.</summary>
+    public static AccessDecision? DecisionOf(HttpContext http) =>
+        http is not null && http.Items.TryGetValue(ItemKey, out var value) ? value as AccessDecision : null;
+
+    /// <summary>
+    /// The request is decided by the policy: <paramref name="action"/> on the category named by the endpoint's
+    /// <see cref="AuditedEndpoint"/>, for the child in the <c>{childId}</c> route value, the one
+    /// <paramref name="child"/> finds, or no child (<paramref name="noChild"/>). A denial answers 404 when the
+    /// caller's organisation has no relationship to the child (existence must not leak; <paramref name="notFound"/>
+    /// names the problem) and 403 otherwise. Queries naming a field the mask hides are refused, and hidden fields
+    /// are removed from the answer. The decision (rule, lawful basis, fields, break-glass grant) goes into the
+    /// request's audit event, granted or denied.
+    /// </summary>
+    public static TBuilder Decides<TBuilder>(this TBuilder builder, string action, ChildLocator? child = null, bool noChild = false,
+        ProblemTypes.ProblemType? notFound = null)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.WithMetadata(new PolicyDecidedEndpoint(action));
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var category = http.GetEndpoint()?.Metadata.GetMetadata<AuditedEndpoint>()?.Category
+                ?? throw new InvalidOperationException("A policy-decided endpoint must be audited: its category is the audited one.");
+            var childId = noChild ? null : child is null ? http.GetRouteValue("childId") as string ?? "" : await child(context).ConfigureAwait(false);
+            var decider = http.RequestServices.GetRequiredService<AccessDecider>();
+            var access = await decider.DecideAsync(Caller.From(http.User), action, category, PurposeOfUse.Of(http) ?? "", childId, http.RequestAborted)
+                .ConfigureAwait(false);
+            var decision = access.Decision;
+            var audit = http.RequestServices.GetRequiredService<AuditTrail>();
+            audit.About(access.ChildId);
+            audit.Decided(decision, access.BreakGlassGrant?.ToString(), action == "read" ? decision.Fields : null);
+            http.Items[ItemKey] = access;
+            if (!decision.Permit)
+            {
+                return Refusal(decision.Reason, notFound ?? ProblemTypes.ChildNotFound);
+            }
+
+            var mask = new FieldMask(decider.Policy.Categories[category].Fields, decision.Fields);
+            if (mask.HiddenFieldNamedBy(http.Request.Query) is { } hidden)
+            {
+                // The same answer whatever the data holds: a hidden field cannot be used to probe values.
+                return Problems.Result(ProblemTypes.FilterNotPermitted, $"'{hidden}' is not a field you may filter or sort by.");
+            }
+
+            return mask.Apply(await next(context).ConfigureAwait(false), http);
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// 404 only where the caller has no relationship at all (a child it may not know exists, or none); the
+    /// other reasons are about a child the caller legitimately knows, or say nothing about any child.
+    /// </summary>
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Refusal(DenyReason reason, ProblemTypes.ProblemType notFound) => reason switch
+    {
+        DenyReason.NoRelationship => Problems.Result(notFound),
+        DenyReason.PurposeNotPermitted => Problems.Result(ProblemTypes.PurposeNotPermitted,
+            "The policy does not let your role do this for the declared purpose of use."),
+        DenyReason.OutsideRelationshipDates => Problems.Result(ProblemTypes.RelationshipNotCurrent),
+        DenyReason.BreakGlassRequired => Problems.Result(ProblemTypes.BreakGlassRequired),
+        DenyReason.Restricted => Problems.Result(ProblemTypes.ProcessingRestricted),
+        DenyReason.ConsentRequired => Problems.Result(ProblemTypes.ConsentRequired),
+        _ => Problems.Result(ProblemTypes.Forbidden, "No rule of the access policy lets your role do this to this kind of data."),
+    };
+}

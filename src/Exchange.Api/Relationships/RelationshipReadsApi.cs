@@ -1,0 +1,96 @@
+using Exchange.Api.Auditing;
+using Exchange.Api.Errors;
+using Exchange.Api.Hosting;
+using Exchange.Api.Policy;
+using Exchange.Api.Purpose;
+using Exchange.Api.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Exchange.Api.Relationships;
+
+public sealed record PlacementView(Guid Id, string ChildId, string HostLa, string StartDate, string? EndDate);
+
+public sealed record EnrolmentView(Guid Id, string ChildId, string Urn, string StartDate, string? EndDate, string RecordedBy);
+
+public sealed record ListView<T>(IReadOnlyList<T> Items);
+
+/// <summary>The placement notice a host council receives: who the child is (pseudonymously), where they go to school, who is responsible.</summary>
+public sealed record PlacementNoticeView(string ChildId, string? Urn, string? ResponsibleLa);
+
+/// <summary>
+/// Reading a child's placements, enrolments and placement notice. The policy decides who may and which fields
+/// they see (a hidden field is absent and cannot be filtered or sorted by). A child has a handful of each, so
+/// lists come whole rather than paged. Filters: <c>hostLa</c> / <c>urn</c>, <c>current=true</c>; sort:
+/// <c>startDate</c> or <c>-startDate</c> (the default).
+/// </summary>
+public static class RelationshipReadsApi
+{
+    public static IEndpointRouteBuilder MapRelationshipReadsApi(this IEndpointRouteBuilder app)
+    {
+        var children = app.MapGroup("/v1/children/{childId}").WithTags("Relationships").RequirePurposeOfUse();
+        children.MapGet("/placements", PlacementsAsync).Audited("placement.list", "placement", "placements").Decides("read");
+        children.MapGet("/enrolments", EnrolmentsAsync).Audited("enrolment.list", "enrolment", "enrolments").Decides("read");
+        children.MapGet("/placement-notice", NoticeAsync).Audited("placement-notice.read", "placement-notice", "placementNotice").Decides("read");
+        return app;
+    }
+
+    private static async Task<Results<Ok<ListView<PlacementView>>, ProblemHttpResult>> PlacementsAsync(
+        HttpContext http, ExchangeDbContext db, TimeProvider clock, string? hostLa, bool? current, string? sort, CancellationToken ct)
+    {
+        var rows = await RowsAsync(http, db, ChildRelationship.HostCouncil, hostLa is null ? null : "la:" + hostLa, ct).ConfigureAwait(false);
+        return Listed(rows, clock, current, sort, r => new PlacementView(r.Id, r.ChildId, r.OrganisationId[3..], r.StartDate.Iso(), r.EndDate?.Iso()));
+    }
+
+    private static async Task<Results<Ok<ListView<EnrolmentView>>, ProblemHttpResult>> EnrolmentsAsync(
+        HttpContext http, ExchangeDbContext db, TimeProvider clock, string? urn, bool? current, string? sort, CancellationToken ct)
+    {
+        var rows = await RowsAsync(http, db, ChildRelationship.EnrolledSchool, urn is null ? null : "school:" + urn, ct).ConfigureAwait(false);
+        return Listed(rows, clock, current, sort, r => new EnrolmentView(r.Id, r.ChildId, r.OrganisationId["school:".Length..], r.StartDate.Iso(), r.EndDate?.Iso(), r.RecordedBy));
+    }
+
+    private static async Task<Ok<PlacementNoticeView>> NoticeAsync(HttpContext http, ExchangeDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var childId = ChildOf(http);
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var school = await db.ChildRelationships.AsNoTracking()
+            .Where(r => r.ChildId == childId && r.Kind == ChildRelationship.EnrolledSchool && r.StartDate <= today && (r.EndDate == null || r.EndDate >= today))
+            .OrderByDescending(r => r.StartDate).Select(r => r.OrganisationId).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+        var responsible = await db.CareEpisodes.AsNoTracking()
+            .Where(e => e.ChildId == childId && e.StartDate <= today && (e.EndDate == null || e.EndDate >= today))
+            .OrderByDescending(e => e.StartDate).Select(e => e.ResponsibleLaNumber).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+        return TypedResults.Ok(new PlacementNoticeView(childId, school?["school:".Length..], responsible));
+    }
+
+    // The decision resolved the child (a merged id becomes its survivor); the route value was only its name.
+    private static string ChildOf(HttpContext http) => PolicyDecidedEndpointExtensions.DecisionOf(http)?.ChildId
+        ?? throw new InvalidOperationException("A policy-decided endpoint runs only after its decision.");
+
+    private static Task<List<ChildRelationship>> RowsAsync(HttpContext http, ExchangeDbContext db, string kind, string? organisation, CancellationToken ct)
+    {
+        var childId = ChildOf(http);
+        var query = db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == childId && r.Kind == kind);
+        if (organisation is not null)
+        {
+            query = query.Where(r => r.OrganisationId == organisation);
+        }
+
+        return query.ToListAsync(ct);
+    }
+
+    private static Results<Ok<ListView<T>>, ProblemHttpResult> Listed<T>(
+        List<ChildRelationship> rows, TimeProvider clock, bool? current, string? sort, Func<ChildRelationship, T> view)
+    {
+        if (sort is not (null or "startDate" or "-startDate"))
+        {
+            return Problems.Result(ProblemTypes.ValidationFailed, "sort must be startDate or -startDate.");
+        }
+
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        IEnumerable<ChildRelationship> selected = current == true
+            ? rows.Where(r => r.StartDate <= today && (r.EndDate is null || r.EndDate >= today))
+            : rows;
+        selected = sort == "startDate" ? selected.OrderBy(r => r.StartDate).ThenBy(r => r.Id) : selected.OrderByDescending(r => r.StartDate).ThenBy(r => r.Id);
+        return TypedResults.Ok(new ListView<T>(selected.Select(view).ToList()));
+    }
+}
