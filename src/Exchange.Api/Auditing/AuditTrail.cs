@@ -118,8 +118,9 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
             Purpose = PurposeOfUse.Of(http) ?? DeclaredPurpose(http),
             Fields = decision == "permit" && status < 300 ? _fields ?? _released ?? _endpoint.Fields : [],
             // Routes outside the child policy (administration, keys) name their endpoint's authorization policy.
-            Rule = _decision?.Rule ?? RuleOf(http),
-            LawfulBasis = _decision is null ? "unassessed" : _decision.LawfulBasis,
+            Rule = _decision?.Rule ?? RuleOf(http) ?? (decision == "permit" ? null : Policy.PolicyDecision.DefaultDeny),
+            // A refusal processed nothing, so it rests on no lawful basis, even after the policy permitted the attempt.
+            LawfulBasis = decision != "permit" ? null : _decision is null ? "unassessed" : _decision.LawfulBasis,
             Status = status,
             PolicyHash = _decision?.PolicyHash ?? policy?.Hash,
             BreakGlass = _breakGlassGrant,

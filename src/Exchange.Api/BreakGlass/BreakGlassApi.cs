@@ -108,7 +108,16 @@ public static partial class BreakGlassApi
             query = query.Where(g => g.StartsAt < after.At);
         }
 
-        rows.AddRange(await query.OrderByDescending(g => g.StartsAt).Take(page.Limit + 1).ToListAsync(ct).ConfigureAwait(false));
+        var newest = await query.OrderByDescending(g => g.StartsAt).Take(page.Limit + 1).ToListAsync(ct).ConfigureAwait(false);
+        rows.AddRange(newest);
+        if (newest.Count > 0)
+        {
+            // SQL cut the oldest millisecond anywhere among its grants: take all of them, so none is skipped.
+            var boundary = newest[^1].StartsAt;
+            var seen = newest.Select(g => g.Id).ToHashSet();
+            rows.AddRange((await query.Where(g => g.StartsAt == boundary).ToListAsync(ct).ConfigureAwait(false)).Where(g => !seen.Contains(g.Id)));
+        }
+
         rows = rows.OrderByDescending(g => g.StartsAt).ThenByDescending(g => g.Id).Take(page.Limit + 1).ToList();
         var now = clock.GetUtcNow();
         var views = new List<BreakGlassAlertView>();

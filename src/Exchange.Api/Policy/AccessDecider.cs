@@ -9,7 +9,11 @@ using Microsoft.EntityFrameworkCore;
 namespace Exchange.Api.Policy;
 
 /// <summary>The engine's decision for one request, and the break-glass grant it relied on (flagged in the audit log).</summary>
-public sealed record AccessDecision(PolicyDecision Decision, string? ChildId, Guid? BreakGlassGrant);
+public sealed record AccessDecision(PolicyDecision Decision, string? ChildId, Guid? BreakGlassGrant)
+{
+    /// <summary>The child's data has been erased: a permitted request finds nothing but that fact (410).</summary>
+    public bool Erased { get; init; }
+}
 
 /// <summary>
 /// Builds the <see cref="PolicyRequest"/> for a caller and a child from the stored facts (the caller
@@ -37,6 +41,7 @@ public sealed class AccessDecider(
         IReadOnlyList<ConsentFact> consented = [];
         (bool Restricted, IReadOnlyList<string> Allows) state = (false, []);
         Guid? grant = null;
+        var erased = false;
         if (childId is not null)
         {
             // A merged id is decided as its survivor, which holds the merged child's relationships.
@@ -44,6 +49,7 @@ public sealed class AccessDecider(
             facts = await relationships.ForAsync(caller.Organisation, childId, ct).ConfigureAwait(false);
             consented = await consents.ForAsync(caller.Organisation, childId, ct).ConfigureAwait(false);
             state = await processing.ForAsync(childId, ct).ConfigureAwait(false);
+            erased = await db.Children.AsNoTracking().AnyAsync(c => c.Id == childId && c.ErasedAt != null, ct).ConfigureAwait(false);
             grant = await db.BreakGlassGrants.AsNoTracking()
                 .Where(g => g.ChildId == childId && g.OrganisationId == caller.Organisation && g.Subject == caller.Subject && g.StartsAt <= now && g.ExpiresAt > now)
                 .OrderByDescending(g => g.ExpiresAt).Select(g => (Guid?)g.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
@@ -57,6 +63,6 @@ public sealed class AccessDecider(
         var decision = engine.Decide(request);
         // Flag the access when only break-glass rules let it through: a relationship rule needs no flag.
         var underGrant = decision.Permit && decision.AppliedRules.All(engine.IsBreakGlassRule) ? grant : null;
-        return new AccessDecision(decision, childId, underGrant);
+        return new AccessDecision(decision, childId, underGrant) { Erased = erased };
     }
 }

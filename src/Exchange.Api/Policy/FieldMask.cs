@@ -24,8 +24,11 @@ public sealed class FieldMask
 
     public bool Hides(string field) => _hidden.Contains(field);
 
-    /// <summary>The first hidden field a query names, as a parameter or as a sort key (<c>sort=-startDate</c>).</summary>
-    public string? HiddenFieldNamedBy(IQueryCollection query)
+    /// <summary>
+    /// The first hidden field a query names, as a parameter, as a sort key (<c>sort=-startDate</c>), or through a
+    /// parameter that <paramref name="derived"/> says filters on fields (<c>current</c> filters on the dates).
+    /// </summary>
+    public string? HiddenFieldNamedBy(IQueryCollection query, IReadOnlyDictionary<string, string[]>? derived = null)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (!HidesAnything)
@@ -40,6 +43,11 @@ public sealed class FieldMask
                 return key;
             }
 
+            if (derived is not null && derived.TryGetValue(key, out var fields) && fields.Any(_hidden.Contains))
+            {
+                return key;
+            }
+
             if (SortParameters.Contains(key, StringComparer.OrdinalIgnoreCase)
                 && values.SelectMany(v => (v ?? "").Split(',')).Select(v => v.Trim().TrimStart('-', '+')).FirstOrDefault(_hidden.Contains) is { } sorted)
             {
@@ -50,13 +58,21 @@ public sealed class FieldMask
         return null;
     }
 
-    /// <summary>Removes hidden fields, at any depth, from a successful answer's JSON body; other answers pass unchanged.</summary>
+    /// <summary>
+    /// Removes hidden fields, at any depth, from the JSON value of any answer (a plain returned object included);
+    /// problem details and answers without a value pass unchanged.
+    /// </summary>
     public object? Apply(object? result, HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
+        if (!HidesAnything || result is null)
+        {
+            return result;
+        }
+
         var inner = result is INestedHttpResult nested ? nested.Result : result as IResult;
-        if (!HidesAnything || inner is not IValueHttpResult { Value: { } value } || value is ProblemDetails
-            || (inner as IStatusCodeHttpResult)?.StatusCode is not (>= 200 and < 300) and not null)
+        var value = inner is null ? result : (inner as IValueHttpResult)?.Value;
+        if (value is null or ProblemDetails or string)
         {
             return result;
         }
@@ -64,7 +80,7 @@ public sealed class FieldMask
         var options = http.RequestServices.GetRequiredService<IOptions<HttpJsonOptions>>().Value.SerializerOptions;
         var node = JsonSerializer.SerializeToNode(value, value.GetType(), options);
         Strip(node);
-        if (inner.GetType().GetProperty("Location")?.GetValue(inner) is string location)
+        if (inner?.GetType().GetProperty("Location")?.GetValue(inner) is string location)
         {
             http.Response.Headers.Location = location;
         }

@@ -24,12 +24,13 @@ public static class PolicyDecidedEndpointExtensions
     /// <see cref="AuditedEndpoint"/>, for the child in the <c>{childId}</c> route value, the one
     /// <paramref name="child"/> finds, or no child (<paramref name="noChild"/>). A denial answers 404 when the
     /// caller's organisation has no relationship to the child (existence must not leak; <paramref name="notFound"/>
-    /// names the problem) and 403 otherwise. Queries naming a field the mask hides are refused, and hidden fields
+    /// names the problem) and 403 otherwise. Queries naming a field the mask hides (directly, or through a parameter
+    /// <paramref name="queryFields"/> maps to fields) are refused, and hidden fields
     /// are removed from the answer. The decision (rule, lawful basis, fields, break-glass grant) goes into the
     /// request's audit event, granted or denied.
     /// </summary>
     public static TBuilder Decides<TBuilder>(this TBuilder builder, string action, ChildLocator? child = null, bool noChild = false,
-        ProblemTypes.ProblemType? notFound = null)
+        ProblemTypes.ProblemType? notFound = null, IReadOnlyDictionary<string, string[]>? queryFields = null)
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -40,6 +41,11 @@ public static class PolicyDecidedEndpointExtensions
             var category = http.GetEndpoint()?.Metadata.GetMetadata<AuditedEndpoint>()?.Category
                 ?? throw new InvalidOperationException("A policy-decided endpoint must be audited: its category is the audited one.");
             var childId = noChild ? null : child is null ? http.GetRouteValue("childId") as string ?? "" : await child(context).ConfigureAwait(false);
+            if (!noChild && childId is null)
+            {
+                // The record that would name the child does not exist: nothing to decide about, and nothing to reveal.
+                return Problems.Result(notFound ?? ProblemTypes.ChildNotFound);
+            }
             var decider = http.RequestServices.GetRequiredService<AccessDecider>();
             var access = await decider.DecideAsync(Caller.From(http.User), action, category, PurposeOfUse.Of(http) ?? "", childId, http.RequestAborted)
                 .ConfigureAwait(false);
@@ -53,8 +59,14 @@ public static class PolicyDecidedEndpointExtensions
                 return Refusal(decision.Reason, notFound ?? ProblemTypes.ChildNotFound);
             }
 
+            // Relationship rows outlive erasure (they hold only the pseudonymous id); nothing behind them is served.
+            if (access.Erased && action != "erase")
+            {
+                return Problems.Result(ProblemTypes.ChildErased, "This child's data has been erased.");
+            }
+
             var mask = new FieldMask(decider.Policy.Categories[category].Fields, decision.Fields);
-            if (mask.HiddenFieldNamedBy(http.Request.Query) is { } hidden)
+            if (mask.HiddenFieldNamedBy(http.Request.Query, queryFields) is { } hidden)
             {
                 // The same answer whatever the data holds: a hidden field cannot be used to probe values.
                 return Problems.Result(ProblemTypes.FilterNotPermitted, $"'{hidden}' is not a field you may filter or sort by.");

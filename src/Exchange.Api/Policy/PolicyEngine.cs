@@ -77,6 +77,7 @@ public sealed class PolicyEngine(PolicySet policy)
         PolicyRule? deciding = null;
         var applied = new List<string>();
         var fields = new SortedSet<string>(StringComparer.Ordinal);
+        var applying = new List<PolicyRule>();
         var furthest = DenyReason.NoRule;
         foreach (var rule in Policy.Rules)
         {
@@ -101,6 +102,18 @@ public sealed class PolicyEngine(PolicySet policy)
                 continue;
             }
 
+            applying.Add(rule);
+        }
+
+        // Break-glass is for access no relationship gives: where an ordinary rule applies, a grant adds nothing
+        // (it must not widen the mask of a related caller without the access being flagged as break-glass).
+        if (applying.Any(r => !r.Conditions.BreakGlass))
+        {
+            applying.RemoveAll(r => r.Conditions.BreakGlass);
+        }
+
+        foreach (var rule in applying)
+        {
             deciding ??= rule;
             applied.Add(rule.Id);
             fields.UnionWith(rule.Fields ?? Policy.Categories[request.Category].Fields);

@@ -26,11 +26,14 @@ public sealed record PlacementNoticeView(string ChildId, string? Urn, string? Re
 /// </summary>
 public static class RelationshipReadsApi
 {
+    // current=true selects by the dates, so it is refused to a caller who may not see them.
+    private static readonly Dictionary<string, string[]> DateFilters = new(StringComparer.OrdinalIgnoreCase) { ["current"] = ["startDate", "endDate"] };
+
     public static IEndpointRouteBuilder MapRelationshipReadsApi(this IEndpointRouteBuilder app)
     {
         var children = app.MapGroup("/v1/children/{childId}").WithTags("Relationships").RequirePurposeOfUse();
-        children.MapGet("/placements", PlacementsAsync).Audited("placement.list", "placement", "placements").Decides("read");
-        children.MapGet("/enrolments", EnrolmentsAsync).Audited("enrolment.list", "enrolment", "enrolments").Decides("read");
+        children.MapGet("/placements", PlacementsAsync).Audited("placement.list", "placement", "placements").Decides("read", queryFields: DateFilters);
+        children.MapGet("/enrolments", EnrolmentsAsync).Audited("enrolment.list", "enrolment", "enrolments").Decides("read", queryFields: DateFilters);
         children.MapGet("/placement-notice", NoticeAsync).Audited("placement-notice.read", "placement-notice", "placementNotice").Decides("read");
         return app;
     }

@@ -83,6 +83,13 @@ public abstract class AuditTrailTestsBase<TFactory>(TFactory api) where TFactory
         Assert.Contains(denied, e => e.GetProperty("action").GetString() == "identity.resolve" && e.GetProperty("status").GetInt32() == 400
             && e.GetProperty("actor").GetProperty("org").GetString() == "la:209" && e.GetProperty("actor").GetProperty("roles").GetArrayLength() == 1
             && e.GetProperty("purpose").ValueKind == JsonValueKind.Null);
+
+        // Refused before or by the policy alike: nothing permitted it, and nothing was processed under a lawful basis.
+        Assert.All(denied, e =>
+        {
+            Assert.Equal("default-deny", e.GetProperty("rule").GetString());
+            Assert.Equal(JsonValueKind.Null, e.GetProperty("lawful_basis").ValueKind);
+        });
     }
 
     [SkippableFact]

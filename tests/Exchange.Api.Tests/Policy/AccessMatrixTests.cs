@@ -105,6 +105,26 @@ public abstract class AccessMatrixTestsBase<TFactory>(TFactory api) where TFacto
     }
 
     [SkippableFact]
+    public async Task AfterErasureEvenTheResponsibleCouncilGetsOnlyGone()
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "209", startDate = "2025-10-01" })).StatusCode);
+        var dpo = api.WithToken(api.Issuer.Token("operator:exchange", "dpo"), "subject-access");
+        Assert.Equal(HttpStatusCode.OK, (await dpo.PostAsync($"/v1/children/{childId}/erase", null)).StatusCode);
+
+        foreach (var path in new[] { "placements", "enrolments", "consents" })
+        {
+            await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{childId}/{path}"), HttpStatusCode.Gone, "child-erased");
+        }
+
+        await Problem.AssertAsync(await api.WithToken(api.Issuer.Token("la:209", "virtual-school"), "safeguarding").GetAsync($"/v1/children/{childId}/placement-notice"), HttpStatusCode.Gone, "child-erased");
+        await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "209", startDate = "2025-11-01" }), HttpStatusCode.Gone, "child-erased");
+        // Unrelated callers still learn nothing, not even that the child was erased.
+        await Problem.AssertAsync(await api.ClientFor("school:100002", "school-mis").GetAsync($"/v1/children/{childId}/placements"), HttpStatusCode.Forbidden, "forbidden");
+        await Problem.AssertAsync(await api.Council209.GetAsync($"/v1/children/{childId}/enrolments"), HttpStatusCode.NotFound, "child-not-found");
+    }
+
+    [SkippableFact]
     public async Task AdminAndDpoRoutesRefuseEveryOtherRole()
     {
         string[] adminRoutes = ["/v1/organisations", "/v1/identity-reviews", "/v1/admin/keys"];
