@@ -131,7 +131,8 @@ public static partial class BreakGlassApi
         return TypedResults.Ok(Pages.From(views, page.Limit, v => v, v => new PageCursor(v.StartsAt, v.GrantId.ToString())));
     }
 
-    private static FieldPlace ReasonPlace(string childId, Guid grantId) => new(ReasonEntity, "reason", childId, grantId.ToString("N"));
+    /// <summary>Where a grant's reason is sealed: bound to the child's data key and to the grant.</summary>
+    public static FieldPlace ReasonPlace(string childId, Guid grantId) => new(ReasonEntity, "reason", childId, grantId.ToString("N"));
 
     [LoggerMessage(Level = LogLevel.Warning, EventId = 9201, EventName = "BreakGlassOpened",
         Message = "Break-glass grant {GrantId} opened by {Organisation} for {Minutes} minutes")]

@@ -25,6 +25,7 @@ public sealed partial class IdentityReviewService(
     IdentityService identity,
     IWriteGate writeGate,
     DataKeyService dataKeys,
+    Exchange.Crypto.Sealing.FieldSealer sealer,
     Auditing.AuditTrail audit,
     TimeProvider clock,
     ILogger<IdentityReviewService> logger)
@@ -141,7 +142,8 @@ public sealed partial class IdentityReviewService(
     /// <summary>
     /// Relationships, consents, restrictions and objections follow the child, so access after a merge is decided
     /// as before it. A relationship the survivor already records (same kind, organisation and start) stays put.
-    /// Break-glass grants stay with the merged id: they expire within the hour.
+    /// Break-glass grants move too, their reasons sealed again under the survivor's key, so the survivor's council's
+    /// DPO still sees them and erasing the survivor shreds them.
     /// </summary>
     private async Task MoveAccessFactsAsync(string survivor, string other, CancellationToken ct)
     {
@@ -163,6 +165,16 @@ public sealed partial class IdentityReviewService(
         foreach (var limit in await db.ProcessingLimits.Where(l => l.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
         {
             limit.ChildId = survivor;
+        }
+
+        foreach (var grant in await db.BreakGlassGrants.Where(g => g.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
+        {
+            var reason = await sealer.OpenAsync(BreakGlass.BreakGlassApi.ReasonPlace(other, grant.Id), grant.SealedReason, ct).ConfigureAwait(false);
+            if (reason is OpenedField.Opened opened)
+            {
+                grant.SealedReason = await sealer.SealAsync(BreakGlass.BreakGlassApi.ReasonPlace(survivor, grant.Id), opened.Value, ct).ConfigureAwait(false);
+                grant.ChildId = survivor;
+            }
         }
     }
 
@@ -238,9 +250,9 @@ public sealed partial class IdentityReviewService(
             _ => throw new InvalidOperationException($"An identifier of {owner} is erased and cannot be moved."),
         };
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Identity review {ReviewId} merged into {SurvivorChildId} ({Merged} child(ren) merged)")]
+    [LoggerMessage(Level = LogLevel.Warning, EventId = 9301, EventName = "IdentityReviewMerged", Message = "Identity review {ReviewId} merged into {SurvivorChildId} ({Merged} child(ren) merged)")]
     private static partial void LogMerged(ILogger logger, string reviewId, string survivorChildId, int merged);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Identity review {ReviewId} dismissed")]
+    [LoggerMessage(Level = LogLevel.Information, EventId = 9302, EventName = "IdentityReviewDismissed", Message = "Identity review {ReviewId} dismissed")]
     private static partial void LogDismissed(ILogger logger, string reviewId);
 }

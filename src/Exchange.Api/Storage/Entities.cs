@@ -227,7 +227,7 @@ public sealed class BreakGlassGrant
     public required string ChildId { get; set; }
     public required string OrganisationId { get; init; }
     public required string Subject { get; init; }
-    public required byte[] SealedReason { get; init; }
+    public required byte[] SealedReason { get; set; }
     public required DateTimeOffset StartsAt { get; init; }
     public required DateTimeOffset ExpiresAt { get; init; }
 }

@@ -129,6 +129,29 @@ public sealed class BreakGlassTests(MovableTimeApiFactory api) : IClassFixture<M
             && e.GetProperty("actor").GetProperty("org").GetString() == "school:100002");
     }
 
+    [Fact]
+    public async Task TheChildsFactsAndGrantsFollowAMergeToTheSurvivor()
+    {
+        var (nhs, upn) = (TestIdentifiers.NewNhs(), TestIdentifiers.NewUpn());
+        var survivor = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        var merged = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{merged}/placements", new { la = "202", startDate = "2025-10-01" })).StatusCode);
+        var opened = await Lewisham().PostAsJsonAsync($"/v1/children/{merged}/break-glass", new { reason = Reason, durationMinutes = 30 });
+        var grantId = JsonDocument.Parse(await opened.Content.ReadAsStringAsync()).RootElement.GetProperty("grantId").GetString();
+
+        var conflict = await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict");
+        var merge = await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{conflict.GetProperty("reviewId").GetString()}/merge", new { survivorChildId = survivor });
+        Assert.Equal(HttpStatusCode.OK, merge.StatusCode);
+
+        // The placement recorded on the merged id is the survivor's now, for its council and under the moved grant.
+        Assert.Equal(1, JsonDocument.Parse(await api.Council202.GetStringAsync($"/v1/children/{survivor}/placements")).RootElement.GetProperty("items").GetArrayLength());
+        Assert.Equal(HttpStatusCode.OK, (await Lewisham().GetAsync($"/v1/children/{survivor}/placements")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Lewisham().GetAsync($"/v1/children/{merged}/placements")).StatusCode);
+        var alert = Assert.Single(await AlertsAsync("la:202"), a => a.GetProperty("grantId").GetString() == grantId);
+        Assert.Equal(survivor, alert.GetProperty("childId").GetString());
+        Assert.Equal(Reason, alert.GetProperty("reason").GetString());
+    }
+
     private async Task<List<JsonElement>> AlertsAsync(string dpoOrg)
     {
         var response = await api.DpoOf(dpoOrg).GetAsync("/v1/audit/alerts?limit=200");
