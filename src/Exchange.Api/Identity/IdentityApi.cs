@@ -123,11 +123,7 @@ public static class IdentityApi
             return notFound;
         }
 
-        if (await db.Children.AsNoTracking().AnyAsync(c => c.Id == survivor && c.ErasedAt != null, ct).ConfigureAwait(false))
-        {
-            return Problems.Result(ProblemTypes.ChildErased, "This child's data has been erased.");
-        }
-
+        // An erased child never reaches here: the decision point answers 410 for it.
         if (survivor != childId)
         {
             http.Response.Headers.Location = $"/v1/children/{survivor}";
