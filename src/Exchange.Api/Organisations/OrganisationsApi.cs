@@ -97,9 +97,9 @@ public static partial class OrganisationsApi
         return TypedResults.Ok(OrganisationView.Of(organisation));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Organisation {OrganisationId} registered")]
+    [LoggerMessage(EventId = 9501, Level = LogLevel.Information, Message = "Organisation {OrganisationId} registered")]
     private static partial void LogRegistered(ILogger logger, string organisationId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Organisation {OrganisationId} deactivated")]
+    [LoggerMessage(EventId = 9502, Level = LogLevel.Information, Message = "Organisation {OrganisationId} deactivated")]
     private static partial void LogDeactivated(ILogger logger, string organisationId);
 }
