@@ -2,7 +2,7 @@
 // Run from the repository root:
 //   EXCHANGE_BENCH_POSTGRES="Host=127.0.0.1;Port=55433;Username=postgres;Password=devpw;Database=postgres" \
 //     dotnet run -c Release --project bench/Exchange.Audit.Bench
-// Parts can be chosen: `-- appends`, `-- rps`, `-- proofs` (default: all three). Options:
+// Parts can be chosen: `-- appends`, `-- rps`, `-- decisions`, `-- proofs` (default: all four). Options:
 //   --quick                    small sizes and few rounds, to check the harness (figures meaningless)
 //   --sqlite-proof-max <n>     largest tree size to fill on SQLite for part 3 (default 10000000)
 //   --proof-sizes <n,n,...>    tree sizes for part 3 (default 1000000,10000000)
@@ -69,6 +69,12 @@ internal static class BenchProgram
             await ReadRpsBench.RunAsync(kestrel: false, clients: 16, rounds, roundTime);
             Console.WriteLine();
             await ReadRpsBench.RunAsync(kestrel: true, clients: 16, rounds, roundTime);
+            Console.WriteLine();
+        }
+
+        if (all || parts.Contains("decisions"))
+        {
+            await DecisionBench.RunAsync(workers: 16, rounds: quick ? 2 : 15, roundTime: TimeSpan.FromSeconds(quick ? 0.5 : 1));
             Console.WriteLine();
         }
 

@@ -21,7 +21,7 @@ internal static class ReadRpsBench
 {
     private const string Path = "/v1/children/";
 
-    private sealed record Target(string Id, BenchApiFactory Factory, HttpClient Client, string ChildId);
+    internal sealed record Target(string Id, BenchApiFactory Factory, HttpClient Client, string ChildId);
 
     public static async Task RunAsync(bool kestrel, int clients, int rounds, TimeSpan roundTime)
     {
@@ -101,7 +101,7 @@ internal static class ReadRpsBench
         }
     }
 
-    private static async Task<Target> StartAsync(string id, BenchApiFactory factory)
+    internal static async Task<Target> StartAsync(string id, BenchApiFactory factory)
     {
         HttpClient client;
         if (factory.Kestrel)

@@ -1,13 +1,12 @@
 using Exchange.Api.Storage;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.EntityFrameworkCore;
 
 namespace Exchange.Api.Auth;
 
 /// <summary>The token's <c>org</c> must be a registered, active organisation.</summary>
 public sealed class ActiveOrganisationRequirement : IAuthorizationRequirement;
 
-internal sealed class ActiveOrganisationHandler(ExchangeDbContext db) : AuthorizationHandler<ActiveOrganisationRequirement>
+internal sealed class ActiveOrganisationHandler(ActiveOrganisationKinds kinds) : AuthorizationHandler<ActiveOrganisationRequirement>
 {
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, ActiveOrganisationRequirement requirement)
     {
@@ -24,8 +23,7 @@ internal sealed class ActiveOrganisationHandler(ExchangeDbContext db) : Authoriz
             return;
         }
 
-        var kind = await db.Organisations.AsNoTracking().Where(o => o.Id == org && o.Active)
-            .Select(o => (OrganisationKind?)o.Kind).FirstOrDefaultAsync().ConfigureAwait(false);
+        var kind = await kinds.OfAsync(org, CancellationToken.None).ConfigureAwait(false);
         if (kind is null)
         {
             context.Fail(new AuthorizationFailureReason(this, OrganisationNotActiveReason));

@@ -61,6 +61,7 @@ public static class AuthSetup
             });
         }
 
+        builder.Services.AddScoped<ActiveOrganisationKinds>();
         builder.Services.AddScoped<IAuthorizationHandler, ActiveOrganisationHandler>();
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         var policies = builder.Services.AddAuthorizationBuilder()

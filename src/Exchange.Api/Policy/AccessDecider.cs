@@ -13,6 +13,9 @@ public sealed record AccessDecision(PolicyDecision Decision, string? ChildId, Gu
 {
     /// <summary>The child's data has been erased: a permitted request finds nothing but that fact (410).</summary>
     public bool Erased { get; init; }
+
+    /// <summary>The facts the engine was asked about (for diagnostics and the decision benchmark).</summary>
+    public PolicyRequest? Request { get; init; }
 }
 
 /// <summary>
@@ -26,6 +29,7 @@ public sealed class AccessDecider(
     ConsentFacts consents,
     ProcessingState processing,
     IdentityService identity,
+    ActiveOrganisationKinds organisationKinds,
     ExchangeDbContext db,
     TimeProvider clock)
 {
@@ -35,8 +39,24 @@ public sealed class AccessDecider(
     {
         ArgumentNullException.ThrowIfNull(caller);
         var now = clock.GetUtcNow();
-        var kind = await db.Organisations.AsNoTracking().Where(o => o.Id == caller.Organisation)
-            .Select(o => (OrganisationKind?)o.Kind).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+        // One connection for the whole decision: EF would otherwise open and close it around each of the
+        // queries below, and every SQLite open runs the secure_delete pragma (docs/BENCHMARKS.md, part 4).
+        await db.Database.OpenConnectionAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await DecideOnOpenConnectionAsync(caller, action, category, purpose, childId, now, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<AccessDecision> DecideOnOpenConnectionAsync(
+        Caller caller, string action, string category, string purpose, string? childId, DateTimeOffset now, CancellationToken ct)
+    {
+        // Known from the sign-in check earlier in the request (an inactive organisation never gets this far).
+        var kind = await organisationKinds.OfAsync(caller.Organisation, ct).ConfigureAwait(false);
         IReadOnlyList<RelationshipFact> facts = [];
         IReadOnlyList<ConsentFact> consented = [];
         (bool Restricted, IReadOnlyList<string> Allows) state = (false, []);
@@ -44,12 +64,25 @@ public sealed class AccessDecider(
         var erased = false;
         if (childId is not null)
         {
-            // A merged id is decided as its survivor, which holds the merged child's relationships.
-            childId = Ids.LooksLikeChildId(childId) ? await identity.SurvivorOfAsync(childId, ct).ConfigureAwait(false) : childId;
+            // A merged id is decided as its survivor, which holds the merged child's relationships. One query
+            // answers both whether the id was merged and whether it was erased; merges are rare and followed only then.
+            var child = Ids.LooksLikeChildId(childId)
+                ? await db.Children.AsNoTracking().Where(c => c.Id == childId)
+                    .Select(c => new { c.MergedIntoChildId, Erased = c.ErasedAt != null }).FirstOrDefaultAsync(ct).ConfigureAwait(false)
+                : null;
+            if (child?.MergedIntoChildId is not null)
+            {
+                childId = await identity.SurvivorOfAsync(childId, ct).ConfigureAwait(false);
+                erased = await db.Children.AsNoTracking().AnyAsync(c => c.Id == childId && c.ErasedAt != null, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                erased = child?.Erased == true;
+            }
+
             facts = await relationships.ForAsync(caller.Organisation, childId, ct).ConfigureAwait(false);
             consented = await consents.ForAsync(caller.Organisation, childId, ct).ConfigureAwait(false);
             state = await processing.ForAsync(childId, ct).ConfigureAwait(false);
-            erased = await db.Children.AsNoTracking().AnyAsync(c => c.Id == childId && c.ErasedAt != null, ct).ConfigureAwait(false);
             grant = await db.BreakGlassGrants.AsNoTracking()
                 .Where(g => g.ChildId == childId && g.OrganisationId == caller.Organisation && g.Subject == caller.Subject && g.StartsAt <= now && g.ExpiresAt > now)
                 .OrderByDescending(g => g.ExpiresAt).Select(g => (Guid?)g.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
@@ -63,6 +96,6 @@ public sealed class AccessDecider(
         var decision = engine.Decide(request);
         // Flag the access when only break-glass rules let it through: a relationship rule needs no flag.
         var underGrant = decision.Permit && decision.AppliedRules.All(engine.IsBreakGlassRule) ? grant : null;
-        return new AccessDecision(decision, childId, underGrant) { Erased = erased };
+        return new AccessDecision(decision, childId, underGrant) { Erased = erased, Request = request };
     }
 }
