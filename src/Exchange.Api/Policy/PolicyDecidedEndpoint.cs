@@ -19,6 +19,12 @@ public static class PolicyDecidedEndpointExtensions
     public static AccessDecision? DecisionOf(HttpContext http) =>
         http is not null && http.Items.TryGetValue(ItemKey, out var value) ? value as AccessDecision : null;
 
+    private static readonly object MaskKey = new();
+
+    /// <summary>The field mask of this request's permit: a handler must not order by a field it hides either.</summary>
+    public static FieldMask? MaskOf(HttpContext http) =>
+        http is not null && http.Items.TryGetValue(MaskKey, out var value) ? value as FieldMask : null;
+
     /// <summary>
     /// The request is decided by the policy: <paramref name="action"/> on the category named by the endpoint's
     /// <see cref="AuditedEndpoint"/>, for the child in the <c>{childId}</c> route value, the one
@@ -66,6 +72,7 @@ public static class PolicyDecidedEndpointExtensions
             }
 
             var mask = new FieldMask(decider.Policy.Categories[category].Fields, decision.Fields);
+            http.Items[MaskKey] = mask;
             if (mask.HiddenFieldNamedBy(http.Request.Query, queryFields) is { } hidden)
             {
                 // The same answer whatever the data holds: a hidden field cannot be used to probe values.

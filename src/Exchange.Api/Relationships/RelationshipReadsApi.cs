@@ -22,7 +22,7 @@ public sealed record PlacementNoticeView(string ChildId, string? Urn, string? Re
 /// Reading a child's placements, enrolments and placement notice. The policy decides who may and which fields
 /// they see (a hidden field is absent and cannot be filtered or sorted by). A child has a handful of each, so
 /// lists come whole rather than paged. Filters: <c>hostLa</c> / <c>urn</c>, <c>current=true</c>; sort:
-/// <c>startDate</c> or <c>-startDate</c> (the default).
+/// <c>startDate</c> or <c>-startDate</c> (the default; by record id where the caller may not see the dates).
 /// </summary>
 public static class RelationshipReadsApi
 {
@@ -42,14 +42,14 @@ public static class RelationshipReadsApi
         HttpContext http, ExchangeDbContext db, TimeProvider clock, string? hostLa, bool? current, string? sort, CancellationToken ct)
     {
         var rows = await RowsAsync(http, db, ChildRelationship.HostCouncil, hostLa is null ? null : "la:" + hostLa, ct).ConfigureAwait(false);
-        return Listed(rows, clock, current, sort, r => new PlacementView(r.Id, r.ChildId, r.OrganisationId[3..], r.StartDate.Iso(), r.EndDate?.Iso()));
+        return Listed(http, rows, clock, current, sort, r => new PlacementView(r.Id, r.ChildId, r.OrganisationId[3..], r.StartDate.Iso(), r.EndDate?.Iso()));
     }
 
     private static async Task<Results<Ok<ListView<EnrolmentView>>, ProblemHttpResult>> EnrolmentsAsync(
         HttpContext http, ExchangeDbContext db, TimeProvider clock, string? urn, bool? current, string? sort, CancellationToken ct)
     {
         var rows = await RowsAsync(http, db, ChildRelationship.EnrolledSchool, urn is null ? null : "school:" + urn, ct).ConfigureAwait(false);
-        return Listed(rows, clock, current, sort, r => new EnrolmentView(r.Id, r.ChildId, r.OrganisationId["school:".Length..], r.StartDate.Iso(), r.EndDate?.Iso(), r.RecordedBy));
+        return Listed(http, rows, clock, current, sort, r => new EnrolmentView(r.Id, r.ChildId, r.OrganisationId["school:".Length..], r.StartDate.Iso(), r.EndDate?.Iso(), r.RecordedBy));
     }
 
     private static async Task<Ok<PlacementNoticeView>> NoticeAsync(HttpContext http, ExchangeDbContext db, TimeProvider clock, CancellationToken ct)
@@ -82,7 +82,7 @@ public static class RelationshipReadsApi
     }
 
     private static Results<Ok<ListView<T>>, ProblemHttpResult> Listed<T>(
-        List<ChildRelationship> rows, TimeProvider clock, bool? current, string? sort, Func<ChildRelationship, T> view)
+        HttpContext http, List<ChildRelationship> rows, TimeProvider clock, bool? current, string? sort, Func<ChildRelationship, T> view)
     {
         if (sort is not (null or "startDate" or "-startDate"))
         {
@@ -93,7 +93,11 @@ public static class RelationshipReadsApi
         IEnumerable<ChildRelationship> selected = current == true
             ? rows.Where(r => r.StartDate <= today && (r.EndDate is null || r.EndDate >= today))
             : rows;
-        selected = sort == "startDate" ? selected.OrderBy(r => r.StartDate).ThenBy(r => r.Id) : selected.OrderByDescending(r => r.StartDate).ThenBy(r => r.Id);
+        // Where the caller may not see the dates, the default order must not reveal them either: the records'
+        // random ids order the list instead (an explicit sort=startDate was already refused).
+        selected = PolicyDecidedEndpointExtensions.MaskOf(http)?.Hides("startDate") == true ? selected.OrderBy(r => r.Id)
+            : sort == "startDate" ? selected.OrderBy(r => r.StartDate).ThenBy(r => r.Id)
+            : selected.OrderByDescending(r => r.StartDate).ThenBy(r => r.Id);
         return TypedResults.Ok(new ListView<T>(selected.Select(view).ToList()));
     }
 }

@@ -23,6 +23,15 @@ public sealed class PartialMaskPolicyApiFactory : ExchangeApiFactory
             purposes: [safeguarding]
             lawfulBasis: "UK GDPR Art. 6(1)(e) public task (test rule)"
             fields: [childId, startDate, endDate]
+          - id: sw-placement-hosts
+            description: For attendance monitoring, a social worker sees where a child has been placed, not when.
+            roles: [social-worker]
+            relationship: responsible-council
+            actions: [read]
+            categories: [placement]
+            purposes: [attendance-monitoring]
+            lawfulBasis: "UK GDPR Art. 6(1)(e) public task (test rule)"
+            fields: [childId, hostLa]
         """;
 
     public PartialMaskPolicyApiFactory()
@@ -95,5 +104,31 @@ public sealed class FieldMaskTests(PartialMaskPolicyApiFactory api) : IClassFixt
         Assert.Equal(1, matching.GetArrayLength());
         Assert.Equal(0, other.GetArrayLength());
         await Problem.AssertAsync(await VirtualSchool.GetAsync($"/v1/children/{childId}/placements?sort=sideways"), HttpStatusCode.BadRequest, "validation-failed");
+    }
+
+    [Fact]
+    public async Task HiddenDatesDoNotOrderTheList()
+    {
+        var childId = await PlacedChildAsync(); // placed with 209 from 2025-10-01
+        foreach (var (start, end) in new[] { ("2024-01-01", "2024-01-31"), ("2024-03-01", "2024-03-31"), ("2024-05-01", "2024-05-31"), ("2024-07-01", "2024-07-31") })
+        {
+            var placed = await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "209", startDate = start, endDate = end });
+            Assert.Equal(HttpStatusCode.Created, placed.StatusCode);
+        }
+
+        var monitoring = api.WithToken(api.Issuer.Token("la:202", "social-worker"), "attendance-monitoring");
+        var body = await monitoring.GetStringAsync($"/v1/children/{childId}/placements");
+        var items = JsonDocument.Parse(body).RootElement.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(5, items.Count);
+        Assert.All(items, i => Assert.False(i.TryGetProperty("startDate", out _), body));
+
+        // Not newest first (which would give away the dates): in the order of the records' random ids.
+        var ids = items.Select(i => Guid.Parse(i.GetProperty("id").GetString()!)).ToList();
+        Assert.Equal(ids.Order().ToList(), ids);
+        // Whoever may see the dates gets newest first, as before.
+        var starts = JsonDocument.Parse(await VirtualSchool.GetStringAsync($"/v1/children/{childId}/placements")).RootElement.GetProperty("items")
+            .EnumerateArray().Select(i => i.GetProperty("startDate").GetString()).ToList();
+        Assert.Equal(["2025-10-01", "2024-07-01", "2024-05-01", "2024-03-01", "2024-01-01"], starts);
+        await Problem.AssertAsync(await monitoring.GetAsync($"/v1/children/{childId}/placements?sort=-startDate"), HttpStatusCode.BadRequest, "filter-not-permitted");
     }
 }
