@@ -37,6 +37,6 @@ internal sealed partial class ProblemAuthorizationResultHandler(IProblemDetailsS
         await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = Problems.Create(type) }).ConfigureAwait(false);
     }
 
-    [LoggerMessage(EventId = 9005, Level = LogLevel.Information, Message = "Access refused ({Reason}) for {Method} {Endpoint}")]
+    [LoggerMessage(EventId = 9005, EventName = "AccessRefused", Level = LogLevel.Information, Message = "Access refused ({Reason}) for {Method} {Endpoint}")]
     private static partial void LogRefused(ILogger logger, string reason, string method, string endpoint);
 }

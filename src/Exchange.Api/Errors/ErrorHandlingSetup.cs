@@ -93,10 +93,10 @@ internal sealed partial class ExceptionToProblemHandler(IProblemDetailsService p
         Message = "INTEGRITY: a sealed value failed to open ({Entity}.{Field} of {OwnerId}, record {RecordId}): {Reason}")]
     private static partial void LogIntegrityFailure(ILogger logger, string entity, string field, string ownerId, string recordId, string reason);
 
-    [LoggerMessage(EventId = 9003, Level = LogLevel.Error, Message = "Key provider failure ({Kind}): {Reason}")]
+    [LoggerMessage(EventId = 9003, EventName = "KeyProviderFailure", Level = LogLevel.Error, Message = "Key provider failure ({Kind}): {Reason}")]
     private static partial void LogKeyProviderFailure(ILogger logger, string kind, string reason);
 
-    [LoggerMessage(EventId = 9004, Level = LogLevel.Error, Message = "Unhandled exception")]
+    [LoggerMessage(EventId = 9004, EventName = "UnhandledException", Level = LogLevel.Error, Message = "Unhandled exception")]
     private static partial void LogUnhandled(ILogger logger, Exception exception);
 }
 

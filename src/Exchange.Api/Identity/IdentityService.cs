@@ -407,15 +407,15 @@ public sealed partial class IdentityService(
         }
     }
 
-    [LoggerMessage(EventId = 9303, Level = LogLevel.Information, Message = "Child {ChildId} registered (new: {IsNew}); {Linked} identifier(s) linked")]
+    [LoggerMessage(EventId = 9303, EventName = "ChildRegistered", Level = LogLevel.Information, Message = "Child {ChildId} registered (new: {IsNew}); {Linked} identifier(s) linked")]
     private static partial void LogRegistered(ILogger logger, string childId, bool isNew, int linked);
 
-    [LoggerMessage(EventId = 9304, Level = LogLevel.Warning, Message = "Identity conflict not recorded: {Organisation} already has {Open} open review cases")]
+    [LoggerMessage(EventId = 9304, EventName = "IdentityConflictNotRecorded", Level = LogLevel.Warning, Message = "Identity conflict not recorded: {Organisation} already has {Open} open review cases")]
     private static partial void LogReviewCap(ILogger logger, string organisation, int open);
 
-    [LoggerMessage(EventId = 9305, Level = LogLevel.Warning, Message = "Child {ChildId} erased: data key deleted, identifiers removed")]
+    [LoggerMessage(EventId = 9305, EventName = "ChildErased", Level = LogLevel.Warning, Message = "Child {ChildId} erased: data key deleted, identifiers removed")]
     private static partial void LogErased(ILogger logger, string childId);
 
-    [LoggerMessage(EventId = 9306, Level = LogLevel.Warning, Message = "Identity conflict: review {ReviewId} opened ({Reason}, {Children} candidate child(ren))")]
+    [LoggerMessage(EventId = 9306, EventName = "IdentityConflictOpened", Level = LogLevel.Warning, Message = "Identity conflict: review {ReviewId} opened ({Reason}, {Children} candidate child(ren))")]
     private static partial void LogConflict(ILogger logger, string reviewId, string reason, int children);
 }

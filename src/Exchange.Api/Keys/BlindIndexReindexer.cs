@@ -99,6 +99,6 @@ public sealed partial class BlindIndexReindexer(
         return new BlindIndexReport(current, moved, counts.Where(c => c.Key != current).Sum(c => c.Value), unreadable, counts);
     }
 
-    [LoggerMessage(EventId = 9406, Level = LogLevel.Information, Message = "Blind-index re-index batch: {Moved} identifiers moved to {Version}; {Remaining} remain")]
+    [LoggerMessage(EventId = 9406, EventName = "BlindIndexReindexBatch", Level = LogLevel.Information, Message = "Blind-index re-index batch: {Moved} identifiers moved to {Version}; {Remaining} remain")]
     private static partial void LogBatch(ILogger logger, int moved, int remaining, string version);
 }

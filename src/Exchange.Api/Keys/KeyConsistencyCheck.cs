@@ -97,6 +97,6 @@ internal sealed partial class KeyConsistencyCheck(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 9401, Level = LogLevel.Warning, Message = "Key provider unreachable at start ({Reason}); requests needing uncached keys will answer 503 until it returns")]
+    [LoggerMessage(EventId = 9401, EventName = "KeyProviderUnreachableAtStart", Level = LogLevel.Warning, Message = "Key provider unreachable at start ({Reason}); requests needing uncached keys will answer 503 until it returns")]
     private static partial void LogUnavailable(ILogger logger, string reason);
 }

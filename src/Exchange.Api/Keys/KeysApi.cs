@@ -96,12 +96,12 @@ public static partial class KeysApi
         return TypedResults.Created("/v1/admin/keys/blind-index", new BlindIndexVersionView(version));
     }
 
-    [LoggerMessage(EventId = 9402, Level = LogLevel.Warning, Message = "New blind-index secret version {Version}; re-index to move identifiers to it")]
+    [LoggerMessage(EventId = 9402, EventName = "BlindIndexVersionCreated", Level = LogLevel.Warning, Message = "New blind-index secret version {Version}; re-index to move identifiers to it")]
     private static partial void LogNewBlindIndex(ILogger logger, string version);
 
-    [LoggerMessage(EventId = 9403, Level = LogLevel.Information, Message = "Key rotation batch: {Moved} data keys moved to {Kek}; {Remaining} remain on older versions")]
+    [LoggerMessage(EventId = 9403, EventName = "KeyRotationBatch", Level = LogLevel.Information, Message = "Key rotation batch: {Moved} data keys moved to {Kek}; {Remaining} remain on older versions")]
     private static partial void LogRotated(ILogger logger, int moved, int remaining, string kek);
 
-    [LoggerMessage(EventId = 9404, Level = LogLevel.Warning, Message = "New local key-encryption key version {Kek}; new data keys are wrapped with it")]
+    [LoggerMessage(EventId = 9404, EventName = "LocalKekVersionCreated", Level = LogLevel.Warning, Message = "New local key-encryption key version {Kek}; new data keys are wrapped with it")]
     private static partial void LogNewKek(ILogger logger, string kek);
 }

@@ -76,7 +76,7 @@ internal sealed partial class KeyProviderStartupCheck(IKeyEncryptionKeyProvider 
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 9405, Level = LogLevel.Warning, Message = "Key-encryption keys are local files in the data directory: NOT SUITABLE FOR PRODUCTION. Set Exchange:Keys:Provider=AzureKeyVault.")]
+    [LoggerMessage(EventId = 9405, EventName = "LocalKeysInUse", Level = LogLevel.Warning, Message = "Key-encryption keys are local files in the data directory: NOT SUITABLE FOR PRODUCTION. Set Exchange:Keys:Provider=AzureKeyVault.")]
     private static partial void LogLocalKeys(ILogger logger);
 }
 

@@ -97,9 +97,9 @@ public static partial class OrganisationsApi
         return TypedResults.Ok(OrganisationView.Of(organisation));
     }
 
-    [LoggerMessage(EventId = 9501, Level = LogLevel.Information, Message = "Organisation {OrganisationId} registered")]
+    [LoggerMessage(EventId = 9501, EventName = "OrganisationRegistered", Level = LogLevel.Information, Message = "Organisation {OrganisationId} registered")]
     private static partial void LogRegistered(ILogger logger, string organisationId);
 
-    [LoggerMessage(EventId = 9502, Level = LogLevel.Information, Message = "Organisation {OrganisationId} deactivated")]
+    [LoggerMessage(EventId = 9502, EventName = "OrganisationDeactivated", Level = LogLevel.Information, Message = "Organisation {OrganisationId} deactivated")]
     private static partial void LogDeactivated(ILogger logger, string organisationId);
 }

@@ -14,8 +14,8 @@ public sealed record AccessDecision(PolicyDecision Decision, string? ChildId, Gu
     /// <summary>The child's data has been erased: a permitted request finds nothing but that fact (410).</summary>
     public bool Erased { get; init; }
 
-    /// <summary>The facts the engine was asked about (for diagnostics and the decision benchmark).</summary>
-    public PolicyRequest? Request { get; init; }
+    /// <summary>The facts the engine was asked about (the decision benchmark times the engine on them).</summary>
+    internal PolicyRequest? Request { get; init; }
 }
 
 /// <summary>
@@ -72,7 +72,7 @@ public sealed class AccessDecider(
                 : null;
             if (child?.MergedIntoChildId is not null)
             {
-                childId = await identity.SurvivorOfAsync(childId, ct).ConfigureAwait(false);
+                childId = await identity.SurvivorOfAsync(child.MergedIntoChildId, ct).ConfigureAwait(false);
                 erased = await db.Children.AsNoTracking().AnyAsync(c => c.Id == childId && c.ErasedAt != null, ct).ConfigureAwait(false);
             }
             else

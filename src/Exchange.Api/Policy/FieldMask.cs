@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Exchange.Api.Policy;
@@ -71,8 +70,8 @@ public sealed class FieldMask
         }
 
         var inner = result is INestedHttpResult nested ? nested.Result : result as IResult;
-        var value = inner is null ? result : (inner as IValueHttpResult)?.Value;
-        if (value is null or ProblemDetails or string)
+        var value = AnswerFields.ValueOf(result);
+        if (value is null)
         {
             return result;
         }

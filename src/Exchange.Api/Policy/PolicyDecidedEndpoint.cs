@@ -2,6 +2,8 @@ using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
 using Exchange.Api.Purpose;
+using Microsoft.Extensions.Options;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace Exchange.Api.Policy;
 
@@ -79,7 +81,15 @@ public static class PolicyDecidedEndpointExtensions
                 return Problems.Result(ProblemTypes.FilterNotPermitted, $"'{hidden}' is not a field you may filter or sort by.");
             }
 
-            return mask.Apply(await next(context).ConfigureAwait(false), http);
+            var answer = await next(context).ConfigureAwait(false);
+            if (action == "read")
+            {
+                // The event names what the answer carries, not everything the mask would have allowed.
+                var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+                audit.Decided(decision, access.BreakGlassGrant?.ToString(), AnswerFields.Narrow(decision.Fields, AnswerFields.ValueOf(answer), options));
+            }
+
+            return mask.Apply(answer, http);
         });
         return builder;
     }

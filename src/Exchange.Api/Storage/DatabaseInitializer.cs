@@ -67,7 +67,7 @@ internal sealed partial class DatabaseInitializer(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 9006, Level = LogLevel.Information, Message = "Seeded {Count} demo organisations into the empty database")]
+    [LoggerMessage(EventId = 9503, EventName = "DemoOrganisationsSeeded", Level = LogLevel.Information, Message = "Seeded {Count} demo organisations into the empty database")]
     private static partial void LogSeeded(ILogger logger, int count);
 }
 

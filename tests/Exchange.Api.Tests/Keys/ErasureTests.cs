@@ -87,6 +87,25 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
         Assert.Equal(HttpStatusCode.OK, (await api.Council202.GetAsync($"/v1/children/{b}")).StatusCode);
     }
 
+    [Fact]
+    public async Task AMergedIdAnswersGoneOnceItsSurvivorIsErased()
+    {
+        var (nhs, upn) = (TestIdentifiers.NewNhs(), TestIdentifiers.NewUpn());
+        var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
+        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+            .GetProperty("reviewId").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = a })).StatusCode);
+        Assert.Equal(HttpStatusCode.PermanentRedirect, (await api.Council202.GetAsync($"/v1/children/{b}")).StatusCode); // to the survivor
+        Assert.Equal(HttpStatusCode.OK, (await api.Council202.GetAsync($"/v1/children/{b}/placements")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await Dpo.PostAsync($"/v1/children/{a}/erase", null)).StatusCode);
+
+        // The merged id is decided as its survivor, so it is gone too, on every decided route.
+        await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{b}"), HttpStatusCode.Gone, "child-erased");
+        await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{b}/placements"), HttpStatusCode.Gone, "child-erased");
+    }
+
     private byte[] Bytes(string sql) => (byte[])api.SqliteScalar(sql)!;
 
     /// <summary>The database file and its write-ahead log, as bytes on disk.</summary>

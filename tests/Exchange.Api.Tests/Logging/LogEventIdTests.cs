@@ -33,4 +33,13 @@ public sealed class LogEventIdTests
             .Select(g => $"{g.Key}: {string.Join(", ", g.Select(m => m.Method))}").ToArray();
         Assert.True(shared.Length == 0, "Event ids used twice: " + string.Join("; ", shared));
     }
+
+    [Fact]
+    public void EveryLogMessageHasItsOwnEventName()
+    {
+        var unnamed = Messages.Where(m => string.IsNullOrEmpty(m.Attribute.EventName)).Select(m => m.Method).ToArray();
+        Assert.True(unnamed.Length == 0, "Log messages without an event name (the generator would use the method name, which repeats): " + string.Join(", ", unnamed));
+        var shared = Messages.GroupBy(m => m.Attribute.EventName).Where(g => g.Count() > 1).Select(g => g.Key).ToArray();
+        Assert.True(shared.Length == 0, "Event names used twice: " + string.Join(", ", shared));
+    }
 }

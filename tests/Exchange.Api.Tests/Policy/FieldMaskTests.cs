@@ -74,12 +74,18 @@ public sealed class FieldMaskTests(PartialMaskPolicyApiFactory api) : IClassFixt
         Assert.Equal("2025-10-01", item.GetProperty("startDate").GetString());
 
         // The virtual school's rule releases the whole category.
-        var full = JsonDocument.Parse(await VirtualSchool.GetStringAsync($"/v1/children/{childId}/placements")).RootElement.GetProperty("items")[0];
-        Assert.Equal("209", full.GetProperty("hostLa").GetString());
+        var whole = JsonDocument.Parse(await VirtualSchool.GetStringAsync($"/v1/children/{childId}/placements")).RootElement.GetProperty("items")[0];
+        Assert.Equal("209", whole.GetProperty("hostLa").GetString());
 
         var read = Assert.Single(await api.EventsAsync($"childId={childId}&action=placement.list"), e => e.GetProperty("actor").GetProperty("roles")[0].GetString() == "social-worker");
         Assert.Equal("sw-placement-dates", read.GetProperty("rule").GetString());
         Assert.DoesNotContain("hostLa", read.GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
+
+        // The event names the fields the answer carried: the category's address and carer type are released by
+        // the virtual school's rule, but a placement list has none, so none is recorded as released.
+        var full = Assert.Single(await api.EventsAsync($"childId={childId}"),
+            e => e.GetProperty("action").GetString() == "placement.list" && e.GetProperty("actor").GetProperty("roles")[0].GetString() == "virtual-school");
+        Assert.Equal(["childId", "endDate", "hostLa", "startDate"], full.GetProperty("fields").EnumerateArray().Select(f => f.GetString()!).Order(StringComparer.Ordinal));
     }
 
     [Theory]

@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Exchange.Api.Policy;
+
+/// <summary>
+/// The JSON property names an answer can carry, read from its type: the audit event of a read names the
+/// released fields the answer really has, not every field the mask would allow (a placement list carries no
+/// address even where the policy would release one).
+/// </summary>
+public static class AnswerFields
+{
+    private static readonly ConcurrentDictionary<Type, IReadOnlySet<string>?> Cache = new();
+
+    /// <summary>The value an endpoint's result serialises, or null for problems, text and empty answers.</summary>
+    public static object? ValueOf(object? result)
+    {
+        var inner = result is INestedHttpResult nested ? nested.Result : result as IResult;
+        var value = inner is null ? result : (inner as IValueHttpResult)?.Value;
+        return value is ProblemDetails or string ? null : value;
+    }
+
+    /// <summary>
+    /// Of <paramref name="released"/>, the fields the answer's type can carry at any depth; all of them when the
+    /// type does not say (a JSON node or an <c>object</c> property could hold anything).
+    /// </summary>
+    public static IReadOnlyList<string> Narrow(IReadOnlyList<string> released, object? value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(released);
+        ArgumentNullException.ThrowIfNull(options);
+        if (value is null)
+        {
+            return released;
+        }
+
+        var names = Cache.GetOrAdd(value.GetType(), type => NamesOf(type, options));
+        return names is null ? released : released.Where(names.Contains).ToList();
+    }
+
+    private static HashSet<string>? NamesOf(Type type, JsonSerializerOptions options)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<Type>();
+        var pending = new Stack<Type>([type]);
+        while (pending.TryPop(out var next))
+        {
+            if (!seen.Add(next))
+            {
+                continue;
+            }
+
+            if (next == typeof(object) || typeof(JsonNode).IsAssignableFrom(next) || next == typeof(JsonElement))
+            {
+                return null;
+            }
+
+            var info = options.GetTypeInfo(next);
+            switch (info.Kind)
+            {
+                case JsonTypeInfoKind.Object:
+                    foreach (var property in info.Properties)
+                    {
+                        names.Add(property.Name);
+                        pending.Push(property.PropertyType);
+                    }
+
+                    break;
+                case JsonTypeInfoKind.Enumerable:
+                    pending.Push(info.ElementType!);
+                    break;
+                case JsonTypeInfoKind.Dictionary:
+                    pending.Push(info.ElementType!);
+                    break;
+            }
+        }
+
+        return names;
+    }
+}
