@@ -50,9 +50,13 @@ public static class IdentityApi
         }
 
         var start = DateOnly.ParseExact(request.CareEpisode!.StartDate!, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var outcome = await identity.RegisterAsync(caller, laNumber, PresentedIdentifier.From(request.Identifiers), start, ct).ConfigureAwait(false);
+        ProblemHttpResult? refusal = null;
+        var outcome = await identity.RegisterAsync(caller, laNumber, PresentedIdentifier.From(request.Identifiers), start,
+            async (childId, token) => (refusal = await PolicyDecidedEndpointExtensions.DecideAgainOnChildAsync(http, childId, token).ConfigureAwait(false)) is null,
+            ct).ConfigureAwait(false);
         return outcome switch
         {
+            IdentityOutcome.Refused => refusal!,
             IdentityOutcome.Created created => TypedResults.Created($"/v1/children/{created.ChildId}", new ChildIdResponse(created.ChildId)),
             IdentityOutcome.Matched matched => TypedResults.Ok(new ChildIdResponse(matched.ChildId)),
             IdentityOutcome.Conflict conflict => ConflictProblem(conflict),
@@ -66,6 +70,12 @@ public static class IdentityApi
     {
         var outcome = await identity.ResolveAsync(Caller.From(http.User), PresentedIdentifier.From(request.Identifiers!), ct).ConfigureAwait(false);
         audit.About((outcome as IdentityOutcome.Matched)?.ChildId);
+        if (outcome is IdentityOutcome.Matched found
+            && await PolicyDecidedEndpointExtensions.DecideAgainOnChildAsync(http, found.ChildId, ct).ConfigureAwait(false) is { } refusal)
+        {
+            return refusal;
+        }
+
         return outcome switch
         {
             IdentityOutcome.Matched matched => TypedResults.Ok(new ChildIdResponse(matched.ChildId)),

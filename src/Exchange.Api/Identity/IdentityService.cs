@@ -15,6 +15,9 @@ public abstract record IdentityOutcome
     public sealed record Conflict(string? ReviewId) : IdentityOutcome;
     public sealed record CareConflict : IdentityOutcome;
     public sealed record Erased : IdentityOutcome;
+
+    /// <summary>The identifiers match a child the caller may not process (its restriction or objection); nothing was changed.</summary>
+    public sealed record Refused : IdentityOutcome;
 }
 
 /// <summary>
@@ -115,8 +118,12 @@ public sealed partial class IdentityService(
     }
 
     /// <summary>Registers a child in the caller council's care, or links new identifiers to the one child they match.</summary>
-    public async Task<IdentityOutcome> RegisterAsync(Caller caller, string laNumber, IReadOnlyList<PresentedIdentifier> identifiers, DateOnly careStart, CancellationToken ct)
+    /// <param name="mayProcessExisting">Asked before anything is linked to a child the identifiers already match.</param>
+    public async Task<IdentityOutcome> RegisterAsync(
+        Caller caller, string laNumber, IReadOnlyList<PresentedIdentifier> identifiers, DateOnly careStart,
+        Func<string, CancellationToken, Task<bool>> mayProcessExisting, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(mayProcessExisting);
         ArgumentNullException.ThrowIfNull(caller);
         // Key work (a Key Vault round trip) happens before the write lock and the transaction: warm the
         // keys of the children these identifiers match now, or wrap a key for the child we may create.
@@ -151,6 +158,11 @@ public sealed partial class IdentityService(
                         .ExecuteUpdateAsync(u => u.SetProperty(c => c.MergedAt, c => c.MergedAt), ct).ConfigureAwait(false) == 0)
                 {
                     return new IdentityOutcome.Erased();
+                }
+
+                if (!await mayProcessExisting(childId, ct).ConfigureAwait(false))
+                {
+                    return new IdentityOutcome.Refused();
                 }
 
                 var episodes = await db.CareEpisodes.Where(e => e.ChildId == childId && e.EndDate == null).ToListAsync(ct).ConfigureAwait(false);

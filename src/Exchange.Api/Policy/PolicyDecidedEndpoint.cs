@@ -82,16 +82,44 @@ public static class PolicyDecidedEndpointExtensions
             }
 
             var answer = await next(context).ConfigureAwait(false);
-            if (action == "read")
+            // The handler may have decided again, on the child it found (DecideAgainOnChildAsync): that decision stands.
+            var final = DecisionOf(http) ?? access;
+            if (action == "read" && final.Decision.Permit)
             {
                 // The event names what the answer carries, not everything the mask would have allowed.
                 var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-                audit.Decided(decision, access.BreakGlassGrant?.ToString(), AnswerFields.Narrow(decision.Fields, AnswerFields.ValueOf(answer), options));
+                audit.Decided(final.Decision, final.BreakGlassGrant?.ToString(), AnswerFields.Narrow(final.Decision.Fields, AnswerFields.ValueOf(answer), options));
             }
 
             return mask.Apply(answer, http);
         });
         return builder;
+    }
+
+    /// <summary>
+    /// For an endpoint decided without a child (registration, resolution): once the handler knows which existing
+    /// child the request is about, the same action is decided again on that child, so its restriction and
+    /// objections apply (UK GDPR Art. 18, 21) and the audit event names the child and the second decision.
+    /// Returns the refusal to answer, or null to go on.
+    /// </summary>
+    public static async Task<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult?> DecideAgainOnChildAsync(HttpContext http, string childId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var endpoint = http.GetEndpoint();
+        var action = endpoint?.Metadata.GetMetadata<PolicyDecidedEndpoint>()?.Action;
+        var category = endpoint?.Metadata.GetMetadata<AuditedEndpoint>()?.Category;
+        if (action is null || category is null)
+        {
+            throw new InvalidOperationException("Only a policy-decided, audited endpoint can decide again on a child.");
+        }
+
+        var decider = http.RequestServices.GetRequiredService<AccessDecider>();
+        var access = await decider.DecideAsync(Caller.From(http.User), action, category, PurposeOfUse.Of(http) ?? "", childId, ct).ConfigureAwait(false);
+        var audit = http.RequestServices.GetRequiredService<AuditTrail>();
+        audit.About(access.ChildId);
+        audit.Decided(access.Decision, access.BreakGlassGrant?.ToString(), action == "read" ? access.Decision.Fields : null);
+        http.Items[ItemKey] = access;
+        return access.Decision.Permit ? null : Refusal(access.Decision.Reason, ProblemTypes.ChildNotFound);
     }
 
     /// <summary>

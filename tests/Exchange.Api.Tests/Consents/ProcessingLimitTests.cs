@@ -56,6 +56,37 @@ public abstract class ProcessingLimitTestsBase<TFactory>(TFactory api) where TFa
             new { active = true, purposes = new[] { "safeguarding" }, reason = "Another council has no say here" }), HttpStatusCode.NotFound, "child-not-found");
     }
 
+    [SkippableFact]
+    public async Task ARestrictedChildIsNeitherResolvedNorLinkedForAPurposeTheRestrictionDoesNotAllow()
+    {
+        var nhs = TestIdentifiers.NewNhs();
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = true, purposes = new[] { "safeguarding" }, reason = "The accuracy of the record is contested" })).StatusCode);
+
+        // A school holding the NHS number, for PEP review: refused, and the pseudonymous id is withheld.
+        var refused = await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.Forbidden, "processing-restricted");
+        Assert.DoesNotContain(childId, refused.ToString(), StringComparison.Ordinal);
+        var safeguarding = api.WithToken(api.Issuer.Token("school:100001", "school-mis"), "safeguarding");
+        Assert.Equal(childId, await Problem.ChildIdAsync(await safeguarding.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
+
+        // Registering it again with a new identifier links nothing.
+        var upn = TestIdentifiers.NewUpn();
+        await Problem.AssertAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Forbidden, "processing-restricted");
+        await Problem.AssertAsync(await safeguarding.ResolveAsync(new { upn }), HttpStatusCode.NotFound, "child-not-found");
+
+        // Both refusals are deny events about the child, decided on it.
+        var denied = (await api.EventsAsync($"childId={childId}&decision=deny")).Select(e => (Action: e.GetProperty("action").GetString(), Rule: e.GetProperty("rule").GetString())).ToList();
+        Assert.Contains(("identity.resolve", "default-deny"), denied);
+        Assert.Contains(("child.register", "default-deny"), denied);
+
+        // Lifting the restriction lets the next request through.
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = false, purposes = Array.Empty<string>(), reason = "Accuracy confirmed with the family" })).StatusCode);
+        Assert.Equal(childId, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
+        Assert.Equal(childId, await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.OK));
+    }
+
     private async Task<PolicyDecision> DecideAsync(string childId, string purpose)
     {
         using var scope = api.Services.CreateScope();
