@@ -28,16 +28,11 @@ public static class ConsentsApi
     }
 
     private static async Task<Results<Created<ConsentView>, ProblemHttpResult>> RecordAsync(
-        string childId, ConsentRequest request, HttpContext http, RelationshipService care, ExchangeDbContext db, IWriteGate gate,
+        ConsentRequest request, HttpContext http, ExchangeDbContext db, IWriteGate gate,
         AuditTrail audit, TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        var (child, problem) = await care.InCallersCareAsync(caller, childId, ct).ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
+        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
         var recipients = request.Recipients!.Distinct(StringComparer.Ordinal).ToList();
         var known = await db.Organisations.AsNoTracking().Where(o => recipients.Contains(o.Id) && o.Active).CountAsync(ct).ConfigureAwait(false);
         if (known != recipients.Count)
@@ -48,7 +43,7 @@ public static class ConsentsApi
         var record = new ConsentRecord
         {
             Id = Guid.NewGuid(),
-            ChildId = child!,
+            ChildId = child,
             GivenBy = request.GivenBy!,
             Categories = request.Categories!.Distinct(StringComparer.Ordinal).ToList(),
             Recipients = recipients,
@@ -66,13 +61,9 @@ public static class ConsentsApi
     }
 
     private static async Task<Results<Ok<IReadOnlyList<ConsentView>>, ProblemHttpResult>> ListAsync(
-        string childId, HttpContext http, RelationshipService care, ExchangeDbContext db, CancellationToken ct)
+        HttpContext http, ExchangeDbContext db, CancellationToken ct)
     {
-        var (child, problem) = await care.InCallersCareAsync(Caller.From(http.User), childId, ct).ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return problem;
-        }
+        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
 
         var records = await db.Consents.AsNoTracking().Where(c => c.ChildId == child).OrderBy(c => c.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
         return TypedResults.Ok<IReadOnlyList<ConsentView>>(records.Select(View).ToList());
@@ -80,14 +71,10 @@ public static class ConsentsApi
 
     /// <summary>Idempotent: withdrawing a withdrawn consent answers the same.</summary>
     private static async Task<Results<Ok<ConsentView>, ProblemHttpResult>> WithdrawAsync(
-        string childId, string consentId, HttpContext http, RelationshipService care, ExchangeDbContext db, IWriteGate gate,
+        string consentId, HttpContext http, ExchangeDbContext db, IWriteGate gate,
         AuditTrail audit, TimeProvider clock, CancellationToken ct)
     {
-        var (child, problem) = await care.InCallersCareAsync(Caller.From(http.User), childId, ct).ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return problem;
-        }
+        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
 
         using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
         var record = Guid.TryParse(consentId, CultureInfo.InvariantCulture, out var id)

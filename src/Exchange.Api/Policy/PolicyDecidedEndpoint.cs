@@ -21,6 +21,13 @@ public static class PolicyDecidedEndpointExtensions
     public static AccessDecision? DecisionOf(HttpContext http) =>
         http is not null && http.Items.TryGetValue(ItemKey, out var value) ? value as AccessDecision : null;
 
+    /// <summary>
+    /// The child this permitted request is about, as the decision resolved it (a merged id becomes its survivor).
+    /// Handlers use it rather than the route value, and check nothing more about who may act: the policy did.
+    /// </summary>
+    public static string DecidedChild(HttpContext http) => DecisionOf(http)?.ChildId
+        ?? throw new InvalidOperationException("A policy-decided endpoint about a child runs only after its decision.");
+
     private static readonly object MaskKey = new();
 
     /// <summary>The field mask of this request's permit: a handler must not order by a field it hides either.</summary>

@@ -54,7 +54,7 @@ public static class RelationshipReadsApi
 
     private static async Task<Ok<PlacementNoticeView>> NoticeAsync(HttpContext http, ExchangeDbContext db, TimeProvider clock, CancellationToken ct)
     {
-        var childId = ChildOf(http);
+        var childId = PolicyDecidedEndpointExtensions.DecidedChild(http);
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var school = await db.ChildRelationships.AsNoTracking()
             .Where(r => r.ChildId == childId && r.Kind == ChildRelationship.EnrolledSchool && r.StartDate <= today && (r.EndDate == null || r.EndDate >= today))
@@ -65,13 +65,9 @@ public static class RelationshipReadsApi
         return TypedResults.Ok(new PlacementNoticeView(childId, school?["school:".Length..], responsible));
     }
 
-    // The decision resolved the child (a merged id becomes its survivor); the route value was only its name.
-    private static string ChildOf(HttpContext http) => PolicyDecidedEndpointExtensions.DecisionOf(http)?.ChildId
-        ?? throw new InvalidOperationException("A policy-decided endpoint runs only after its decision.");
-
     private static Task<List<ChildRelationship>> RowsAsync(HttpContext http, ExchangeDbContext db, string kind, string? organisation, CancellationToken ct)
     {
-        var childId = ChildOf(http);
+        var childId = PolicyDecidedEndpointExtensions.DecidedChild(http);
         var query = db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == childId && r.Kind == kind);
         if (organisation is not null)
         {

@@ -38,16 +38,16 @@ public static class RelationshipsApi
     }
 
     private static Task<Results<Created<RelationshipView>, Ok<RelationshipView>, ProblemHttpResult>> PlaceAsync(
-        string childId, PlacementRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
-        relationships.RecordAsync(Caller.From(http.User), childId, ChildRelationship.HostCouncil, "la:" + request.La, Date(request.StartDate), request.EndDate is null ? null : Date(request.EndDate), ct);
+        PlacementRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
+        relationships.RecordAsync(Caller.From(http.User), PolicyDecidedEndpointExtensions.DecidedChild(http), ChildRelationship.HostCouncil, "la:" + request.La, Date(request.StartDate), request.EndDate is null ? null : Date(request.EndDate), ct);
 
     private static Task<Results<Created<RelationshipView>, Ok<RelationshipView>, ProblemHttpResult>> HealthAsync(
-        string childId, HealthResponsibilityRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
-        relationships.RecordAsync(Caller.From(http.User), childId, ChildRelationship.HealthResponsibility, "health:" + request.Ods, Date(request.StartDate), null, ct);
+        HealthResponsibilityRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
+        relationships.RecordAsync(Caller.From(http.User), PolicyDecidedEndpointExtensions.DecidedChild(http), ChildRelationship.HealthResponsibility, "health:" + request.Ods, Date(request.StartDate), null, ct);
 
     private static Task<Results<Created<RelationshipView>, Ok<RelationshipView>, ProblemHttpResult>> EnrolAsync(
         EnrolmentRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
-        relationships.RecordAsync(Caller.From(http.User), request.ChildId!, ChildRelationship.EnrolledSchool, "school:" + request.Urn, Date(request.StartDate), null, ct);
+        relationships.RecordAsync(Caller.From(http.User), PolicyDecidedEndpointExtensions.DecidedChild(http), ChildRelationship.EnrolledSchool, "school:" + request.Urn, Date(request.StartDate), null, ct);
 
     private static Task<Results<Ok<RelationshipView>, ProblemHttpResult>> EndEnrolmentAsync(
         string enrolmentId, EndRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
@@ -56,9 +56,9 @@ public static class RelationshipsApi
             : Task.FromResult<Results<Ok<RelationshipView>, ProblemHttpResult>>(Problems.Result(ProblemTypes.RelationshipNotFound));
 
     private static async Task<Results<Ok<RelationshipView>, ProblemHttpResult>> EndCareAsync(
-        string childId, string episodeId, EndRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
+        string episodeId, EndRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
         Guid.TryParse(episodeId, CultureInfo.InvariantCulture, out var id)
-            ? await relationships.EndCareEpisodeAsync(Caller.From(http.User), childId, id, Date(request.EndDate), ct).ConfigureAwait(false)
+            ? await relationships.EndCareEpisodeAsync(Caller.From(http.User), PolicyDecidedEndpointExtensions.DecidedChild(http), id, Date(request.EndDate), ct).ConfigureAwait(false)
             : Problems.Result(ProblemTypes.RelationshipNotFound);
 
     /// <summary>The child an enrolment is for: the decision is about that child (an unknown id has no relationship: 404).</summary>

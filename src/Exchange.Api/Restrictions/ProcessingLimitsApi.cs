@@ -38,29 +38,25 @@ public static class ProcessingLimitsApi
     public static IEndpointRouteBuilder MapProcessingLimitsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/children/{childId}").WithTags("Consent").RequirePurposeOfUse();
-        group.MapPost("/restriction", (string childId, ProcessingLimitRequest request, HttpContext http, RelationshipService care, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
-                RecordAsync(ProcessingLimit.Restriction, childId, request, http, care, db, gate, audit, clock, ct))
+        group.MapPost("/restriction", (ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
+                RecordAsync(ProcessingLimit.Restriction, request, http, db, gate, audit, clock, ct))
             .Audited("restriction.record", "restriction", "restriction").Decides("write").Validates<ProcessingLimitRequest>();
-        group.MapPost("/objections", (string childId, ProcessingLimitRequest request, HttpContext http, RelationshipService care, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
-                RecordAsync(ProcessingLimit.Objection, childId, request, http, care, db, gate, audit, clock, ct))
+        group.MapPost("/objections", (ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
+                RecordAsync(ProcessingLimit.Objection, request, http, db, gate, audit, clock, ct))
             .Audited("objection.record", "restriction", "objection").Decides("write").Validates<ProcessingLimitRequest>();
         return app;
     }
 
     private static async Task<Results<Created<ProcessingLimitView>, ProblemHttpResult>> RecordAsync(
-        string kind, string childId, ProcessingLimitRequest request, HttpContext http, RelationshipService care, ExchangeDbContext db,
+        string kind, ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db,
         IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        var (child, problem) = await care.InCallersCareAsync(caller, childId, ct).ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return problem;
-        }
+        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
 
         var record = new ProcessingLimit
         {
-            Id = Guid.NewGuid(), ChildId = child!, Kind = kind, Active = request.Active!.Value,
+            Id = Guid.NewGuid(), ChildId = child, Kind = kind, Active = request.Active!.Value,
             Purposes = request.Purposes!.Distinct(StringComparer.Ordinal).ToList(), Reason = request.Reason!, RecordedBy = caller.Organisation,
             RecordedAt = clock.UtcNowToMillisecond(),
         };

@@ -87,6 +87,23 @@ public abstract class ProcessingLimitTestsBase<TFactory>(TFactory api) where TFa
         Assert.Equal(childId, await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.OK));
     }
 
+    [SkippableFact]
+    public async Task AfterItsEpisodeEndsTheCouncilStillRecordsRightsButNoLongerEducationData()
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }, "2024-09-01"), HttpStatusCode.Created);
+        var episodeId = (await api.Council202.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/children/{childId}")).GetProperty("careEpisodes")[0].GetProperty("id").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/care-episodes/{episodeId}/end", new { endDate = "2025-03-31" })).StatusCode);
+
+        // The policy alone decides: council-data-subject-rights holds after the episode (an objection made later
+        // must still be recorded), vs-responsible-education only during it.
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/objections",
+            new { active = true, purposes = new[] { "attendance-monitoring" }, reason = "The young person objects to monitoring" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/consents",
+            new { givenBy = "young-person", categories = new[] { "pep" }, recipients = new[] { "school:100001" }, purposes = new[] { "pep-review" }, from = "2025-01-01" })).StatusCode);
+        await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "209", startDate = "2025-02-01" }),
+            HttpStatusCode.Forbidden, "relationship-not-current");
+    }
+
     private async Task<PolicyDecision> DecideAsync(string childId, string purpose)
     {
         using var scope = api.Services.CreateScope();
