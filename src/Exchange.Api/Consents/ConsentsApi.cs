@@ -97,6 +97,6 @@ public static class ConsentsApi
 
     private static DateOnly? Date(string? text) => text is null ? null : IsoDates.ParseIso(text);
 
-    private static ConsentView View(ConsentRecord c) => new(c.Id, c.ChildId, c.GivenBy, c.Categories, c.Recipients, c.Purposes,
+    internal static ConsentView View(ConsentRecord c) => new(c.Id, c.ChildId, c.GivenBy, c.Categories, c.Recipients, c.Purposes,
         c.From.Iso(), c.Until?.Iso(), c.WithdrawnAt, c.RecordedAt);
 }

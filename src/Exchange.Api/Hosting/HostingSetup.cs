@@ -9,6 +9,7 @@ using Exchange.Api.Logging;
 using Exchange.Api.Organisations;
 using Exchange.Api.Relationships;
 using Exchange.Api.Restrictions;
+using Exchange.Api.SubjectAccess;
 using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Serilog;
@@ -86,6 +87,7 @@ public static class HostingSetup
         app.MapRelationshipReadsApi();
         app.MapConsentsApi();
         app.MapBreakGlassApi();
+        app.MapSubjectAccessApi();
         app.MapProcessingLimitsApi();
         return app;
     }

@@ -24,20 +24,30 @@ public static class AnswerFields
     }
 
     /// <summary>
-    /// Of <paramref name="released"/>, the fields the answer's type can carry at any depth; all of them when the
-    /// type does not say (a JSON node or an <c>object</c> property could hold anything).
+    /// Of <paramref name="released"/>, the fields the answer's type can carry at any depth. Some categories name
+    /// whole results rather than JSON properties (the audit log's <c>events</c>, the subject-access <c>export</c>),
+    /// and some answers hold raw JSON whose shape the type does not tell: then the endpoint's
+    /// <paramref name="declared"/> fields within the mask are what it released, or the whole mask if it declares none.
     /// </summary>
-    public static IReadOnlyList<string> Narrow(IReadOnlyList<string> released, object? value, JsonSerializerOptions options)
+    public static IReadOnlyList<string> Narrow(IReadOnlyList<string> released, object? value, JsonSerializerOptions options, IReadOnlyList<string> declared)
     {
         ArgumentNullException.ThrowIfNull(released);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(declared);
         if (value is null)
         {
             return released;
         }
 
         var names = Cache.GetOrAdd(value.GetType(), type => NamesOf(type, options));
-        return names is null ? released : released.Where(names.Contains).ToList();
+        var carried = names is null ? [] : released.Where(names.Contains).ToList();
+        if (carried.Count > 0)
+        {
+            return carried;
+        }
+
+        var named = released.Where(declared.Contains).ToList();
+        return named.Count > 0 ? named : released;
     }
 
     private static HashSet<string>? NamesOf(Type type, JsonSerializerOptions options)

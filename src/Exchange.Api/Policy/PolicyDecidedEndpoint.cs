@@ -53,8 +53,9 @@ public static class PolicyDecidedEndpointExtensions
         builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            var category = http.GetEndpoint()?.Metadata.GetMetadata<AuditedEndpoint>()?.Category
+            var audited = http.GetEndpoint()?.Metadata.GetMetadata<AuditedEndpoint>()
                 ?? throw new InvalidOperationException("A policy-decided endpoint must be audited: its category is the audited one.");
+            var (category, declared) = (audited.Category, audited.Fields);
             var childId = noChild ? null : child is null ? http.GetRouteValue("childId") as string ?? "" : await child(context).ConfigureAwait(false);
             if (!noChild && childId is null)
             {
@@ -95,7 +96,7 @@ public static class PolicyDecidedEndpointExtensions
             {
                 // The event names what the answer carries, not everything the mask would have allowed.
                 var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-                audit.Decided(final.Decision, final.BreakGlassGrant?.ToString(), AnswerFields.Narrow(final.Decision.Fields, AnswerFields.ValueOf(answer), options));
+                audit.Decided(final.Decision, final.BreakGlassGrant?.ToString(), AnswerFields.Narrow(final.Decision.Fields, AnswerFields.ValueOf(answer), options, declared));
             }
 
             return mask.Apply(answer, http);

@@ -86,6 +86,10 @@ public sealed class FieldMaskTests(PartialMaskPolicyApiFactory api) : IClassFixt
         var full = Assert.Single(await api.EventsAsync($"childId={childId}"),
             e => e.GetProperty("action").GetString() == "placement.list" && e.GetProperty("actor").GetProperty("roles")[0].GetString() == "virtual-school");
         Assert.Equal(["childId", "endDate", "hostLa", "startDate"], full.GetProperty("fields").EnumerateArray().Select(f => f.GetString()!).Order(StringComparer.Ordinal));
+
+        // Where a category names whole results (the audit log's events), the endpoint's declared field is recorded.
+        var search = (await api.EventsAsync("org=operator:exchange")).First(e => e.GetProperty("action").GetString() == "audit.events.search");
+        Assert.Equal(["events"], search.GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
     }
 
     [Theory]

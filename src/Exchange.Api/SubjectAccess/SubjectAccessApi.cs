@@ -1,0 +1,140 @@
+using System.Text.Json;
+using Exchange.Api.Auditing;
+using Exchange.Api.Auditing.Storage;
+using Exchange.Api.BreakGlass;
+using Exchange.Api.Consents;
+using Exchange.Api.Errors;
+using Exchange.Api.Hosting;
+using Exchange.Api.Identity;
+using Exchange.Api.Policy;
+using Exchange.Api.Purpose;
+using Exchange.Api.Storage;
+using Exchange.Crypto.Sealing;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Exchange.Api.SubjectAccess;
+
+public sealed record IdentifierView(string Type, string Value, bool Temporary, DateTimeOffset LinkedAt, string LinkedBy);
+
+public sealed record CareEpisodeExport(Guid Id, string ResponsibleLa, string StartDate, string? EndDate);
+
+public sealed record RelationshipExport(Guid Id, string Kind, string Organisation, string StartDate, string? EndDate, string RecordedBy);
+
+public sealed record ProcessingLimitExport(Guid Id, string Kind, bool Active, IReadOnlyList<string> Purposes, string Reason, string RecordedBy, DateTimeOffset RecordedAt);
+
+public sealed record BreakGlassExport(Guid Id, string Organisation, DateTimeOffset StartsAt, DateTimeOffset ExpiresAt, string? Reason);
+
+/// <summary>One access to the child's data: which organisation, in which role, did what, why, and whether it was allowed.</summary>
+public sealed record AccessExport(
+    long Index, DateTimeOffset Time, string? Organisation, IReadOnlyList<string> Roles, string? Action, string? Category,
+    string? Purpose, string? Decision, string? Rule, string? LawfulBasis, IReadOnlyList<string> Fields);
+
+/// <summary>Everything the exchange holds about one child, for a subject access request (UK GDPR Art. 15).</summary>
+public sealed record SubjectAccessExport(
+    string ChildId, DateTimeOffset GeneratedAt, IReadOnlyList<string> MergedIds, IReadOnlyList<IdentifierView> Identifiers,
+    IReadOnlyList<CareEpisodeExport> CareEpisodes, IReadOnlyList<RelationshipExport> Relationships, IReadOnlyList<ConsentView> Consents,
+    IReadOnlyList<ProcessingLimitExport> ProcessingLimits, IReadOnlyList<BreakGlassExport> BreakGlassGrants, IReadOnlyList<AccessExport> AccessLog);
+
+/// <summary>
+/// <c>GET /v1/children/{childId}/subject-access-export</c>: the operator's DPO answers a subject access request
+/// with the child's identifiers (opened from their sealed copies), care episodes, relationships, consents,
+/// restrictions and objections, break-glass grants with their reasons, and every access to the child's data
+/// recorded in the audit log (Art. 15(1)(c): the recipients). Staff are named by organisation and role, not by
+/// their user ids. A merged child's records are the survivor's, and its old ids are listed.
+/// </summary>
+public static class SubjectAccessApi
+{
+    public static IEndpointRouteBuilder MapSubjectAccessApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGroup("/v1/children/{childId}").WithTags("Subject access").RequirePurposeOfUse()
+            .MapGet("/subject-access-export", ExportAsync)
+            .Audited("child.subject-access-export", "subject-access", "export")
+            .Decides("read");
+        return app;
+    }
+
+    private static async Task<Results<Ok<SubjectAccessExport>, ProblemHttpResult>> ExportAsync(
+        HttpContext http, ExchangeDbContext db, IdentifierProtector protector, FieldSealer sealer, AuditDatabase audit, TimeProvider clock, CancellationToken ct)
+    {
+        // The rule needs no relationship, so the decision does not say whether the child exists.
+        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        if (!await db.Children.AsNoTracking().AnyAsync(c => c.Id == child, ct).ConfigureAwait(false))
+        {
+            return Problems.Result(ProblemTypes.ChildNotFound, "There is no child with this id.");
+        }
+        var merged = await MergedIntoAsync(db, child, ct).ConfigureAwait(false);
+
+        var identifiers = new List<IdentifierView>();
+        foreach (var row in await db.ChildIdentifiers.AsNoTracking().Where(i => i.ChildId == child).OrderBy(i => i.LinkedAt).ToListAsync(ct).ConfigureAwait(false))
+        {
+            // An identifier that cannot be opened is an integrity failure (500, logged for the DPO), never silently left out.
+            var opened = await protector.OpenAsync(row.Sealed, IdentityService.IdentifierEntity, row.ChildId, row.Id, ct).ConfigureAwait(false);
+            if (opened is OpenedField.Opened value)
+            {
+                identifiers.Add(new IdentifierView(row.Type, value.Value, row.IsTemporary, row.LinkedAt, row.LinkedByOrganisation));
+            }
+        }
+
+        var episodes = await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == child).OrderBy(e => e.StartDate).ToListAsync(ct).ConfigureAwait(false);
+        var relationships = await db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == child).OrderBy(r => r.StartDate).ToListAsync(ct).ConfigureAwait(false);
+        var consents = await db.Consents.AsNoTracking().Where(c => c.ChildId == child).OrderBy(c => c.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
+        var limits = await db.ProcessingLimits.AsNoTracking().Where(l => l.ChildId == child).OrderBy(l => l.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
+        var grants = new List<BreakGlassExport>();
+        foreach (var g in await db.BreakGlassGrants.AsNoTracking().Where(g => g.ChildId == child).OrderBy(g => g.StartsAt).ToListAsync(ct).ConfigureAwait(false))
+        {
+            var reason = await sealer.OpenAsync(BreakGlassApi.ReasonPlace(g.ChildId, g.Id), g.SealedReason, ct).ConfigureAwait(false);
+            grants.Add(new BreakGlassExport(g.Id, g.OrganisationId, g.StartsAt, g.ExpiresAt, (reason as OpenedField.Opened)?.Value));
+        }
+
+        return TypedResults.Ok(new SubjectAccessExport(
+            child, clock.GetUtcNow(), merged,
+            identifiers,
+            episodes.Select(e => new CareEpisodeExport(e.Id, e.ResponsibleLaNumber, e.StartDate.Iso(), e.EndDate?.Iso())).ToList(),
+            relationships.Select(r => new RelationshipExport(r.Id, r.Kind, r.OrganisationId, r.StartDate.Iso(), r.EndDate?.Iso(), r.RecordedBy)).ToList(),
+            consents.Select(ConsentsApi.View).ToList(),
+            limits.Select(l => new ProcessingLimitExport(l.Id, l.Kind, l.Active, l.Purposes, l.Reason, l.RecordedBy, l.RecordedAt)).ToList(),
+            grants,
+            await AccessLogAsync(audit, [child, .. merged], ct).ConfigureAwait(false)));
+    }
+
+    /// <summary>Every child id merged into this one, directly or through earlier merges.</summary>
+    private static async Task<List<string>> MergedIntoAsync(ExchangeDbContext db, string child, CancellationToken ct)
+    {
+        var found = new List<string>();
+        var pending = new List<string> { child };
+        while (pending.Count > 0 && found.Count < 1000)
+        {
+            var current = pending;
+            pending = await db.Children.AsNoTracking().Where(c => c.MergedIntoChildId != null && current.Contains(c.MergedIntoChildId))
+                .Select(c => c.Id).ToListAsync(ct).ConfigureAwait(false);
+            found.AddRange(pending);
+        }
+
+        return found;
+    }
+
+    private static async Task<List<AccessExport>> AccessLogAsync(AuditDatabase audit, List<string> children, CancellationToken ct)
+    {
+        await using var log = audit.Create();
+        var rows = await log.Entries.AsNoTracking().Where(e => e.ChildId != null && children.Contains(e.ChildId))
+            .OrderBy(e => e.Index).Select(e => new { e.Index, e.Leaf }).ToListAsync(ct).ConfigureAwait(false);
+        return rows.Select(r => Access(r.Index, r.Leaf)).ToList();
+    }
+
+    private static AccessExport Access(long index, byte[] leaf)
+    {
+        using var document = JsonDocument.Parse(leaf);
+        var e = document.RootElement;
+        string? Text(JsonElement parent, string name) => parent.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        IReadOnlyList<string> List(JsonElement parent, string name) => parent.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array
+            ? v.EnumerateArray().Select(x => x.GetString() ?? "").ToList()
+            : [];
+        var actor = e.TryGetProperty("actor", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
+        return new AccessExport(
+            index, DateTimeOffset.Parse(Text(e, "time")!, System.Globalization.CultureInfo.InvariantCulture),
+            actor.ValueKind == JsonValueKind.Object ? Text(actor, "org") : null,
+            actor.ValueKind == JsonValueKind.Object ? List(actor, "roles") : [],
+            Text(e, "action"), Text(e, "category"), Text(e, "purpose"), Text(e, "decision"), Text(e, "rule"), Text(e, "lawful_basis"), List(e, "fields"));
+    }
+}
