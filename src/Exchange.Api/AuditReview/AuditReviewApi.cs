@@ -43,10 +43,10 @@ public static class AuditReviewApi
             .Decides("read", noChild: true);
         group.MapGet("/checkpoint", CheckpointAsync).Audited("audit.checkpoint", "audit", "checkpoint");
         group.MapGet("/verifier-key", (AuditCheckpoints checkpoints) => TypedResults.Text(checkpoints.VerifierKey + "\n", "text/plain", System.Text.Encoding.UTF8))
-            .Audited("audit.verifier-key", "audit", "verifierKey");
+            .Audited("audit.verifier-key", "audit", "checkpoint");
         group.MapGet("/entries", EntriesAsync).Audited("audit.entries", "audit", "entries");
-        group.MapGet("/proofs/inclusion", InclusionAsync).Audited("audit.proof.inclusion", "audit", "proof");
-        group.MapGet("/proofs/consistency", ConsistencyAsync).Audited("audit.proof.consistency", "audit", "proof");
+        group.MapGet("/proofs/inclusion", InclusionAsync).Audited("audit.proof.inclusion", "audit", "proofs");
+        group.MapGet("/proofs/consistency", ConsistencyAsync).Audited("audit.proof.consistency", "audit", "proofs");
         group.MapGet("/events", EventsAsync).Audited("audit.events.search", "audit", "events");
         group.MapGet("/export", ExportAsync).AuditedStream("audit.export", "audit", "entries");
         return app;

@@ -160,15 +160,17 @@ public sealed partial class IdentityService(
                     return new IdentityOutcome.Erased();
                 }
 
-                if (!await mayProcessExisting(childId, ct).ConfigureAwait(false))
-                {
-                    return new IdentityOutcome.Refused();
-                }
-
                 var episodes = await db.CareEpisodes.Where(e => e.ChildId == childId && e.EndDate == null).ToListAsync(ct).ConfigureAwait(false);
                 if (episodes.Any(e => e.ResponsibleLaNumber != laNumber))
                 {
                     return new IdentityOutcome.CareConflict();
+                }
+
+                // After the care check: a council the child is not with learns of the other council's care, as
+                // before, and nothing about a restriction.
+                if (!await mayProcessExisting(childId, ct).ConfigureAwait(false))
+                {
+                    return new IdentityOutcome.Refused();
                 }
 
                 if (episodes.Count > 0)
@@ -386,7 +388,7 @@ public sealed partial class IdentityService(
             try
             {
                 var outcome = await work().ConfigureAwait(false);
-                if (outcome is IdentityOutcome.CareConflict or IdentityOutcome.Erased)
+                if (outcome is IdentityOutcome.CareConflict or IdentityOutcome.Erased or IdentityOutcome.Refused)
                 {
                     await transaction.RollbackAsync(ct).ConfigureAwait(false);
                 }

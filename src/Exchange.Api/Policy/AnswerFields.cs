@@ -26,7 +26,7 @@ public static class AnswerFields
     /// <summary>
     /// Of <paramref name="released"/>, the fields the answer's type can carry at any depth. Some categories name
     /// whole results rather than JSON properties (the audit log's <c>events</c>, the subject-access <c>export</c>),
-    /// and some answers hold raw JSON whose shape the type does not tell: then the endpoint's
+    /// and some answers are text or hold raw JSON whose shape the type does not tell: then the endpoint's
     /// <paramref name="declared"/> fields within the mask are what it released, or the whole mask if it declares none.
     /// </summary>
     public static IReadOnlyList<string> Narrow(IReadOnlyList<string> released, object? value, JsonSerializerOptions options, IReadOnlyList<string> declared)
@@ -34,12 +34,7 @@ public static class AnswerFields
         ArgumentNullException.ThrowIfNull(released);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(declared);
-        if (value is null)
-        {
-            return released;
-        }
-
-        var names = Cache.GetOrAdd(value.GetType(), type => NamesOf(type, options));
+        var names = value is null ? null : Cache.GetOrAdd(value.GetType(), type => NamesOf(type, options));
         var carried = names is null ? [] : released.Where(names.Contains).ToList();
         if (carried.Count > 0)
         {

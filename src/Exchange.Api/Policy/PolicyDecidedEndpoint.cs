@@ -68,7 +68,10 @@ public static class PolicyDecidedEndpointExtensions
             var decision = access.Decision;
             var audit = http.RequestServices.GetRequiredService<AuditTrail>();
             audit.About(access.ChildId);
-            audit.Decided(decision, access.BreakGlassGrant?.ToString(), action == "read" ? decision.Fields : null);
+            var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+            // Until the answer is known (a read that commits, such as signing a checkpoint, records its event
+            // during the handler), a read releases the endpoint's declared fields within the mask.
+            audit.Decided(decision, access.BreakGlassGrant?.ToString(), action == "read" ? AnswerFields.Narrow(decision.Fields, null, options, declared) : null);
             http.Items[ItemKey] = access;
             if (!decision.Permit)
             {
@@ -95,11 +98,10 @@ public static class PolicyDecidedEndpointExtensions
             if (action == "read" && final.Decision.Permit)
             {
                 // The event names what the answer carries, not everything the mask would have allowed.
-                var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
                 audit.Decided(final.Decision, final.BreakGlassGrant?.ToString(), AnswerFields.Narrow(final.Decision.Fields, AnswerFields.ValueOf(answer), options, declared));
             }
 
-            return mask.Apply(answer, http);
+            return (MaskOf(http) ?? mask).Apply(answer, http);
         });
         return builder;
     }
@@ -127,7 +129,14 @@ public static class PolicyDecidedEndpointExtensions
         audit.About(access.ChildId);
         audit.Decided(access.Decision, access.BreakGlassGrant?.ToString(), action == "read" ? access.Decision.Fields : null);
         http.Items[ItemKey] = access;
-        return access.Decision.Permit ? null : Refusal(access.Decision.Reason, ProblemTypes.ChildNotFound);
+        if (!access.Decision.Permit)
+        {
+            return Refusal(access.Decision.Reason, ProblemTypes.ChildNotFound);
+        }
+
+        // The answer is masked by this decision, not the first.
+        http.Items[MaskKey] = new FieldMask(decider.Policy.Categories[category].Fields, access.Decision.Fields);
+        return access.Erased ? Problems.Result(ProblemTypes.ChildErased, "This child's data has been erased.") : null;
     }
 
     /// <summary>

@@ -23,6 +23,13 @@ public sealed record RelationshipExport(Guid Id, string Kind, string Organisatio
 
 public sealed record ProcessingLimitExport(Guid Id, string Kind, bool Active, IReadOnlyList<string> Purposes, string Reason, string RecordedBy, DateTimeOffset RecordedAt);
 
+public sealed record ConsentExport(ConsentView Consent, string RecordedBy);
+
+/// <summary>When and by whom the child was first registered, and each merged id with when it was merged.</summary>
+public sealed record RegistrationExport(DateTimeOffset CreatedAt, string CreatedBy, IReadOnlyList<MergedIdExport> Merged);
+
+public sealed record MergedIdExport(string ChildId, DateTimeOffset? MergedAt, DateTimeOffset CreatedAt, string CreatedBy);
+
 public sealed record BreakGlassExport(Guid Id, string Organisation, DateTimeOffset StartsAt, DateTimeOffset ExpiresAt, string? Reason);
 
 /// <summary>One access to the child's data: which organisation, in which role, did what, why, and whether it was allowed.</summary>
@@ -32,16 +39,17 @@ public sealed record AccessExport(
 
 /// <summary>Everything the exchange holds about one child, for a subject access request (UK GDPR Art. 15).</summary>
 public sealed record SubjectAccessExport(
-    string ChildId, DateTimeOffset GeneratedAt, IReadOnlyList<string> MergedIds, IReadOnlyList<IdentifierView> Identifiers,
-    IReadOnlyList<CareEpisodeExport> CareEpisodes, IReadOnlyList<RelationshipExport> Relationships, IReadOnlyList<ConsentView> Consents,
+    string ChildId, DateTimeOffset GeneratedAt, RegistrationExport Registration, IReadOnlyList<IdentifierView> Identifiers,
+    IReadOnlyList<CareEpisodeExport> CareEpisodes, IReadOnlyList<RelationshipExport> Relationships, IReadOnlyList<ConsentExport> Consents,
     IReadOnlyList<ProcessingLimitExport> ProcessingLimits, IReadOnlyList<BreakGlassExport> BreakGlassGrants, IReadOnlyList<AccessExport> AccessLog);
 
 /// <summary>
 /// <c>GET /v1/children/{childId}/subject-access-export</c>: the operator's DPO answers a subject access request
 /// with the child's identifiers (opened from their sealed copies), care episodes, relationships, consents,
 /// restrictions and objections, break-glass grants with their reasons, and every access to the child's data
-/// recorded in the audit log (Art. 15(1)(c): the recipients). Staff are named by organisation and role, not by
-/// their user ids. A merged child's records are the survivor's, and its old ids are listed.
+/// recorded in the audit log (Art. 15(1)(c): the recipients), with who recorded each fact (Art. 15(1)(g): the
+/// source). Staff are named by organisation and role, not by their user ids. Records of ids merged into the child
+/// are included, and the merged ids are listed.
 /// </summary>
 public static class SubjectAccessApi
 {
@@ -59,56 +67,62 @@ public static class SubjectAccessApi
     {
         // The rule needs no relationship, so the decision does not say whether the child exists.
         var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
-        if (!await db.Children.AsNoTracking().AnyAsync(c => c.Id == child, ct).ConfigureAwait(false))
+        var record = await db.Children.AsNoTracking().FirstOrDefaultAsync(c => c.Id == child, ct).ConfigureAwait(false);
+        if (record is null)
         {
             return Problems.Result(ProblemTypes.ChildNotFound, "There is no child with this id.");
         }
+
+        // A merge moves most records to the survivor, but not all (a merged child's relationships that duplicate the
+        // survivor's stay put): every table is read for the survivor and every id merged into it.
         var merged = await MergedIntoAsync(db, child, ct).ConfigureAwait(false);
+        List<string> ids = [child, .. merged.Select(m => m.Id)];
 
         var identifiers = new List<IdentifierView>();
-        foreach (var row in await db.ChildIdentifiers.AsNoTracking().Where(i => i.ChildId == child).OrderBy(i => i.LinkedAt).ToListAsync(ct).ConfigureAwait(false))
+        foreach (var row in await db.ChildIdentifiers.AsNoTracking().Where(i => ids.Contains(i.ChildId)).OrderBy(i => i.LinkedAt).ToListAsync(ct).ConfigureAwait(false))
         {
-            // An identifier that cannot be opened is an integrity failure (500, logged for the DPO), never silently left out.
+            // A copy that fails its integrity check stops the export (500, an INTEGRITY event for the DPO): an
+            // answer to a subject access request must not silently leave an identifier out.
             var opened = await protector.OpenAsync(row.Sealed, IdentityService.IdentifierEntity, row.ChildId, row.Id, ct).ConfigureAwait(false);
-            if (opened is OpenedField.Opened value)
-            {
-                identifiers.Add(new IdentifierView(row.Type, value.Value, row.IsTemporary, row.LinkedAt, row.LinkedByOrganisation));
-            }
+            identifiers.Add(new IdentifierView(row.Type, (opened as OpenedField.Opened)?.Value ?? "[erased]", row.IsTemporary, row.LinkedAt, row.LinkedByOrganisation));
         }
 
-        var episodes = await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == child).OrderBy(e => e.StartDate).ToListAsync(ct).ConfigureAwait(false);
-        var relationships = await db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == child).OrderBy(r => r.StartDate).ToListAsync(ct).ConfigureAwait(false);
-        var consents = await db.Consents.AsNoTracking().Where(c => c.ChildId == child).OrderBy(c => c.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
-        var limits = await db.ProcessingLimits.AsNoTracking().Where(l => l.ChildId == child).OrderBy(l => l.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
+        var episodes = await db.CareEpisodes.AsNoTracking().Where(e => ids.Contains(e.ChildId)).OrderBy(e => e.StartDate).ToListAsync(ct).ConfigureAwait(false);
+        var relationships = await db.ChildRelationships.AsNoTracking().Where(r => ids.Contains(r.ChildId)).OrderBy(r => r.StartDate).ToListAsync(ct).ConfigureAwait(false);
+        var consents = await db.Consents.AsNoTracking().Where(c => ids.Contains(c.ChildId)).OrderBy(c => c.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
+        var limits = await db.ProcessingLimits.AsNoTracking().Where(l => ids.Contains(l.ChildId)).OrderBy(l => l.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
         var grants = new List<BreakGlassExport>();
-        foreach (var g in await db.BreakGlassGrants.AsNoTracking().Where(g => g.ChildId == child).OrderBy(g => g.StartsAt).ToListAsync(ct).ConfigureAwait(false))
+        foreach (var g in await db.BreakGlassGrants.AsNoTracking().Where(g => ids.Contains(g.ChildId)).OrderBy(g => g.StartsAt).ToListAsync(ct).ConfigureAwait(false))
         {
             var reason = await sealer.OpenAsync(BreakGlassApi.ReasonPlace(g.ChildId, g.Id), g.SealedReason, ct).ConfigureAwait(false);
             grants.Add(new BreakGlassExport(g.Id, g.OrganisationId, g.StartsAt, g.ExpiresAt, (reason as OpenedField.Opened)?.Value));
         }
 
         return TypedResults.Ok(new SubjectAccessExport(
-            child, clock.GetUtcNow(), merged,
+            child, clock.GetUtcNow(),
+            new RegistrationExport(record.CreatedAt, record.CreatedByOrganisation,
+                merged.Select(m => new MergedIdExport(m.Id, m.MergedAt, m.CreatedAt, m.CreatedByOrganisation)).ToList()),
             identifiers,
             episodes.Select(e => new CareEpisodeExport(e.Id, e.ResponsibleLaNumber, e.StartDate.Iso(), e.EndDate?.Iso())).ToList(),
             relationships.Select(r => new RelationshipExport(r.Id, r.Kind, r.OrganisationId, r.StartDate.Iso(), r.EndDate?.Iso(), r.RecordedBy)).ToList(),
-            consents.Select(ConsentsApi.View).ToList(),
+            consents.Select(c => new ConsentExport(ConsentsApi.View(c), c.RecordedBy)).ToList(),
             limits.Select(l => new ProcessingLimitExport(l.Id, l.Kind, l.Active, l.Purposes, l.Reason, l.RecordedBy, l.RecordedAt)).ToList(),
             grants,
-            await AccessLogAsync(audit, [child, .. merged], ct).ConfigureAwait(false)));
+            await AccessLogAsync(audit, ids, ct).ConfigureAwait(false)));
     }
 
-    /// <summary>Every child id merged into this one, directly or through earlier merges.</summary>
-    private static async Task<List<string>> MergedIntoAsync(ExchangeDbContext db, string child, CancellationToken ct)
+    /// <summary>Every child merged into this one, directly or through earlier merges.</summary>
+    private static async Task<List<Child>> MergedIntoAsync(ExchangeDbContext db, string child, CancellationToken ct)
     {
-        var found = new List<string>();
+        var found = new List<Child>();
         var pending = new List<string> { child };
         while (pending.Count > 0 && found.Count < 1000)
         {
             var current = pending;
-            pending = await db.Children.AsNoTracking().Where(c => c.MergedIntoChildId != null && current.Contains(c.MergedIntoChildId))
-                .Select(c => c.Id).ToListAsync(ct).ConfigureAwait(false);
-            found.AddRange(pending);
+            var next = await db.Children.AsNoTracking().Where(c => c.MergedIntoChildId != null && current.Contains(c.MergedIntoChildId))
+                .ToListAsync(ct).ConfigureAwait(false);
+            found.AddRange(next);
+            pending = next.Select(c => c.Id).ToList();
         }
 
         return found;

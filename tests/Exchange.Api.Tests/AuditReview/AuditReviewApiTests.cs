@@ -130,6 +130,30 @@ public abstract class AuditReviewApiTestsBase<TFactory>(TFactory api) where TFac
     }
 
     [SkippableFact]
+    public async Task EachDpoReadRecordsTheKindOfAuditDataItReleased()
+    {
+        await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        var dpo = api.WithToken(api.Issuer.Token("operator:exchange", "dpo"), "audit-review");
+        var sub = "fields-check-" + Guid.NewGuid().ToString("N")[..8];
+        var reader = api.WithToken(api.Issuer.Mint(new TokenSpec("operator:exchange", ["dpo"], Subject: sub)), "audit-review");
+        foreach (var path in new[] { "/v1/audit/checkpoint", "/v1/audit/verifier-key", "/v1/audit/entries?start=0&end=1", "/v1/audit/proofs/inclusion?index=0&treeSize=1",
+            "/v1/audit/proofs/consistency?from=1&to=1", "/v1/audit/events?limit=1", "/v1/audit/alerts" })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync(path)).StatusCode);
+        }
+
+        var recorded = JsonDocument.Parse(await dpo.GetStringAsync($"/v1/audit/events?limit=50&sub={sub}")).RootElement.GetProperty("items").EnumerateArray()
+            .ToDictionary(i => i.GetProperty("event").GetProperty("action").GetString()!, i => string.Join(",", i.GetProperty("event").GetProperty("fields").EnumerateArray().Select(f => f.GetString())));
+        Assert.Equal("checkpoint", recorded["audit.checkpoint"]);
+        Assert.Equal("checkpoint", recorded["audit.verifier-key"]);
+        Assert.Equal("entries", recorded["audit.entries"]);
+        Assert.Equal("proofs", recorded["audit.proof.inclusion"]);
+        Assert.Equal("proofs", recorded["audit.proof.consistency"]);
+        Assert.Equal("events", recorded["audit.events.search"]);
+        Assert.Equal("alerts", recorded["audit.alerts"]);
+    }
+
+    [SkippableFact]
     public async Task SearchPagesNewestFirstWithACursor()
     {
         for (var i = 0; i < 3; i++)

@@ -79,6 +79,9 @@ public abstract class ProcessingLimitTestsBase<TFactory>(TFactory api) where TFa
         var denied = (await api.EventsAsync($"childId={childId}&decision=deny")).Select(e => (Action: e.GetProperty("action").GetString(), Rule: e.GetProperty("rule").GetString())).ToList();
         Assert.Contains(("identity.resolve", "default-deny"), denied);
         Assert.Contains(("child.register", "default-deny"), denied);
+        // A refused registration rolled back: no event claims it was answered with the child's id.
+        Assert.DoesNotContain(await api.EventsAsync($"childId={childId}&decision=permit"),
+            e => e.GetProperty("action").GetString() == "child.register" && e.GetProperty("actor").GetProperty("org").GetString() == "la:202" && e.GetProperty("status").GetInt32() == 200);
 
         // Lifting the restriction lets the next request through.
         Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
@@ -88,18 +91,25 @@ public abstract class ProcessingLimitTestsBase<TFactory>(TFactory api) where TFa
     }
 
     [SkippableFact]
-    public async Task AfterItsEpisodeEndsTheCouncilStillRecordsRightsButNoLongerEducationData()
+    public async Task AfterItsEpisodeEndsAFormerCouncilReadsTheRightsOnRecordButChangesNothing()
     {
         var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }, "2024-09-01"), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/consents",
+            new { givenBy = "young-person", categories = new[] { "pep" }, recipients = new[] { "school:100001" }, purposes = new[] { "pep-review" }, from = "2025-01-01" })).StatusCode);
         var episodeId = (await api.Council202.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/children/{childId}")).GetProperty("careEpisodes")[0].GetProperty("id").GetString();
         Assert.Equal(HttpStatusCode.OK, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/care-episodes/{episodeId}/end", new { endDate = "2025-03-31" })).StatusCode);
 
-        // The policy alone decides: council-data-subject-rights holds after the episode (an objection made later
-        // must still be recorded), vs-responsible-education only during it.
-        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/objections",
-            new { active = true, purposes = new[] { "attendance-monitoring" }, reason = "The young person objects to monitoring" })).StatusCode);
-        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/consents",
-            new { givenBy = "young-person", categories = new[] { "pep" }, recipients = new[] { "school:100001" }, purposes = new[] { "pep-review" }, from = "2025-01-01" })).StatusCode);
+        // The policy alone decides (no handler re-checks the council): council-rights-record lets the former
+        // council read what is on record; changing it, naming a health body (which would open health data to it)
+        // or recording education data need the episode.
+        var consents = await api.Council202.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/children/{childId}/consents");
+        Assert.Equal(1, consents.GetArrayLength());
+        await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/objections",
+            new { active = false, purposes = new[] { "attendance-monitoring" }, reason = "Lifting what the new council decided" }), HttpStatusCode.Forbidden, "relationship-not-current");
+        await Problem.AssertAsync(await api.Council202.PostAsync($"/v1/children/{childId}/consents/{consents[0].GetProperty("id").GetString()}/withdraw", null),
+            HttpStatusCode.Forbidden, "relationship-not-current");
+        await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/health-responsibility", new { ods = "ZZ901", startDate = "2025-04-01" }),
+            HttpStatusCode.Forbidden, "relationship-not-current");
         await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "209", startDate = "2025-02-01" }),
             HttpStatusCode.Forbidden, "relationship-not-current");
     }

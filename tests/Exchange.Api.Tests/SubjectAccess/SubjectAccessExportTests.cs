@@ -37,7 +37,10 @@ public abstract class SubjectAccessExportTestsBase<TFactory>(TFactory api) where
         Assert.Equal(upn, identifiers["upn"]);
         Assert.Equal("202", Assert.Single(export.GetProperty("careEpisodes").EnumerateArray()).GetProperty("responsibleLa").GetString());
         Assert.Contains(export.GetProperty("relationships").EnumerateArray(), r => r.GetProperty("organisation").GetString() == "la:209" && r.GetProperty("startDate").GetString() == "2025-10-01");
-        Assert.Equal("young-person", Assert.Single(export.GetProperty("consents").EnumerateArray()).GetProperty("givenBy").GetString());
+        var consent = Assert.Single(export.GetProperty("consents").EnumerateArray());
+        Assert.Equal("young-person", consent.GetProperty("consent").GetProperty("givenBy").GetString());
+        Assert.Equal("la:202", consent.GetProperty("recordedBy").GetString());
+        Assert.Equal("la:202", export.GetProperty("registration").GetProperty("createdBy").GetString());
         Assert.Equal("The young person objects to monitoring", Assert.Single(export.GetProperty("processingLimits").EnumerateArray()).GetProperty("reason").GetString());
         var grant = Assert.Single(export.GetProperty("breakGlassGrants").EnumerateArray());
         Assert.Equal("la:209", grant.GetProperty("organisation").GetString());
@@ -57,6 +60,25 @@ public abstract class SubjectAccessExportTestsBase<TFactory>(TFactory api) where
         Assert.Equal("dpo-subject-access", exported.GetProperty("rule").GetString());
         Assert.Equal(["export"], exported.GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
         Assert.DoesNotContain(nhs, api.Logs.All, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task TheSurvivorsExportIncludesWhatWasHeldUnderTheIdsMergedIntoIt()
+    {
+        var (nhs, upn) = (TestIdentifiers.NewNhs(), TestIdentifiers.NewUpn());
+        var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
+        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+            .GetProperty("reviewId").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = a })).StatusCode);
+
+        var export = JsonDocument.Parse(await OperatorDpo.GetStringAsync(Export(b))).RootElement; // the merged id finds the survivor
+        Assert.Equal(a, export.GetProperty("childId").GetString());
+        Assert.Equal(b, Assert.Single(export.GetProperty("registration").GetProperty("merged").EnumerateArray()).GetProperty("childId").GetString());
+        var values = export.GetProperty("identifiers").EnumerateArray().Select(i => i.GetProperty("value").GetString()!).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(new[] { nhs, upn }.Order(StringComparer.Ordinal), values);
+        // Both registrations are in the access log: the one under the merged id too.
+        Assert.Equal(2, export.GetProperty("accessLog").EnumerateArray().Count(e => e.GetProperty("action").GetString() == "child.register"));
     }
 
     [SkippableFact]
