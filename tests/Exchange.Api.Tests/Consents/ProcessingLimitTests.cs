@@ -114,6 +114,28 @@ public abstract class ProcessingLimitTestsBase<TFactory>(TFactory api) where TFa
             HttpStatusCode.Forbidden, "relationship-not-current");
     }
 
+    [SkippableFact]
+    public async Task TheOperatorsDpoRecordsACareLeaversObjectionWhenNoCouncilIsResponsible()
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }, "2024-09-01"), HttpStatusCode.Created);
+        var episodeId = (await api.Council202.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/children/{childId}")).GetProperty("careEpisodes")[0].GetProperty("id").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/care-episodes/{episodeId}/end", new { endDate = "2025-03-31" })).StatusCode);
+        var objection = new { active = true, purposes = new[] { "attendance-monitoring" }, reason = "The care leaver objects to monitoring" };
+
+        var dpo = api.WithToken(api.Issuer.Token("operator:exchange", "dpo"), "subject-access");
+        Assert.Equal(HttpStatusCode.Created, (await dpo.PostAsJsonAsync($"/v1/children/{childId}/objections", objection)).StatusCode);
+        Assert.Equal(DenyReason.Restricted, (await DecideAsync(childId, "attendance-monitoring")).Reason);
+
+        // Only the operator's DPO, only for subject access, and only for a child that exists.
+        await Problem.AssertAsync(await api.WithToken(api.Issuer.Token("la:202", "dpo"), "subject-access").PostAsJsonAsync($"/v1/children/{childId}/objections", objection),
+            HttpStatusCode.Forbidden, "forbidden");
+        await Problem.AssertAsync(await api.WithToken(api.Issuer.Token("operator:exchange", "dpo"), "audit-review").PostAsJsonAsync($"/v1/children/{childId}/objections", objection),
+            HttpStatusCode.Forbidden, "purpose-not-permitted");
+        await Problem.AssertAsync(await dpo.PostAsJsonAsync("/v1/children/ch_00000000000000000000000000/objections", objection), HttpStatusCode.NotFound, "child-not-found");
+        var recorded = Assert.Single(await api.EventsAsync($"childId={childId}&decision=permit"), e => e.GetProperty("action").GetString() == "objection.record");
+        Assert.Equal("operator-dpo-restriction-and-objection", recorded.GetProperty("rule").GetString());
+    }
+
     private async Task<PolicyDecision> DecideAsync(string childId, string purpose)
     {
         using var scope = api.Services.CreateScope();
