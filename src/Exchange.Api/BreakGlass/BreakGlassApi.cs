@@ -41,32 +41,21 @@ public static partial class BreakGlassApi
     }
 
     private static async Task<Results<Created<BreakGlassGrantView>, ProblemHttpResult>> OpenAsync(
-        string childId, BreakGlassRequest request, HttpContext http, ExchangeDbContext db, IdentityService identity, FieldSealer sealer,
+        BreakGlassRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer,
         AuditTrail audit, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
     {
-        var survivor = Ids.LooksLikeChildId(childId) ? await identity.SurvivorOfAsync(childId, ct).ConfigureAwait(false) : null;
-        var child = survivor is null ? null : await db.Children.AsNoTracking().Where(c => c.Id == survivor)
-            .Select(c => new { c.ErasedAt }).FirstOrDefaultAsync(ct).ConfigureAwait(false);
-        if (child is null)
-        {
-            return Problems.Result(ProblemTypes.ChildNotFound, "There is no registered child with this id.");
-        }
-
-        if (child.ErasedAt is not null)
-        {
-            return Problems.Result(ProblemTypes.ChildErased, "This child's data has been erased.");
-        }
-
+        // The decision point resolved a merged id to its survivor, and answered 404 or 410 for no or an erased child.
+        var survivor = PolicyDecidedEndpointExtensions.DecidedChild(http);
         var caller = Caller.From(http.User);
         var now = clock.UtcNowToMillisecond();
         var id = Guid.NewGuid();
         var grant = new BreakGlassGrant
         {
             Id = id,
-            ChildId = survivor!,
+            ChildId = survivor,
             OrganisationId = caller.Organisation,
             Subject = caller.Subject,
-            SealedReason = await sealer.SealAsync(ReasonPlace(survivor!, id), request.Reason!.Trim(), ct).ConfigureAwait(false),
+            SealedReason = await sealer.SealAsync(ReasonPlace(survivor, id), request.Reason!.Trim(), ct).ConfigureAwait(false),
             StartsAt = now,
             ExpiresAt = now.AddMinutes(request.DurationMinutes!.Value),
         };
@@ -74,7 +63,7 @@ public static partial class BreakGlassApi
         audit.Expect(StatusCodes.Status201Created, survivor);
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         LogOpened(loggers.CreateLogger(typeof(BreakGlassApi)), id, caller.Organisation, request.DurationMinutes.Value);
-        return TypedResults.Created((string?)null, new BreakGlassGrantView(id, survivor!, grant.StartsAt, grant.ExpiresAt));
+        return TypedResults.Created((string?)null, new BreakGlassGrantView(id, survivor, grant.StartsAt, grant.ExpiresAt));
     }
 
     /// <summary>

@@ -14,6 +14,12 @@ public sealed record AccessDecision(PolicyDecision Decision, string? ChildId, Gu
     /// <summary>The child's data has been erased: a permitted request finds nothing but that fact (410).</summary>
     public bool Erased { get; init; }
 
+    /// <summary>
+    /// The child is registered. Rules without a relationship (the operator DPO's, break-glass) permit whatever id
+    /// is asked about, so the decision point answers 404 for one that is not.
+    /// </summary>
+    public bool Exists { get; init; }
+
     /// <summary>The facts the engine was asked about (the decision benchmark times the engine on them).</summary>
     internal PolicyRequest? Request { get; init; }
 }
@@ -62,6 +68,7 @@ public sealed class AccessDecider(
         (bool Restricted, IReadOnlyList<string> Allows) state = (false, []);
         Guid? grant = null;
         var erased = false;
+        var exists = false;
         if (childId is not null)
         {
             // A merged id is decided as its survivor, which holds the merged child's relationships. One query
@@ -70,6 +77,7 @@ public sealed class AccessDecider(
                 ? await db.Children.AsNoTracking().Where(c => c.Id == childId)
                     .Select(c => new { c.MergedIntoChildId, Erased = c.ErasedAt != null }).FirstOrDefaultAsync(ct).ConfigureAwait(false)
                 : null;
+            exists = child is not null; // a merge target always exists
             if (child?.MergedIntoChildId is not null)
             {
                 childId = await identity.SurvivorOfAsync(child.MergedIntoChildId, ct).ConfigureAwait(false);
@@ -96,6 +104,6 @@ public sealed class AccessDecider(
         var decision = engine.Decide(request);
         // Flag the access when only break-glass rules let it through: a relationship rule needs no flag.
         var underGrant = decision.Permit && decision.AppliedRules.All(engine.IsBreakGlassRule) ? grant : null;
-        return new AccessDecision(decision, childId, underGrant) { Erased = erased, Request = request };
+        return new AccessDecision(decision, childId, underGrant) { Erased = erased, Exists = exists, Request = request };
     }
 }

@@ -78,6 +78,12 @@ public static class PolicyDecidedEndpointExtensions
                 return Refusal(decision.Reason, notFound ?? ProblemTypes.ChildNotFound);
             }
 
+            // A rule without a relationship permits any id: one that names no registered child finds nothing.
+            if (!noChild && !access.Exists)
+            {
+                return Problems.Result(notFound ?? ProblemTypes.ChildNotFound);
+            }
+
             // Relationship rows outlive erasure (they hold only the pseudonymous id); nothing behind them is served.
             if (access.Erased && action != "erase")
             {

@@ -53,11 +53,6 @@ public static class ProcessingLimitsApi
     {
         var caller = Caller.From(http.User);
         var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
-        // The operator DPO's rule needs no relationship, so the decision does not say whether the child exists.
-        if (!await db.Children.AsNoTracking().AnyAsync(c => c.Id == child, ct).ConfigureAwait(false))
-        {
-            return Problems.Result(ProblemTypes.ChildNotFound, "There is no child with this id.");
-        }
 
         var record = new ProcessingLimit
         {

@@ -3,7 +3,6 @@ using Exchange.Api.Auditing;
 using Exchange.Api.Auditing.Storage;
 using Exchange.Api.BreakGlass;
 using Exchange.Api.Consents;
-using Exchange.Api.Errors;
 using Exchange.Api.Hosting;
 using Exchange.Api.Identity;
 using Exchange.Api.Policy;
@@ -62,16 +61,12 @@ public static class SubjectAccessApi
         return app;
     }
 
-    private static async Task<Results<Ok<SubjectAccessExport>, ProblemHttpResult>> ExportAsync(
+    private static async Task<Ok<SubjectAccessExport>> ExportAsync(
         HttpContext http, ExchangeDbContext db, IdentifierProtector protector, FieldSealer sealer, AuditDatabase audit, TimeProvider clock, CancellationToken ct)
     {
-        // The rule needs no relationship, so the decision does not say whether the child exists.
+        // The decision point has answered 404 for an id that names no registered child, and 410 for an erased one.
         var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
-        var record = await db.Children.AsNoTracking().FirstOrDefaultAsync(c => c.Id == child, ct).ConfigureAwait(false);
-        if (record is null)
-        {
-            return Problems.Result(ProblemTypes.ChildNotFound, "There is no child with this id.");
-        }
+        var record = await db.Children.AsNoTracking().FirstAsync(c => c.Id == child, ct).ConfigureAwait(false);
 
         // A merge moves most records to the survivor, but not all (a merged child's relationships that duplicate the
         // survivor's stay put): every table is read for the survivor and every id merged into it.
