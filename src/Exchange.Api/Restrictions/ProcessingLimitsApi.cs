@@ -6,6 +6,7 @@ using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Relationships;
 using Exchange.Api.Storage;
+using Exchange.Crypto.Sealing;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -35,29 +36,34 @@ public sealed class ProcessingLimitRequestValidator : AbstractValidator<Processi
 /// </summary>
 public static class ProcessingLimitsApi
 {
+    public const string ReasonEntity = "processing_limits";
+
     public static IEndpointRouteBuilder MapProcessingLimitsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/children/{childId}").WithTags("Consent").RequirePurposeOfUse();
-        group.MapPost("/restriction", (ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
-                RecordAsync(ProcessingLimit.Restriction, request, http, db, gate, audit, clock, ct))
+        group.MapPost("/restriction", (ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
+                RecordAsync(ProcessingLimit.Restriction, request, http, db, sealer, gate, audit, clock, ct))
             .Audited("restriction.record", "restriction", "restriction").Decides("write").Validates<ProcessingLimitRequest>();
-        group.MapPost("/objections", (ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
-                RecordAsync(ProcessingLimit.Objection, request, http, db, gate, audit, clock, ct))
+        group.MapPost("/objections", (ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
+                RecordAsync(ProcessingLimit.Objection, request, http, db, sealer, gate, audit, clock, ct))
             .Audited("objection.record", "restriction", "objection").Decides("write").Validates<ProcessingLimitRequest>();
         return app;
     }
 
     private static async Task<Results<Created<ProcessingLimitView>, ProblemHttpResult>> RecordAsync(
-        string kind, ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db,
+        string kind, ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer,
         IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
         var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
 
+        var id = Guid.NewGuid();
+        // Free text a person wrote about the child: sealed under its key (before the write lock: key work may be remote).
+        var sealedReason = await sealer.SealAsync(ReasonPlace(child, id), request.Reason!, ct).ConfigureAwait(false);
         var record = new ProcessingLimit
         {
-            Id = Guid.NewGuid(), ChildId = child, Kind = kind, Active = request.Active!.Value,
-            Purposes = request.Purposes!.Distinct(StringComparer.Ordinal).ToList(), Reason = request.Reason!, RecordedBy = caller.Organisation,
+            Id = id, ChildId = child, Kind = kind, Active = request.Active!.Value,
+            Purposes = request.Purposes!.Distinct(StringComparer.Ordinal).ToList(), SealedReason = sealedReason, RecordedBy = caller.Organisation,
             RecordedAt = clock.UtcNowToMillisecond(),
         };
         using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
@@ -66,6 +72,9 @@ public static class ProcessingLimitsApi
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         return TypedResults.Created($"/v1/children/{child}/{kind}", new ProcessingLimitView(record.Id, record.ChildId, kind, record.Active, record.Purposes, record.RecordedAt));
     }
+
+    /// <summary>Where a restriction's or objection's reason is sealed: bound to the child's data key and to the record.</summary>
+    public static FieldPlace ReasonPlace(string childId, Guid limitId) => new(ReasonEntity, "reason", childId, limitId.ToString("N"));
 }
 
 /// <summary>

@@ -212,7 +212,9 @@ public sealed class ProcessingLimit
 
     /// <summary>Restriction: the purposes still allowed. Objection: the purposes objected to.</summary>
     public required List<string> Purposes { get; init; }
-    public required string Reason { get; init; }
+
+    /// <summary>The written reason, sealed with the child's data key (erasure shreds it); see ProcessingLimitsApi.ReasonPlace.</summary>
+    public required byte[] SealedReason { get; set; }
     public required string RecordedBy { get; init; }
     public DateTimeOffset RecordedAt { get; init; }
 }
