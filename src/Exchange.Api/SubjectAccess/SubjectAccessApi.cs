@@ -21,8 +21,13 @@ public sealed record CareEpisodeExport(Guid Id, string ResponsibleLa, string Sta
 
 public sealed record RelationshipExport(Guid Id, string Kind, string Organisation, string StartDate, string? EndDate, string RecordedBy);
 
-/// <summary>A restriction or objection; its reason is null once the child's data has been erased.</summary>
-public sealed record ProcessingLimitExport(Guid Id, string Kind, bool Active, IReadOnlyList<string> Purposes, string? Reason, string RecordedBy, DateTimeOffset RecordedAt);
+/// <summary>
+/// A restriction or objection, who recorded it with which authority, and for a lifted restriction when the data subject
+/// was told; its reason is null once the child's data has been erased.
+/// </summary>
+public sealed record ProcessingLimitExport(
+    Guid Id, string Kind, bool Active, IReadOnlyList<string> Purposes, string? Reason, string RecordedBy, string Authority, string? DataSubjectInformedOn,
+    DateTimeOffset RecordedAt);
 
 public sealed record ConsentExport(ConsentView Consent, string RecordedBy);
 
@@ -98,7 +103,8 @@ public static class SubjectAccessApi
             // Erased (or recorded before reasons were sealed, when none is held): null. A tampered one stops the export.
             var reason = l.SealedReason.Length == 0 ? null
                 : await sealer.OpenAsync(ProcessingLimitsApi.ReasonPlace(l.ChildId, l.Id), l.SealedReason, ct).ConfigureAwait(false);
-            limits.Add(new ProcessingLimitExport(l.Id, l.Kind, l.Active, l.Purposes, (reason as OpenedField.Opened)?.Value, l.RecordedBy, l.RecordedAt));
+            limits.Add(new ProcessingLimitExport(l.Id, l.Kind, l.Active, l.Purposes, (reason as OpenedField.Opened)?.Value, l.RecordedBy, l.Authority,
+                l.DataSubjectInformedOn?.Iso(), l.RecordedAt));
         }
 
         var grants = new List<BreakGlassExport>();

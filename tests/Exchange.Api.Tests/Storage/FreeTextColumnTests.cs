@@ -64,6 +64,7 @@ public sealed class FreeTextColumnTests(ExchangeApiFactory api) : IClassFixture<
         ["processing_limits.Kind"] = "restriction or objection",
         ["processing_limits.Purposes"] = "policy purpose names",
         ["processing_limits.RecordedBy"] = "organisation id",
+        ["processing_limits.Authority"] = "authority code (operator-dpo, council)",
         ["break_glass_grants.ChildId"] = "pseudonymous child id",
         ["break_glass_grants.OrganisationId"] = "organisation id",
         ["break_glass_grants.Subject"] = "staff subject id from the token",

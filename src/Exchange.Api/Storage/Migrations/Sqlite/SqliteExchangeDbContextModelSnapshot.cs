@@ -538,9 +538,17 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.Property<bool>("Active")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Authority")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ChildId")
                         .IsRequired()
                         .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("DataSubjectInformedOn")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Kind")
