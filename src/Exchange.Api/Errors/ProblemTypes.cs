@@ -85,6 +85,8 @@ public static class ProblemTypes
     public static readonly ProblemType RelationshipEnded = Define("relationship-ended", 409, "The relationship has already ended on another date.");
     public static readonly ProblemType ConsentInvalid = Define("consent-invalid", 400, "The consent names an unknown giver, category, purpose or recipient, or its dates are not valid.");
     public static readonly ProblemType ProcessingLimitInvalid = Define("processing-limit-invalid", 400, "A restriction or objection needs active (true or false), purposes from the policy and a reason of 10 to 500 characters.");
+    public static readonly ProblemType DataSubjectNotInformed = Define("data-subject-not-informed", 400, "Lifting a restriction (UK GDPR Art. 18(3)) needs dataSubjectInformedOn: the day (YYYY-MM-DD, not in the future) the data subject was told.");
+    public static readonly ProblemType ProcessingLimitAuthority = Define("processing-limit-authority", 403, "The restriction or objection in force was recorded by a higher authority (the operator's DPO); only that authority can lift or change it.");
     public static readonly ProblemType ConsentNotFound = Define("consent-not-found", 404, "There is no such consent for a child in the caller's care.");
     public static readonly ProblemType AuditQueryInvalid = Define("audit-query-invalid", 400, "The audit query's parameters are not valid.");
     public static readonly ProblemType PurposeNotPermitted = Define("purpose-not-permitted", 403, "This operation is not permitted for the declared purpose of use.");

@@ -2,6 +2,7 @@ using Exchange.Api.Auditing;
 using Exchange.Api.BreakGlass;
 using Exchange.Api.Consents;
 using Exchange.Api.AuditReview;
+using Exchange.Api.Erasure;
 using Exchange.Api.Errors;
 using Exchange.Api.Identity;
 using Exchange.Api.Keys;
@@ -33,6 +34,7 @@ public static class HostingSetup
         builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Scoped, includeInternalTypes: true);
         builder.Services.AddScoped<IdentityService>();
         builder.Services.AddScoped<IdentityReviewService>();
+        builder.Services.AddScoped<ErasureService>();
         builder.Services.AddScoped<Relationships.RelationshipService>();
         builder.Services.AddScoped<RelationshipFacts>();
         builder.Services.AddScoped<Consents.ConsentFacts>();
@@ -80,6 +82,7 @@ public static class HostingSetup
             .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])).AllowAnonymous();
         app.MapOrganisationsApi();
         app.MapIdentityApi();
+        app.MapErasureApi();
         app.MapIdentityReviewsApi();
         app.MapKeysApi();
         app.MapAuditReviewApi();

@@ -23,9 +23,6 @@ public static class IdentityApi
         children.MapGet("/{childId}", GetAsync)
             .Audited("child.read", "identity", "childId", "careEpisodes")
             .Decides("read");
-        children.MapPost("/{childId}/erase", EraseAsync)
-            .Audited("child.erase", "erasure", "childId", "erasedAt")
-            .Decides("erase");
 
         app.MapGroup("/v1/identities").WithTags("Identity").RequirePurposeOfUse()
             .MapPost("/resolve", ResolveAsync)
@@ -90,17 +87,6 @@ public static class IdentityApi
                 ? "The identifiers do not agree with the register. Nothing was linked or merged; no review case was opened because your organisation has too many open cases."
                 : "The identifiers do not agree with the register. Nothing was linked or merged; the exchange admin will review the case.",
             new Dictionary<string, object?> { ["reviewId"] = conflict.ReviewId });
-
-    public sealed record ErasedView(string ChildId, DateTimeOffset ErasedAt);
-
-    /// <summary>Idempotent: erasing an erased child answers the same.</summary>
-    private static async Task<Results<Ok<ErasedView>, ProblemHttpResult>> EraseAsync(string childId, IdentityService identity, CancellationToken ct)
-    {
-        var erased = Ids.LooksLikeChildId(childId) ? await identity.EraseAsync(childId, ct).ConfigureAwait(false) : null;
-        return erased is { } e
-            ? TypedResults.Ok(new ErasedView(e.ChildId, e.ErasedAt))
-            : Problems.Result(ProblemTypes.ChildNotFound, "There is no child with this id.");
-    }
 
     public sealed record CareEpisodeView(Guid Id, string ResponsibleLa, string StartDate, string? EndDate);
 

@@ -41,11 +41,12 @@ public static class PolicyDecidedEndpointExtensions
     /// caller's organisation has no relationship to the child (existence must not leak; <paramref name="notFound"/>
     /// names the problem) and 403 otherwise. Queries naming a field the mask hides (directly, or through a parameter
     /// <paramref name="queryFields"/> maps to fields) are refused, and hidden fields
-    /// are removed from the answer. The decision (rule, lawful basis, fields, break-glass grant) goes into the
+    /// are removed from the answer. An erased child answers 410, except to the <c>erase</c> action and to an endpoint that
+    /// <paramref name="servesErased"/> (the DPO's subject access export of what is still held). The decision (rule, lawful basis, fields, break-glass grant) goes into the
     /// request's audit event, granted or denied.
     /// </summary>
     public static TBuilder Decides<TBuilder>(this TBuilder builder, string action, ChildLocator? child = null, bool noChild = false,
-        ProblemTypes.ProblemType? notFound = null, IReadOnlyDictionary<string, string[]>? queryFields = null)
+        ProblemTypes.ProblemType? notFound = null, IReadOnlyDictionary<string, string[]>? queryFields = null, bool servesErased = false)
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -85,7 +86,7 @@ public static class PolicyDecidedEndpointExtensions
             }
 
             // Relationship rows outlive erasure (they hold only the pseudonymous id); nothing behind them is served.
-            if (access.Erased && action != "erase")
+            if (access.Erased && action != "erase" && !servesErased)
             {
                 return Problems.Result(ProblemTypes.ChildErased, "This child's data has been erased.");
             }

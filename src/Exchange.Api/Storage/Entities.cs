@@ -203,6 +203,10 @@ public sealed class ProcessingLimit
     public const string Restriction = "restriction";
     public const string Objection = "objection";
 
+    /// <summary>Who recorded it: the operator's DPO, above a council (see Restrictions.LimitAuthority).</summary>
+    public const string OperatorDpoAuthority = "operator-dpo";
+    public const string CouncilAuthority = "council";
+
     public required Guid Id { get; init; }
     public required string ChildId { get; set; }
     public required string Kind { get; init; }
@@ -212,8 +216,16 @@ public sealed class ProcessingLimit
 
     /// <summary>Restriction: the purposes still allowed. Objection: the purposes objected to.</summary>
     public required List<string> Purposes { get; init; }
-    public required string Reason { get; init; }
+
+    /// <summary>The written reason, sealed with the child's data key (erasure shreds it); see ProcessingLimitsApi.ReasonPlace.</summary>
+    public required byte[] SealedReason { get; set; }
     public required string RecordedBy { get; init; }
+
+    /// <summary>The authority it was recorded with: changing a limit in force needs the same or a higher one.</summary>
+    public required string Authority { get; init; }
+
+    /// <summary>Lifting a restriction: the day the data subject was told it would be lifted (Art. 18(3)).</summary>
+    public DateOnly? DataSubjectInformedOn { get; init; }
     public DateTimeOffset RecordedAt { get; init; }
 }
 

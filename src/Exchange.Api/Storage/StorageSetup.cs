@@ -1,3 +1,4 @@
+using Exchange.Api.Erasure.Storage;
 using Exchange.Api.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

@@ -106,6 +106,45 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
         await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{b}/placements"), HttpStatusCode.Gone, "child-erased");
     }
 
+    [Fact]
+    public async Task ErasingASurvivorShredsTheChildrenMergedIntoIt()
+    {
+        var (nhs, upn) = (TestIdentifiers.NewNhs(), TestIdentifiers.NewUpn());
+        var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
+        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+            .GetProperty("reviewId").GetString();
+        var bIndex = Bytes($"SELECT BlindIndex FROM child_identifiers WHERE ChildId = '{b}'");
+        Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = a })).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await Dpo.PostAsync($"/v1/children/{a}/erase", null)).StatusCode);
+
+        // Nothing that could link the merged-away child to a person again: no blind index of its identifier (in its
+        // own rows, the survivor's, or the review case's copies), and no live data key for it.
+        Assert.Equal(0L, Count($"SELECT COUNT(*) FROM child_identifiers WHERE ChildId IN ('{a}', '{b}')"));
+        Assert.Equal(0L, Count($"SELECT COUNT(*) FROM identity_review_identifiers WHERE ReviewId = '{reviewId}' OR MatchedChildId IN ('{a}', '{b}')"));
+        Assert.Equal(0L, Count($"SELECT COUNT(*) FROM data_keys WHERE OwnerId IN ('{a}', '{b}') AND (ErasedAt IS NULL OR length(WrappedKey) > 0)"));
+        Assert.Equal(-1, RawFiles().AsSpan().IndexOf(bIndex));
+        await Problem.AssertAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{b}"), HttpStatusCode.Gone, "child-erased");
+    }
+
+    [Fact]
+    public async Task ARestrictionsReasonIsSealedAndShreddedWithTheChild()
+    {
+        const string reason = "Canary-reason-8f2c: the family contests the school move";
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = true, purposes = new[] { "safeguarding" }, reason })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/objections",
+            new { active = true, purposes = new[] { "pep-review" }, reason })).StatusCode);
+        var marker = System.Text.Encoding.UTF8.GetBytes("Canary-reason-8f2c");
+        Assert.Equal(-1, RawFiles().AsSpan().IndexOf(marker));
+
+        var export = await Dpo.GetFromJsonAsync<JsonElement>($"/v1/children/{childId}/subject-access-export");
+        Assert.All(export.GetProperty("processingLimits").EnumerateArray(), l => Assert.Equal(reason, l.GetProperty("reason").GetString()));
+    }
+
     private byte[] Bytes(string sql) => (byte[])api.SqliteScalar(sql)!;
 
     /// <summary>The database file and its write-ahead log, as bytes on disk.</summary>
