@@ -43,23 +43,45 @@ public sealed partial class IdentityService(
 
     private sealed record Presented(PresentedIdentifier Identifier, byte[] Index, string? MatchedChildId);
 
-    /// <summary>Resolution is read-only apart from opening a review case: it never creates or links.</summary>
-    public async Task<IdentityOutcome> ResolveAsync(Caller caller, IReadOnlyList<PresentedIdentifier> identifiers, CancellationToken ct)
+    /// <summary>
+    /// Resolution is read-only apart from opening a review case: it never creates or links. The identifiers are
+    /// compared with the part of the register the caller may resolve: <paramref name="mayResolve"/> is asked about
+    /// every child they match, and an identifier of any other child counts as unknown, so the answer (a match, a
+    /// conflict, none) says nothing about children the caller is not responsible for.
+    /// </summary>
+    public async Task<IdentityOutcome> ResolveAsync(Caller caller, IReadOnlyList<PresentedIdentifier> identifiers,
+        Func<string, CancellationToken, Task<bool>> mayResolve, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(mayResolve);
         var presented = await MatchAsync(identifiers, ct).ConfigureAwait(false);
-        var children = presented.Select(p => p.MatchedChildId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        if (children.Count == 0)
+        foreach (var _ in presented.Where(p => p.MatchedChildId is null))
+        {
+            // The merge lookup a match costs, so that an unknown identifier takes as long as a known one.
+            await SurvivorOfAsync(Ids.NewChildId(), ct).ConfigureAwait(false);
+        }
+
+        var visible = new List<string>();
+        foreach (var child in presented.Select(p => p.MatchedChildId).OfType<string>().Distinct(StringComparer.Ordinal).ToList())
+        {
+            if (await mayResolve(child, ct).ConfigureAwait(false))
+            {
+                visible.Add(child);
+            }
+        }
+
+        var view = presented.Select(p => p.MatchedChildId is { } c && !visible.Contains(c) ? p with { MatchedChildId = null } : p).ToList();
+        if (visible.Count == 0)
         {
             return new IdentityOutcome.NoMatch();
         }
 
-        if (children.Count > 1 || await DiffersFromRegisterAsync(children[0], presented, ct).ConfigureAwait(false))
+        if (visible.Count > 1 || await DiffersFromRegisterAsync(visible[0], view, ct).ConfigureAwait(false))
         {
-            return await WithRetryAsync(() => OpenReviewAsync(caller, presented, children, ct), ct).ConfigureAwait(false);
+            return await WithRetryAsync(() => OpenReviewAsync(caller, view, visible, ct), ct).ConfigureAwait(false);
         }
 
-        return new IdentityOutcome.Matched(children[0]);
+        return new IdentityOutcome.Matched(visible[0]);
     }
 
     /// <summary>
