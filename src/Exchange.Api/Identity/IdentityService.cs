@@ -11,9 +11,14 @@ public abstract record IdentityOutcome
     public sealed record Matched(string ChildId) : IdentityOutcome;
     public sealed record Created(string ChildId) : IdentityOutcome;
     public sealed record NoMatch : IdentityOutcome;
-    /// <summary>A conflict; ReviewId is null when the caller's organisation has too many open cases to open another.</summary>
-    public sealed record Conflict(string? ReviewId) : IdentityOutcome;
-    public sealed record CareConflict : IdentityOutcome;
+    /// <summary>
+    /// A conflict about <paramref name="ChildIds"/> (the children the caller may know of); ReviewId is null when the
+    /// caller's organisation has too many open cases to open another.
+    /// </summary>
+    public sealed record Conflict(string? ReviewId, IReadOnlyList<string> ChildIds) : IdentityOutcome;
+
+    /// <summary>The child the identifiers match is in another council's open care (the answer discloses that much about it).</summary>
+    public sealed record CareConflict(string ChildId) : IdentityOutcome;
     public sealed record Erased : IdentityOutcome;
 
     /// <summary>The identifiers match a child the caller may not process (its restriction or objection); nothing was changed.</summary>
@@ -185,7 +190,7 @@ public sealed partial class IdentityService(
                 var episodes = await db.CareEpisodes.Where(e => e.ChildId == childId && e.EndDate == null).ToListAsync(ct).ConfigureAwait(false);
                 if (episodes.Any(e => e.ResponsibleLaNumber != laNumber))
                 {
-                    return new IdentityOutcome.CareConflict();
+                    return new IdentityOutcome.CareConflict(childId);
                 }
 
                 // After the care check: a council the child is not with learns of the other council's care, as
@@ -335,7 +340,7 @@ public sealed partial class IdentityService(
             .Select(r => r.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
         if (existing is not null)
         {
-            return new IdentityOutcome.Conflict(existing);
+            return new IdentityOutcome.Conflict(existing, children);
         }
 
         // A caller cannot flood the admin's queue (or park identifier copies) without limit.
@@ -343,7 +348,7 @@ public sealed partial class IdentityService(
         if (open >= limits.Value.Limits.MaxOpenReviewsPerOrganisation)
         {
             LogReviewCap(logger, caller.Organisation, open);
-            return new IdentityOutcome.Conflict(null);
+            return new IdentityOutcome.Conflict(null, children);
         }
 
         var reviewId = Ids.NewReviewId();
@@ -378,7 +383,7 @@ public sealed partial class IdentityService(
         db.IdentityReviews.Add(review);
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         LogConflict(logger, reviewId, reason, children.Count);
-        return new IdentityOutcome.Conflict(reviewId);
+        return new IdentityOutcome.Conflict(reviewId, children);
     }
 
     private static string ConflictKey(string reason, List<string> children, List<Presented> presented)
@@ -413,6 +418,8 @@ public sealed partial class IdentityService(
                 if (outcome is IdentityOutcome.CareConflict or IdentityOutcome.Erased or IdentityOutcome.Refused)
                 {
                     await transaction.RollbackAsync(ct).ConfigureAwait(false);
+                    // The 409 tells the caller the child is in another council's care: its event names the child.
+                    audit.About((outcome as IdentityOutcome.CareConflict)?.ChildId);
                 }
                 else
                 {
@@ -426,8 +433,15 @@ public sealed partial class IdentityService(
                     {
                         IdentityOutcome.Created c => c.ChildId,
                         IdentityOutcome.Matched m => m.ChildId,
+                        // A conflict discloses something about each child it names: one event for each.
+                        IdentityOutcome.Conflict c => c.ChildIds.Order(StringComparer.Ordinal).FirstOrDefault(),
                         _ => null,
                     });
+                    if (outcome is IdentityOutcome.Conflict conflict)
+                    {
+                        audit.AlsoAbout(conflict.ChildIds.Order(StringComparer.Ordinal).Skip(1));
+                    }
+
                     await transaction.CommitAsync(ct).ConfigureAwait(false);
                 }
 
