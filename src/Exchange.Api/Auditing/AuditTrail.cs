@@ -25,6 +25,8 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     private Policy.PolicyDecision? _decision;
     private string? _breakGlassGrant;
     private IReadOnlyList<string>? _released;
+    private IReadOnlyList<string> _alsoAbout = [];
+    private string? _targetOrganisation;
 
     /// <summary>Whether this request is audited at all.</summary>
     public bool IsActive => _http is not null && writer.Enabled;
@@ -54,6 +56,21 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
             _childId = childId;
         }
     }
+
+    /// <summary>
+    /// Further children the request disclosed something about (an identity conflict between two children): the
+    /// event is recorded once more for each, naming it, so every child's own history (its subject access export,
+    /// a DPO's search by child) shows the disclosure. The events share the request id and the outcome.
+    /// </summary>
+    public void AlsoAbout(IEnumerable<string> childIds)
+    {
+        ArgumentNullException.ThrowIfNull(childIds);
+        _alsoAbout = childIds.Where(Ids.LooksLikeChildId).Where(c => !string.Equals(c, _childId, StringComparison.Ordinal))
+            .Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The organisation an administrative action concerns (registered, deactivated): the event's <c>target_org</c>.</summary>
+    public void Concerning(string organisationId) => _targetOrganisation = organisationId;
 
     /// <summary>
     /// The policy engine's decision for this request: its rule and lawful basis go into the event, and a read
@@ -124,8 +141,15 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
             Status = status,
             PolicyHash = _decision?.PolicyHash ?? policy?.Hash,
             BreakGlass = _breakGlassGrant,
+            TargetOrganisation = _targetOrganisation,
         };
-        RecordedIndex = await writer.AppendAsync(AuditEvent.Create(clock.GetUtcNow(), _childId, template), cancellationToken).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
+        RecordedIndex = await writer.AppendAsync(AuditEvent.Create(now, _childId, template), cancellationToken).ConfigureAwait(false);
+        foreach (var other in _alsoAbout)
+        {
+            RecordedIndex = await writer.AppendAsync(AuditEvent.Create(now, other, template), cancellationToken).ConfigureAwait(false);
+        }
+
         RecordedStatus = status;
         _recordedChildId = _childId;
         if (_onRecorded is { } onRecorded)

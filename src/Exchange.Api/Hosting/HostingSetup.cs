@@ -64,10 +64,13 @@ public static class HostingSetup
             app.UseHttpsRedirection();
         }
 
-        app.UseMiddleware<RequestSizeLimitMiddleware>(limits.MaxRequestBodyBytes);
         app.UseAuthentication();
-        app.UseRateLimiter(); // after authentication, so the limit follows the client, not the address
+        // After authentication, so the limit follows the client, not the address; before auditing, so a flood
+        // is refused before it reaches the log (RateLimitSetup records one refusal per caller and window).
+        app.UseRateLimiter();
         app.UseExchangeAuditing(); // before authorization, so refusals are recorded too
+        // Inside auditing, so a 413 on an audited route is recorded; no body has been read before this point.
+        app.UseMiddleware<RequestSizeLimitMiddleware>(limits.MaxRequestBodyBytes);
         app.UseAuthorization();
         return app;
     }

@@ -11,9 +11,14 @@ public abstract record IdentityOutcome
     public sealed record Matched(string ChildId) : IdentityOutcome;
     public sealed record Created(string ChildId) : IdentityOutcome;
     public sealed record NoMatch : IdentityOutcome;
-    /// <summary>A conflict; ReviewId is null when the caller's organisation has too many open cases to open another.</summary>
-    public sealed record Conflict(string? ReviewId) : IdentityOutcome;
-    public sealed record CareConflict : IdentityOutcome;
+    /// <summary>
+    /// A conflict about <paramref name="ChildIds"/> (the children the caller may know of); ReviewId is null when the
+    /// caller's organisation has too many open cases to open another.
+    /// </summary>
+    public sealed record Conflict(string? ReviewId, IReadOnlyList<string> ChildIds) : IdentityOutcome;
+
+    /// <summary>The child the identifiers match is in another council's open care (the answer discloses that much about it).</summary>
+    public sealed record CareConflict(string ChildId) : IdentityOutcome;
     public sealed record Erased : IdentityOutcome;
 
     /// <summary>The identifiers match a child the caller may not process (its restriction or objection); nothing was changed.</summary>
@@ -42,23 +47,45 @@ public sealed partial class IdentityService(
 
     private sealed record Presented(PresentedIdentifier Identifier, byte[] Index, string? MatchedChildId);
 
-    /// <summary>Resolution is read-only apart from opening a review case: it never creates or links.</summary>
-    public async Task<IdentityOutcome> ResolveAsync(Caller caller, IReadOnlyList<PresentedIdentifier> identifiers, CancellationToken ct)
+    /// <summary>
+    /// Resolution is read-only apart from opening a review case: it never creates or links. The identifiers are
+    /// compared with the part of the register the caller may resolve: <paramref name="mayResolve"/> is asked about
+    /// every child they match, and an identifier of any other child counts as unknown, so the answer (a match, a
+    /// conflict, none) says nothing about children the caller is not responsible for.
+    /// </summary>
+    public async Task<IdentityOutcome> ResolveAsync(Caller caller, IReadOnlyList<PresentedIdentifier> identifiers,
+        Func<string, CancellationToken, Task<bool>> mayResolve, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(mayResolve);
         var presented = await MatchAsync(identifiers, ct).ConfigureAwait(false);
-        var children = presented.Select(p => p.MatchedChildId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        if (children.Count == 0)
+        foreach (var _ in presented.Where(p => p.MatchedChildId is null))
+        {
+            // The merge lookup a match costs, so that an unknown identifier takes as long as a known one.
+            await SurvivorOfAsync(Ids.NewChildId(), ct).ConfigureAwait(false);
+        }
+
+        var visible = new List<string>();
+        foreach (var child in presented.Select(p => p.MatchedChildId).OfType<string>().Distinct(StringComparer.Ordinal).ToList())
+        {
+            if (await mayResolve(child, ct).ConfigureAwait(false))
+            {
+                visible.Add(child);
+            }
+        }
+
+        var view = presented.Select(p => p.MatchedChildId is { } c && !visible.Contains(c) ? p with { MatchedChildId = null } : p).ToList();
+        if (visible.Count == 0)
         {
             return new IdentityOutcome.NoMatch();
         }
 
-        if (children.Count > 1 || await DiffersFromRegisterAsync(children[0], presented, ct).ConfigureAwait(false))
+        if (visible.Count > 1 || await DiffersFromRegisterAsync(visible[0], view, ct).ConfigureAwait(false))
         {
-            return await WithRetryAsync(() => OpenReviewAsync(caller, presented, children, ct), ct).ConfigureAwait(false);
+            return await WithRetryAsync(() => OpenReviewAsync(caller, view, visible, ct), ct).ConfigureAwait(false);
         }
 
-        return new IdentityOutcome.Matched(children[0]);
+        return new IdentityOutcome.Matched(visible[0]);
     }
 
     /// <summary>Registers a child in the caller council's care, or links new identifiers to the one child they match.</summary>
@@ -107,7 +134,7 @@ public sealed partial class IdentityService(
                 var episodes = await db.CareEpisodes.Where(e => e.ChildId == childId && e.EndDate == null).ToListAsync(ct).ConfigureAwait(false);
                 if (episodes.Any(e => e.ResponsibleLaNumber != laNumber))
                 {
-                    return new IdentityOutcome.CareConflict();
+                    return new IdentityOutcome.CareConflict(childId);
                 }
 
                 // After the care check: a council the child is not with learns of the other council's care, as
@@ -257,7 +284,7 @@ public sealed partial class IdentityService(
             .Select(r => r.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
         if (existing is not null)
         {
-            return new IdentityOutcome.Conflict(existing);
+            return new IdentityOutcome.Conflict(existing, children);
         }
 
         // A caller cannot flood the admin's queue (or park identifier copies) without limit.
@@ -265,7 +292,7 @@ public sealed partial class IdentityService(
         if (open >= limits.Value.Limits.MaxOpenReviewsPerOrganisation)
         {
             LogReviewCap(logger, caller.Organisation, open);
-            return new IdentityOutcome.Conflict(null);
+            return new IdentityOutcome.Conflict(null, children);
         }
 
         var reviewId = Ids.NewReviewId();
@@ -300,7 +327,7 @@ public sealed partial class IdentityService(
         db.IdentityReviews.Add(review);
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         LogConflict(logger, reviewId, reason, children.Count);
-        return new IdentityOutcome.Conflict(reviewId);
+        return new IdentityOutcome.Conflict(reviewId, children);
     }
 
     private static string ConflictKey(string reason, List<string> children, List<Presented> presented)
@@ -335,6 +362,8 @@ public sealed partial class IdentityService(
                 if (outcome is IdentityOutcome.CareConflict or IdentityOutcome.Erased or IdentityOutcome.Refused)
                 {
                     await transaction.RollbackAsync(ct).ConfigureAwait(false);
+                    // The 409 tells the caller the child is in another council's care: its event names the child.
+                    audit.About((outcome as IdentityOutcome.CareConflict)?.ChildId);
                 }
                 else
                 {
@@ -348,8 +377,15 @@ public sealed partial class IdentityService(
                     {
                         IdentityOutcome.Created c => c.ChildId,
                         IdentityOutcome.Matched m => m.ChildId,
+                        // A conflict discloses something about each child it names: one event for each.
+                        IdentityOutcome.Conflict c => c.ChildIds.Order(StringComparer.Ordinal).FirstOrDefault(),
                         _ => null,
                     });
+                    if (outcome is IdentityOutcome.Conflict conflict)
+                    {
+                        audit.AlsoAbout(conflict.ChildIds.Order(StringComparer.Ordinal).Skip(1));
+                    }
+
                     await transaction.CommitAsync(ct).ConfigureAwait(false);
                 }
 

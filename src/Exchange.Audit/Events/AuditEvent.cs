@@ -22,9 +22,10 @@ public sealed partial record AuditEvent
 {
     /// <summary>
     /// The leaf format version (2 added <c>policy</c>, the hash of the policy set that decided; 3 added
-    /// <c>break_glass</c>, the grant an access was made under).
+    /// <c>break_glass</c>, the grant an access was made under; 4 added <c>target_org</c>, the organisation an
+    /// administrative action concerned).
     /// </summary>
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
 
     private AuditEvent() { }
 
@@ -69,6 +70,9 @@ public sealed partial record AuditEvent
 
     /// <summary>The break-glass grant the access was made under, if any: such events are flagged for the DPO.</summary>
     public string? BreakGlass { get; init; }
+
+    /// <summary>The organisation an administrative action concerned (one registered or deactivated), if any.</summary>
+    public string? TargetOrganisation { get; init; }
 
     [GeneratedRegex(@"\Ach_[0-9a-hjkmnp-tv-z]{26}\z", RegexOptions.CultureInvariant)]
     private static partial Regex ChildIdShape();
@@ -138,6 +142,7 @@ public sealed partial record AuditEvent
             ["request_id"] = RequestId,
             ["rule"] = Rule,
             ["status"] = Status,
+            ["target_org"] = TargetOrganisation,
             ["time"] = Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
             ["v"] = FormatVersion,
         };

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Exchange.Api.Tests.Infrastructure;
@@ -47,6 +48,7 @@ public abstract class AuditTrailTestsBase<TFactory>(TFactory api) where TFactory
         var nhs = TestIdentifiers.NewNhs();
         var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         Assert.Equal(HttpStatusCode.OK, (await api.Council202.GetAsync($"/v1/children/{childId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync("/v1/enrolments", new { childId, urn = "100001", startDate = "2025-09-01" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await api.School202.ResolveAsync(new { nhsNumber = nhs })).StatusCode);
 
         var events = await api.EventsAsync($"childId={childId}");

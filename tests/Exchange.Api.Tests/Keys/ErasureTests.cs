@@ -34,7 +34,7 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
 
         // The id answers 410; the identifiers no longer resolve; registering them again makes a new child.
         await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{childId}"), HttpStatusCode.Gone, "child-erased");
-        await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.NotFound, "child-not-found");
         var again = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         Assert.NotEqual(childId, again);
 
@@ -60,7 +60,7 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
     {
         await api.Council202.RegisterAsync(new { nhsNumber = "9990000115" });
         await api.Council202.RegisterAsync(new { upn = "M80120000500A" });
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = "9990000115", upn = "M80120000500A" }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = "9990000115", upn = "M80120000500A" }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString();
         Assert.Equal(1L, Count($"SELECT COUNT(*) FROM data_keys WHERE OwnerId = '{reviewId}'"));
 
@@ -73,7 +73,7 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
     {
         var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = "9990000271" }), HttpStatusCode.Created);
         var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn = "H209123425001" }), HttpStatusCode.Created);
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = "9990000271", upn = "H209123425001" }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = "9990000271", upn = "H209123425001" }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString();
 
         Assert.Equal(HttpStatusCode.OK, (await Dpo.PostAsync($"/v1/children/{a}/erase", null)).StatusCode);
@@ -83,7 +83,7 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
         Assert.Equal("dismissed", view.GetProperty("status").GetString());
         Assert.Equal(0L, Count($"SELECT COUNT(*) FROM identity_review_identifiers WHERE MatchedChildId = '{a}'"));
         await Problem.AssertAsync(await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = a }), HttpStatusCode.Conflict, "review-closed");
-        Assert.Equal(b, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = "H209123425001" }), HttpStatusCode.OK));
+        Assert.Equal(b, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { upn = "H209123425001" }), HttpStatusCode.OK));
         Assert.Equal(HttpStatusCode.OK, (await api.Council202.GetAsync($"/v1/children/{b}")).StatusCode);
     }
 
@@ -93,7 +93,7 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
         var (nhs, upn) = (TestIdentifiers.NewNhs(), TestIdentifiers.NewUpn());
         var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString();
         Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = a })).StatusCode);
         Assert.Equal(HttpStatusCode.PermanentRedirect, (await api.Council202.GetAsync($"/v1/children/{b}")).StatusCode); // to the survivor

@@ -139,7 +139,7 @@ public sealed class BreakGlassTests(MovableTimeApiFactory api) : IClassFixture<M
         var opened = await Lewisham().PostAsJsonAsync($"/v1/children/{merged}/break-glass", new { reason = Reason, durationMinutes = 30 });
         var grantId = JsonDocument.Parse(await opened.Content.ReadAsStringAsync()).RootElement.GetProperty("grantId").GetString();
 
-        var conflict = await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict");
+        var conflict = await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict");
         var merge = await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{conflict.GetProperty("reviewId").GetString()}/merge", new { survivorChildId = survivor });
         Assert.Equal(HttpStatusCode.OK, merge.StatusCode);
 

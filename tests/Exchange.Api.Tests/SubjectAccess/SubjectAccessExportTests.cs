@@ -68,7 +68,7 @@ public abstract class SubjectAccessExportTestsBase<TFactory>(TFactory api) where
         var (nhs, upn) = (TestIdentifiers.NewNhs(), TestIdentifiers.NewUpn());
         var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString();
         Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{b}/objections",
             new { active = true, purposes = new[] { "pep-review" }, reason = "Objection recorded under the merged id" })).StatusCode);

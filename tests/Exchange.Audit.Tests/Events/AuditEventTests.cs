@@ -26,7 +26,7 @@ public sealed class AuditEventTests
         Assert.Equal(
             "{\"action\":\"identity.resolve\",\"actor\":{\"client_id\":\"mis-client\",\"org\":\"school:100001\",\"roles\":[\"designated-teacher\",\"school-mis\"],\"sub\":\"user-7\"},\"break_glass\":null," +
             "\"category\":\"identity\",\"child_id\":\"ch_9bnjp22dq0v581hd6c71mf19mw\",\"decision\":\"permit\",\"fields\":[\"childId\"],\"lawful_basis\":\"placeholder\",\"policy\":null," +
-            "\"purpose\":\"attendance-monitoring\",\"request_id\":\"req-0001\",\"rule\":\"placeholder\",\"status\":200,\"time\":\"2026-11-23T13:05:06.789Z\",\"v\":3}",
+            "\"purpose\":\"attendance-monitoring\",\"request_id\":\"req-0001\",\"rule\":\"placeholder\",\"status\":200,\"target_org\":null,\"time\":\"2026-11-23T13:05:06.789Z\",\"v\":4}",
             leaf);
     }
 
