@@ -18,6 +18,7 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     private HttpContext? _http;
     private AuditedEndpoint? _endpoint;
     private string? _childId;
+    private bool _childUnrecognised;
     private int? _expectedStatus;
     private IReadOnlyList<string>? _fields;
     private Func<Task>? _onRecorded;
@@ -42,18 +43,30 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
         _http = http;
         _endpoint = endpoint;
         _onRecorded = onRecorded;
-        if (http.GetRouteValue("childId") is string routeChild && Ids.LooksLikeChildId(routeChild))
-        {
-            _childId = routeChild;
-        }
+        // The route value is the caller's text, whatever it looks like (ch_9991000291... holds an NHS number):
+        // the event names a child only once the decision point has resolved it to a registered one (About).
+        _childUnrecognised = http.GetRouteValue("childId") is string;
     }
 
-    /// <summary>Names the child the request concerns (its pseudonymous id only).</summary>
+    /// <summary>
+    /// Names the child the request concerns (its pseudonymous id only). Only ids the service resolved to a
+    /// registered child or created may be passed here, never a caller's value as it came.
+    /// </summary>
     public void About(string? childId)
     {
         if (childId is not null && Ids.LooksLikeChildId(childId))
         {
             _childId = childId;
+            _childUnrecognised = false;
+        }
+    }
+
+    /// <summary>The request named a child that did not resolve to a registered one: the event says so and names none.</summary>
+    public void ChildNotRecognised()
+    {
+        if (_childId is null)
+        {
+            _childUnrecognised = true;
         }
     }
 
@@ -142,6 +155,7 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
             PolicyHash = _decision?.PolicyHash ?? policy?.Hash,
             BreakGlass = _breakGlassGrant,
             TargetOrganisation = _targetOrganisation,
+            ChildUnrecognised = _childId is null && _childUnrecognised,
         };
         var now = clock.GetUtcNow();
         RecordedIndex = await writer.AppendAsync(AuditEvent.Create(now, _childId, template), cancellationToken).ConfigureAwait(false);
@@ -182,10 +196,10 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     }
 
     // A purpose that was refused is still worth recording when it is a known one; anything else is not echoed.
-    private static string? DeclaredPurpose(HttpContext http)
+    private string? DeclaredPurpose(HttpContext http)
     {
         var declared = http.Request.Headers[PurposeOfUse.Header].ToString().Trim();
-        return PurposeOfUse.Known.Contains(declared) ? declared : null;
+        return policy?.Purposes.Contains(declared) == true ? declared : null;
     }
 
     private static string? RuleOf(HttpContext http)

@@ -73,7 +73,16 @@ public static class PolicyDecidedEndpointExtensions
                 .ConfigureAwait(false);
             var decision = access.Decision;
             var audit = http.RequestServices.GetRequiredService<AuditTrail>();
-            audit.About(access.ChildId);
+            if (access.Exists)
+            {
+                audit.About(access.ChildId);
+            }
+            else if (!noChild)
+            {
+                // The id is the caller's text and names no registered child: it stays out of the permanent log.
+                audit.ChildNotRecognised();
+            }
+
             var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
             // Until the answer is known (a read that commits, such as signing a checkpoint, records its event
             // during the handler), a read releases the endpoint's declared fields within the mask.

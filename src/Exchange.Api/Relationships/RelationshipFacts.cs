@@ -20,7 +20,7 @@ public sealed class RelationshipFacts(ExchangeDbContext db)
             var la = organisationId[3..];
             facts.AddRange((await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == childId && e.ResponsibleLaNumber == la)
                     .Select(e => new { e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false))
-                .Select(e => new RelationshipFact("responsible-council", e.StartDate, e.EndDate)));
+                .Select(e => new RelationshipFact(ChildRelationship.ResponsibleCouncil, e.StartDate, e.EndDate)));
         }
 
         facts.AddRange((await db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == childId && r.OrganisationId == organisationId)

@@ -158,6 +158,8 @@ public sealed class AuditHead
 /// </summary>
 public sealed class ChildRelationship
 {
+    /// <summary>The care episode's relationship (its own table, <see cref="CareEpisode"/>).</summary>
+    public const string ResponsibleCouncil = "responsible-council";
     public const string HostCouncil = "host-council";
     public const string EnrolledSchool = "enrolled-school";
     public const string HealthResponsibility = "health-responsibility";
