@@ -129,13 +129,25 @@ public static class AuditReviewApi
             rows = rows.Where(e => e.ActorOrganisation == org || (e.ChildId != null && children.Contains(e.ChildId)));
         }
 
-        if (before is { } b)
+        // The SQL filter is coarse (the DPO's organisation, or a child in its scope); each event's time is then held
+        // to the periods the scope gives for its child, a batch at a time until the page is full.
+        var found = new List<(long Index, byte[] Leaf, long TimeMs)>();
+        var batch = scope.SeesAll ? page.Limit + 1 : Math.Max(page.Limit + 1, 200);
+        while (found.Count < page.Limit + 1)
         {
-            rows = rows.Where(e => e.Index < b);
+            var rowsBefore = before is { } cut ? rows.Where(e => e.Index < cut) : rows;
+            var fetched = await rowsBefore.OrderByDescending(e => e.Index).Take(batch)
+                .Select(e => new { e.Index, e.Leaf, e.TimeMs, e.ActorOrganisation, e.ChildId }).ToListAsync(ct).ConfigureAwait(false);
+            found.AddRange(fetched.Where(e => scope.Sees(e.ActorOrganisation, e.ChildId, e.TimeMs)).Select(e => (e.Index, e.Leaf, e.TimeMs)));
+            if (fetched.Count < batch)
+            {
+                break;
+            }
+
+            before = fetched[^1].Index;
         }
 
-        var found = await rows.OrderByDescending(e => e.Index).Take(page.Limit + 1)
-            .Select(e => new { e.Index, e.Leaf, e.TimeMs }).ToListAsync(ct).ConfigureAwait(false);
+        found = found.Take(page.Limit + 1).ToList();
         return TypedResults.Ok(Pages.From(found, page.Limit,
             r => new EventView(r.Index, Parse(r.Leaf)),
             r => new PageCursor(DateTimeOffset.FromUnixTimeMilliseconds(r.TimeMs), r.Index.ToString(CultureInfo.InvariantCulture))));
@@ -194,7 +206,7 @@ public static class AuditReviewApi
         }
 
         var fields = EfAuditStore.SearchFields.From(leaf);
-        return scope.Sees(fields.Organisation, fields.ChildId);
+        return scope.Sees(fields.Organisation, fields.ChildId, fields.TimeMs);
     }
 
     private static JsonElement Parse(byte[] leaf)

@@ -47,6 +47,15 @@ public sealed partial class BreakGlassRequestValidator : AbstractValidator<Break
 /// <summary>The grant as its holder sees it (the reason is theirs already and is not echoed).</summary>
 public sealed record BreakGlassGrantView(Guid GrantId, string ChildId, DateTimeOffset StartsAt, DateTimeOffset ExpiresAt);
 
-/// <summary>A break-glass grant as a DPO reviews it, with its reason (null once the child's data has been erased).</summary>
-public sealed record BreakGlassAlertView(Guid GrantId, string ChildId, string Organisation, string Subject, string? Reason,
-    DateTimeOffset StartsAt, DateTimeOffset ExpiresAt, bool Active);
+/// <summary>
+/// An alert as a DPO reviews it. <c>kind</c> is <c>break-glass</c> (a grant, with its holder, reason (null once the
+/// child's data has been erased) and times), <c>episode-opened</c> (a council opened a care episode for a child the
+/// exchange knew) or <c>merge-relationship</c> (a merge gave an organisation a relationship to a child it did not
+/// have). Every alert names the child's pseudonymous id, the organisation that raised it and the organisations
+/// concerned; only a break-glass alert names a person (its holder), and none carries identifiers.
+/// </summary>
+public sealed record DpoAlertView(string Kind, Guid AlertId, string ChildId, string Organisation, IReadOnlyList<string> Organisations, DateTimeOffset RaisedAt,
+    Guid? GrantId = null, string? Subject = null, string? Reason = null, DateTimeOffset? StartsAt = null, DateTimeOffset? ExpiresAt = null, bool? Active = null)
+{
+    public const string BreakGlass = "break-glass";
+}

@@ -64,6 +64,7 @@ public static class ProblemTypes
     public static readonly ProblemType IdentityConflict = Define("identity-conflict", 409, "The identifiers point to different children; a review case has been opened.");
     public static readonly ProblemType ChildErased = Define("child-erased", 410, "The child's data has been erased.");
     public static readonly ProblemType CareEpisodeConflict = Define("care-episode-conflict", 409, "The child is already in the care of another council.");
+    public static readonly ProblemType CareEpisodeOverlap = Define("care-episode-overlap", 400, "A care episode may not start before, or overlap, another council's care episode for the same child; start it after that care ended.");
     public static readonly ProblemType CallerNotCouncil = Define("caller-not-council", 403, "Only a council can register a child in its care.");
     public static readonly ProblemType ReviewNotFound = Define("review-not-found", 404, "There is no identity review with that id.");
     public static readonly ProblemType ReviewClosed = Define("review-closed", 409, "The identity review has already been closed.");
@@ -96,6 +97,8 @@ public static class ProblemTypes
     public static readonly ProblemType BreakGlassRequired = Define("break-glass-required", 403, "No relationship gives your organisation this data; for safeguarding, a break-glass grant is needed.");
     public static readonly ProblemType FilterNotPermitted = Define("filter-not-permitted", 400, "The query filters or sorts by a field you may not see.");
     public static readonly ProblemType BreakGlassInvalid = Define("break-glass-invalid", 400, "Break-glass needs a written reason of 20 to 1000 characters and a duration of 1 to 60 minutes.");
+    public static readonly ProblemType HandoverInvalid = Define("handover-invalid", 400, "A handover names a receiving council that has a care episode for the child, other than the handing-over council (one that looked after the child), and categories of the policy a responsible council reads.");
+    public static readonly ProblemType HandoverNotFound = Define("handover-not-found", 404, "There is no such handover that your organisation recorded for this child.");
     public static readonly ProblemType CursorInvalid = Define("cursor-invalid", 400, "The cursor is not one this service issued.");
     public static readonly ProblemType LimitInvalid = Define("limit-invalid", 400, "The limit must be between 1 and 200.");
 

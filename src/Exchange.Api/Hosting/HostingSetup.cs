@@ -1,3 +1,4 @@
+using Exchange.Api.Handovers;
 using Exchange.Api.Auditing;
 using Exchange.Api.BreakGlass;
 using Exchange.Api.Consents;
@@ -92,6 +93,7 @@ public static class HostingSetup
         app.MapRelationshipsApi();
         app.MapRelationshipReadsApi();
         app.MapConsentsApi();
+        app.MapHandoversApi();
         app.MapBreakGlassApi();
         app.MapSubjectAccessApi();
         app.MapProcessingLimitsApi();

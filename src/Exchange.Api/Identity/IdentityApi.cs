@@ -58,6 +58,8 @@ public static class IdentityApi
             IdentityOutcome.Matched matched => TypedResults.Ok(new ChildIdResponse(matched.ChildId)),
             IdentityOutcome.Conflict conflict => ConflictProblem(conflict),
             IdentityOutcome.Erased => Problems.Result(ProblemTypes.ChildErased, "The child was erased while this request ran; nothing was changed."),
+            IdentityOutcome.CareOverlap => Problems.Result(ProblemTypes.CareEpisodeOverlap,
+                "The care episode would start before, or overlap, another council's care episode for this child; nothing was changed."),
             _ => Problems.Result(ProblemTypes.CareEpisodeConflict, "The child has an open care episode with another council; nothing was changed."),
         };
     }
@@ -130,14 +132,19 @@ public static class IdentityApi
 
         var survivor = await identity.SurvivorOfAsync(childId, ct).ConfigureAwait(false);
         var episodes = await db.CareEpisodes.AsNoTracking()
-            .Where(e => e.ChildId == survivor && e.ResponsibleLaNumber == laNumber)
+            .Where(e => e.ChildId == survivor)
             .OrderBy(e => e.StartDate)
             .Select(e => new { e.Id, e.ResponsibleLaNumber, e.StartDate, e.EndDate })
             .ToListAsync(ct).ConfigureAwait(false);
-        if (episodes.Count == 0)
+        if (!episodes.Any(e => e.ResponsibleLaNumber == laNumber))
         {
             return notFound;
         }
+
+        // Its own episodes, and another council's only where handed over (or, in data from before the overlap
+        // rule or from a merge, overlapping its own).
+        var windows = PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows;
+        episodes = episodes.Where(e => e.ResponsibleLaNumber == laNumber || windows?.Overlaps(e.StartDate, e.EndDate) != false).ToList();
 
         // An erased child never reaches here: the decision point answers 410 for it.
         if (survivor != childId)

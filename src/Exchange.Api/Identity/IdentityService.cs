@@ -19,6 +19,9 @@ public abstract record IdentityOutcome
 
     /// <summary>The child the identifiers match is in another council's open care (the answer discloses that much about it).</summary>
     public sealed record CareConflict(string ChildId) : IdentityOutcome;
+
+    /// <summary>The new episode would start before, or overlap, another council's episode for the child; nothing was changed.</summary>
+    public sealed record CareOverlap : IdentityOutcome;
     public sealed record Erased : IdentityOutcome;
 
     /// <summary>The identifiers match a child the caller may not process (its restriction or objection); nothing was changed.</summary>
@@ -137,6 +140,15 @@ public sealed partial class IdentityService(
                     return new IdentityOutcome.CareConflict(childId);
                 }
 
+                // A council may not reach back into another council's care: a new episode starts after every other
+                // council's episode for the child ended (the other episodes are all ended here).
+                var otherEnds = await db.CareEpisodes.Where(e => e.ChildId == childId && e.ResponsibleLaNumber != laNumber)
+                    .Select(e => e.EndDate).ToListAsync(ct).ConfigureAwait(false);
+                if (episodes.Count == 0 && otherEnds.Any(end => end is null || careStart <= end))
+                {
+                    return new IdentityOutcome.CareOverlap();
+                }
+
                 // After the care check: a council the child is not with learns of the other council's care, as
                 // before, and nothing about a restriction.
                 if (!await mayProcessExisting(childId, ct).ConfigureAwait(false))
@@ -158,6 +170,10 @@ public sealed partial class IdentityService(
             if (careStart != default)
             {
                 db.CareEpisodes.Add(new CareEpisode { Id = Guid.NewGuid(), ChildId = childId, ResponsibleLaNumber = laNumber, StartDate = careStart, RecordedAt = now });
+                if (children.Count == 1)
+                {
+                    await RaiseEpisodeOpenedAsync(childId, laNumber, now, ct).ConfigureAwait(false);
+                }
             }
 
             await db.SaveChangesAsync(ct).ConfigureAwait(false);
@@ -165,6 +181,22 @@ public sealed partial class IdentityService(
             LogRegistered(logger, childId, children.Count == 0, linked);
             return children.Count == 0 ? new IdentityOutcome.Created(childId) : new IdentityOutcome.Matched(childId);
         }, ct, onRollback: () => dataKeys.ForgetCached(newChildId)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A care episode opened for a child the exchange already knew: the DPOs of the opening council and of every
+    /// council that looked after the child before are alerted (child id and councils only; no identifiers, no staff).
+    /// </summary>
+    private async Task RaiseEpisodeOpenedAsync(string childId, string laNumber, DateTimeOffset now, CancellationToken ct)
+    {
+        var earlier = await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == childId)
+            .Select(e => e.ResponsibleLaNumber).Distinct().ToListAsync(ct).ConfigureAwait(false);
+        var councils = earlier.Append(laNumber).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(la => "la:" + la).ToList();
+        db.DpoAlerts.Add(new DpoAlert
+        {
+            Id = Guid.NewGuid(), Kind = DpoAlert.EpisodeOpened, ChildId = childId, RaisedBy = "la:" + laNumber, Organisations = councils, RaisedAt = now,
+        });
+        LogEpisodeOpened(logger, childId, councils.Count);
     }
 
     /// <summary>Loads (into the cache) the keys of the children the identifiers match, or prepares one for a new child.</summary>
@@ -359,7 +391,7 @@ public sealed partial class IdentityService(
             try
             {
                 var outcome = await work().ConfigureAwait(false);
-                if (outcome is IdentityOutcome.CareConflict or IdentityOutcome.Erased or IdentityOutcome.Refused)
+                if (outcome is IdentityOutcome.CareConflict or IdentityOutcome.CareOverlap or IdentityOutcome.Erased or IdentityOutcome.Refused)
                 {
                     await transaction.RollbackAsync(ct).ConfigureAwait(false);
                     // The 409 tells the caller the child is in another council's care: its event names the child.
@@ -406,6 +438,9 @@ public sealed partial class IdentityService(
 
     [LoggerMessage(EventId = 9304, EventName = "IdentityConflictNotRecorded", Level = LogLevel.Warning, Message = "Identity conflict not recorded: {Organisation} already has {Open} open review cases")]
     private static partial void LogReviewCap(ILogger logger, string organisation, int open);
+
+    [LoggerMessage(EventId = 9307, EventName = "CareEpisodeOpenedForKnownChild", Level = LogLevel.Warning, Message = "Care episode opened for known child {ChildId}; DPOs of {Councils} council(s) alerted")]
+    private static partial void LogEpisodeOpened(ILogger logger, string childId, int councils);
 
     [LoggerMessage(EventId = 9306, EventName = "IdentityConflictOpened", Level = LogLevel.Warning, Message = "Identity conflict: review {ReviewId} opened ({Reason}, {Children} candidate child(ren))")]
     private static partial void LogConflict(ILogger logger, string reviewId, string reason, int children);

@@ -116,6 +116,53 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.ToTable("care_episodes", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.CareHandover", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.PrimitiveCollection<List<string>>("Categories")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("FromLaNumber")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RecordedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RevokedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ToLaNumber")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId", "ToLaNumber");
+
+                    b.ToTable("care_handovers", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.Child", b =>
                 {
                     b.Property<string>("Id")
@@ -381,6 +428,43 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.ToTable("data_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.DpoAlert", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.PrimitiveCollection<List<string>>("Organisations")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<DateTimeOffset>("RaisedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RaisedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId");
+
+                    b.HasIndex("RaisedAt");
+
+                    b.ToTable("dpo_alerts", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.IdentityReview", b =>
                 {
                     b.Property<string>("Id")
@@ -603,6 +687,15 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.CareHandover", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.ChildIdentifier", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
@@ -622,6 +715,15 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.ConsentRecord", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.DpoAlert", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
                         .WithMany()
