@@ -56,6 +56,7 @@ public static class HostingSetup
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseMiddleware<HeaderEncodingMiddleware>(); // a header that is not UTF-8 gets a problem, not Kestrel's empty 400
         if (!app.Environment.IsDevelopment())
         {
             app.UseHsts();
@@ -63,6 +64,7 @@ public static class HostingSetup
         }
 
         app.UseMiddleware<RequestSizeLimitMiddleware>(limits.MaxRequestBodyBytes);
+        app.UseJsonBodyRewind(); // so a validator can tell an explicit null from a field left out
         app.UseAuthentication();
         app.UseRateLimiter(); // after authentication, so the limit follows the client, not the address
         app.UseExchangeAuditing(); // before authorization, so refusals are recorded too
