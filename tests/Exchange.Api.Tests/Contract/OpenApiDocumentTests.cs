@@ -66,3 +66,47 @@ public sealed class OpenApiDocumentTests
         return rules;
     }
 }
+
+/// <summary>The response checker the test clients use finds each kind of departure, and names where.</summary>
+public sealed class ResponseCheckerTests
+{
+    private const string Problem400 = """{"type":"https://exchange.example/problems/validation-failed","title":"t","status":400,"detail":"d","correlationId":"c"}""";
+
+    [Fact]
+    public void AConformingResponsePasses() =>
+        Assert.Empty(OpenApiContract.Instance.Check("POST", "/v1/identities/resolve", 200, "application/json", """{"childId":"ch_9bnjp22dq0v581hd6c71mf19mw"}"""));
+
+    [Fact]
+    public void AnUndocumentedStatusIsNamedWithItsOperation()
+    {
+        var failure = Assert.Single(OpenApiContract.Instance.Check("GET", "/v1/admin/keys", 418, "application/problem+json", Problem400));
+        Assert.StartsWith("GET /v1/admin/keys: status 418 is not documented", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnUndocumentedContentTypeIsNamed() =>
+        Assert.Contains("content type text/html is not documented",
+            Assert.Single(OpenApiContract.Instance.Check("POST", "/v1/identities/resolve", 200, "text/html", "<p>hi</p>")), StringComparison.Ordinal);
+
+    [Fact]
+    public void AMissingProblemBodyIsNamed() =>
+        Assert.Contains("the service sent no body",
+            Assert.Single(OpenApiContract.Instance.Check("POST", "/v1/identities/resolve", 400, null, "")), StringComparison.Ordinal);
+
+    [Fact]
+    public void AnUndocumentedPropertyIsNamedByItsJsonPointer()
+    {
+        var failures = OpenApiContract.Instance.Check("POST", "/v1/identities/resolve", 200, "application/json", """{"childId":"ch_9bnjp22dq0v581hd6c71mf19mw","nhsNumber":"9434765919"}""");
+        Assert.Contains(failures, f => f.Contains("POST /v1/identities/resolve 200", StringComparison.Ordinal) && f.Contains("'/nhsNumber'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AWrongTypeAFormatAndAMissingRequiredPropertyAreNamed()
+    {
+        var failures = OpenApiContract.Instance.Check("GET", "/v1/organisations/la:202", 200, "application/json",
+            """{"id":"la:202","kind":"council","name":7,"laNumber":"202","active":true,"createdAt":"yesterday","deactivatedAt":null}""");
+        Assert.Contains(failures, f => f.Contains("'/name'", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("'/createdAt'", StringComparison.Ordinal) && f.Contains("format", StringComparison.Ordinal));
+        Assert.Contains(OpenApiContract.Instance.Check("POST", "/v1/identities/resolve", 200, "application/json", "{}"), f => f.Contains("required", StringComparison.Ordinal));
+    }
+}
