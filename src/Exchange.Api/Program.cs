@@ -24,6 +24,7 @@ var builder = WebApplication.CreateBuilder(verb is null ? args : []);
 builder.AddExchangeOptions()
     .AddExchangeLogging()
     .AddExchangeErrors()
+    .AddExchangeHeaderEncoding()
     .AddExchangeStorage()
     .AddExchangeAuditing()
     .AddExchangeKeys();

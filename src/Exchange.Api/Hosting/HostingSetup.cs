@@ -59,6 +59,7 @@ public static class HostingSetup
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseMiddleware<HeaderEncodingMiddleware>(); // a header that is not UTF-8 gets a problem, not Kestrel's empty 400
         if (!app.Environment.IsDevelopment())
         {
             app.UseHsts();
@@ -72,6 +73,7 @@ public static class HostingSetup
         app.UseExchangeAuditing(); // before authorization, so refusals are recorded too
         // Inside auditing, so a 413 on an audited route is recorded; no body has been read before this point.
         app.UseMiddleware<RequestSizeLimitMiddleware>(limits.MaxRequestBodyBytes);
+        app.UseJsonBodyRewind(); // after the size limit: so a validator can tell an explicit null from a field left out
         app.UseAuthorization();
         return app;
     }
