@@ -57,7 +57,7 @@ public sealed class FreeTextColumnTests(ExchangeApiFactory api) : IClassFixture<
         ["consents.ChildId"] = "pseudonymous child id",
         ["consents.GivenBy"] = "code from a fixed set (young-person, parental-responsibility, corporate-parent)",
         ["consents.Categories"] = "policy category names",
-        ["consents.Recipients"] = "organisation ids",
+        ["consents.Recipients"] = "ids of registered organisations (checked when recorded)",
         ["consents.Purposes"] = "policy purpose names",
         ["consents.RecordedBy"] = "organisation id",
         ["processing_limits.ChildId"] = "pseudonymous child id",
