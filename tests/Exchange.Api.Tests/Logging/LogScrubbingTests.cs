@@ -95,6 +95,15 @@ public sealed class LogScrubbingTests(ExchangeApiFactory api) : IClassFixture<Ex
         Assert.Matches(@"\[(nhs-number|upn)\]", scrubbed);
     }
 
+    [Theory]
+    [InlineData("/v1/children/x9991000232", "/v1/children/x[nhs-number]")]
+    [InlineData("/v1/children/nhs-999-100-0240", "/v1/children/nhs-[nhs-number]")]
+    [InlineData("/v1/organisations/school:9991000259", "/v1/organisations/school:[nhs-number]")]
+    [InlineData("/v1/children/ch_9991000291zzzzzzzzzzzzzzzz/placements", "/v1/children/ch_[nhs-number]zzzzzzzzzzzzzzzz/placements")]
+    [InlineData("/v1/children/ch_9bnjp22dq0v581hd6c71mf19mw/placements", "/v1/children/ch_9bnjp22dq0v581hd6c71mf19mw/placements")]
+    public void SegmentsThePathFilterKeepsAreStillScrubbed(string path, string expected) =>
+        Assert.Equal(expected, LogScrubber.ScrubPath(path));
+
     [Fact]
     public async Task PathsAndCorrelationIdsThatHideIdentifiersInsideWordsAreScrubbed()
     {
