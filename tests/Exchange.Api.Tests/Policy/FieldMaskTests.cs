@@ -120,7 +120,8 @@ public sealed class FieldMaskTests(PartialMaskPolicyApiFactory api) : IClassFixt
     public async Task HiddenDatesDoNotOrderTheList()
     {
         var childId = await PlacedChildAsync(); // placed with 209 from 2025-10-01
-        foreach (var (start, end) in new[] { ("2024-01-01", "2024-01-31"), ("2024-03-01", "2024-03-31"), ("2024-05-01", "2024-05-31"), ("2024-07-01", "2024-07-31") })
+        // Within the council's care episode (from 2025-09-01): a council reads only what is dated within its episodes.
+        foreach (var (start, end) in new[] { ("2025-09-02", "2025-09-05"), ("2025-09-08", "2025-09-12"), ("2025-09-15", "2025-09-19"), ("2025-09-22", "2025-09-26") })
         {
             var placed = await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "209", startDate = start, endDate = end });
             Assert.Equal(HttpStatusCode.Created, placed.StatusCode);
@@ -138,7 +139,7 @@ public sealed class FieldMaskTests(PartialMaskPolicyApiFactory api) : IClassFixt
         // Whoever may see the dates gets newest first, as before.
         var starts = JsonDocument.Parse(await VirtualSchool.GetStringAsync($"/v1/children/{childId}/placements")).RootElement.GetProperty("items")
             .EnumerateArray().Select(i => i.GetProperty("startDate").GetString()).ToList();
-        Assert.Equal(["2025-10-01", "2024-07-01", "2024-05-01", "2024-03-01", "2024-01-01"], starts);
+        Assert.Equal(["2025-10-01", "2025-09-22", "2025-09-15", "2025-09-08", "2025-09-02"], starts);
         await Problem.AssertAsync(await monitoring.GetAsync($"/v1/children/{childId}/placements?sort=-startDate"), HttpStatusCode.BadRequest, "filter-not-permitted");
     }
 }

@@ -227,7 +227,7 @@ public sealed class TakeoverTests(ExchangeApiFactory api) : IClassFixture<Exchan
         var camdens = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         var lewishams = await Problem.ChildIdAsync(await api.Council209.RegisterAsync(new { upn }), HttpStatusCode.Created);
         Assert.Equal(HttpStatusCode.Created, (await api.Council209.PostAsJsonAsync("/v1/enrolments", new { childId = lewishams, urn = "100002", startDate = "2025-10-02" })).StatusCode);
-        var conflict = await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict");
+        var conflict = await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict");
         var reviewId = conflict.GetProperty("reviewId").GetString();
 
         var review = JsonDocument.Parse(await api.Admin.GetStringAsync($"/v1/identity-reviews/{reviewId}")).RootElement;
