@@ -98,7 +98,7 @@ public static class AuditReviewApi
     private static async Task<Results<Ok<Page<EventView>>, ProblemHttpResult>> EventsAsync(
         [AsParameters] AuditEventQuery query, HttpContext http, AuditDatabase audit, ExchangeDbContext db, CancellationToken ct)
     {
-        if (query.Validate() is { } problem)
+        if (query.Validate(PurposeOfUse.KnownIn(http)) is { } problem)
         {
             return problem;
         }
@@ -129,13 +129,25 @@ public static class AuditReviewApi
             rows = rows.Where(e => e.ActorOrganisation == org || (e.ChildId != null && children.Contains(e.ChildId)));
         }
 
-        if (before is { } b)
+        // The SQL filter is coarse (the DPO's organisation, or a child in its scope); each event's time is then held
+        // to the periods the scope gives for its child, a batch at a time until the page is full.
+        var found = new List<(long Index, byte[] Leaf, long TimeMs)>();
+        var batch = scope.SeesAll ? page.Limit + 1 : Math.Max(page.Limit + 1, 200);
+        while (found.Count < page.Limit + 1)
         {
-            rows = rows.Where(e => e.Index < b);
+            var rowsBefore = before is { } cut ? rows.Where(e => e.Index < cut) : rows;
+            var fetched = await rowsBefore.OrderByDescending(e => e.Index).Take(batch)
+                .Select(e => new { e.Index, e.Leaf, e.TimeMs, e.ActorOrganisation, e.ChildId }).ToListAsync(ct).ConfigureAwait(false);
+            found.AddRange(fetched.Where(e => scope.Sees(e.ActorOrganisation, e.ChildId, e.TimeMs)).Select(e => (e.Index, e.Leaf, e.TimeMs)));
+            if (fetched.Count < batch)
+            {
+                break;
+            }
+
+            before = fetched[^1].Index;
         }
 
-        var found = await rows.OrderByDescending(e => e.Index).Take(page.Limit + 1)
-            .Select(e => new { e.Index, e.Leaf, e.TimeMs }).ToListAsync(ct).ConfigureAwait(false);
+        found = found.Take(page.Limit + 1).ToList();
         return TypedResults.Ok(Pages.From(found, page.Limit,
             r => new EventView(r.Index, Parse(r.Leaf)),
             r => new PageCursor(DateTimeOffset.FromUnixTimeMilliseconds(r.TimeMs), r.Index.ToString(CultureInfo.InvariantCulture))));
@@ -194,7 +206,7 @@ public static class AuditReviewApi
         }
 
         var fields = EfAuditStore.SearchFields.From(leaf);
-        return scope.Sees(fields.Organisation, fields.ChildId);
+        return scope.Sees(fields.Organisation, fields.ChildId, fields.TimeMs);
     }
 
     private static JsonElement Parse(byte[] leaf)
@@ -219,7 +231,7 @@ public sealed class AuditEventQuery
     public string? Cursor { get; init; }
     public int? Limit { get; init; }
 
-    internal ProblemHttpResult? Validate()
+    internal ProblemHttpResult? Validate(IReadOnlySet<string> purposes)
     {
         if (ChildId is not null && !Ids.LooksLikeChildId(ChildId))
         {
@@ -231,9 +243,9 @@ public sealed class AuditEventQuery
             return AuditReviewApi.Invalid("decision must be permit, deny or error.");
         }
 
-        if (Purpose is not null && !PurposeOfUse.Known.Contains(Purpose))
+        if (Purpose is not null && !purposes.Contains(Purpose))
         {
-            return AuditReviewApi.Invalid("purpose must be one of: " + string.Join(", ", PurposeOfUse.Known) + ".");
+            return AuditReviewApi.Invalid("purpose must be one of: " + string.Join(", ", purposes) + ".");
         }
 
         if (From is { } from && To is { } to && to < from)

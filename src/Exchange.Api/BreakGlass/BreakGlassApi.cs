@@ -67,10 +67,12 @@ public static partial class BreakGlassApi
     }
 
     /// <summary>
-    /// The DPO's alert feed: break-glass grants, newest first. The operator's DPO sees all; an organisation's DPO
-    /// sees grants its own staff opened and grants about children it registered or looks after.
+    /// The DPO's alert feed, newest first: break-glass grants, care episodes opened for children the exchange knew, and
+    /// merges that gave an organisation a new relationship. The operator's DPO sees all; an organisation's DPO sees
+    /// grants its own staff opened, grants about children in its audit scope opened while it held them, and the
+    /// other alerts that name it.
     /// </summary>
-    private static async Task<Results<Ok<Page<BreakGlassAlertView>>, ProblemHttpResult>> AlertsAsync(
+    private static async Task<Results<Ok<Page<DpoAlertView>>, ProblemHttpResult>> AlertsAsync(
         HttpContext http, ExchangeDbContext db, FieldSealer sealer, TimeProvider clock, string? cursor, int? limit, CancellationToken ct)
     {
         if (!PageRequest.TryParse(cursor, limit, out var page, out var problem))
@@ -79,45 +81,64 @@ public static partial class BreakGlassApi
         }
 
         var scope = await AuditReviewScope.ForAsync(Caller.From(http.User), db, ct).ConfigureAwait(false);
-        var query = db.BreakGlassGrants.AsNoTracking();
+        var grants = db.BreakGlassGrants.AsNoTracking();
+        var alerts = db.DpoAlerts.AsNoTracking();
         if (!scope.SeesAll)
         {
+            var org = scope.Organisation!;
             var children = scope.Children.ToList();
-            query = query.Where(g => g.OrganisationId == scope.Organisation || children.Contains(g.ChildId));
+            grants = grants.Where(g => g.OrganisationId == org || children.Contains(g.ChildId));
+            alerts = alerts.Where(a => a.Organisations.Contains(org));
         }
 
-        // Newest first by (start, id). Guids do not compare in SQL here, so grants sharing the cursor's millisecond
-        // (rare) are fetched and ordered in memory.
-        var rows = new List<BreakGlassGrant>();
-        if (page.After is { } after)
-        {
-            var afterId = Guid.TryParse(after.Id, out var parsed) ? parsed : Guid.Empty;
-            rows.AddRange((await query.Where(g => g.StartsAt == after.At).ToListAsync(ct).ConfigureAwait(false))
-                .Where(g => g.Id.CompareTo(afterId) < 0));
-            query = query.Where(g => g.StartsAt < after.At);
-        }
+        // Newest first by (time, id). Guids do not compare in SQL here, so each source is cut by time in SQL (with every
+        // row sharing the cut's millisecond) and ordered, merged and cut by id in memory. A DPO's scope is small: all
+        // of it is read, and each grant is held to the periods the scope gives for its child.
+        var take = scope.SeesAll ? page.Limit + 1 : int.MaxValue;
+        var at = page.After?.At;
+        var afterId = page.After is { } after && Guid.TryParse(after.Id, out var parsed) ? parsed : (Guid?)null;
+        var grantRows = await NewestAsync(at is { } g1 ? grants.Where(g => g.StartsAt <= g1) : grants, take,
+            (q, n) => q.OrderByDescending(g => g.StartsAt).Take(n), (q, t) => q.Where(g => g.StartsAt == t), g => g.StartsAt, g => g.Id, ct).ConfigureAwait(false);
+        var alertRows = await NewestAsync(at is { } a1 ? alerts.Where(a => a.RaisedAt <= a1) : alerts, take,
+            (q, n) => q.OrderByDescending(a => a.RaisedAt).Take(n), (q, t) => q.Where(a => a.RaisedAt == t), a => a.RaisedAt, a => a.Id, ct).ConfigureAwait(false);
 
-        var newest = await query.OrderByDescending(g => g.StartsAt).Take(page.Limit + 1).ToListAsync(ct).ConfigureAwait(false);
-        rows.AddRange(newest);
-        if (newest.Count > 0)
-        {
-            // SQL cut the oldest millisecond anywhere among its grants: take all of them, so none is skipped.
-            var boundary = newest[^1].StartsAt;
-            var seen = newest.Select(g => g.Id).ToHashSet();
-            rows.AddRange((await query.Where(g => g.StartsAt == boundary).ToListAsync(ct).ConfigureAwait(false)).Where(g => !seen.Contains(g.Id)));
-        }
-
-        rows = rows.OrderByDescending(g => g.StartsAt).ThenByDescending(g => g.Id).Take(page.Limit + 1).ToList();
         var now = clock.GetUtcNow();
-        var views = new List<BreakGlassAlertView>();
-        foreach (var g in rows)
+        var candidates = grantRows.Where(g => scope.Sees(g.OrganisationId, g.ChildId, g.StartsAt.ToUnixTimeMilliseconds()))
+            .Select(g => (At: g.StartsAt, Id: g.Id, Grant: (BreakGlassGrant?)g, Alert: (DpoAlert?)null))
+            .Concat(alertRows.Select(a => (At: a.RaisedAt, Id: a.Id, Grant: (BreakGlassGrant?)null, Alert: (DpoAlert?)a)))
+            .Where(c => at is null || c.At < at || (c.At == at && afterId is { } id && c.Id.CompareTo(id) < 0))
+            .OrderByDescending(c => c.At).ThenByDescending(c => c.Id).Take(page.Limit + 1).ToList();
+        var views = new List<DpoAlertView>();
+        foreach (var c in candidates)
         {
-            var reason = await sealer.OpenAsync(ReasonPlace(g.ChildId, g.Id), g.SealedReason, ct).ConfigureAwait(false);
-            views.Add(new BreakGlassAlertView(g.Id, g.ChildId, g.OrganisationId, g.Subject, (reason as OpenedField.Opened)?.Value,
-                g.StartsAt, g.ExpiresAt, g.StartsAt <= now && now < g.ExpiresAt));
+            if (c.Grant is { } g)
+            {
+                var reason = await sealer.OpenAsync(ReasonPlace(g.ChildId, g.Id), g.SealedReason, ct).ConfigureAwait(false);
+                views.Add(new DpoAlertView(DpoAlertView.BreakGlass, g.Id, g.ChildId, g.OrganisationId, [g.OrganisationId], g.StartsAt,
+                    g.Id, g.Subject, (reason as OpenedField.Opened)?.Value, g.StartsAt, g.ExpiresAt, g.StartsAt <= now && now < g.ExpiresAt));
+            }
+            else if (c.Alert is { } a)
+            {
+                views.Add(new DpoAlertView(a.Kind, a.Id, a.ChildId, a.RaisedBy, a.Organisations, a.RaisedAt));
+            }
         }
 
-        return TypedResults.Ok(Pages.From(views, page.Limit, v => v, v => new PageCursor(v.StartsAt, v.GrantId.ToString())));
+        return TypedResults.Ok(Pages.From(views, page.Limit, v => v, v => new PageCursor(v.RaisedAt, v.AlertId.ToString())));
+    }
+
+    /// <summary>The newest <paramref name="take"/> rows by time, and every other row sharing the oldest one's time (SQL cut among them anywhere).</summary>
+    private static async Task<List<T>> NewestAsync<T>(IQueryable<T> query, int take, Func<IQueryable<T>, int, IQueryable<T>> newest,
+        Func<IQueryable<T>, DateTimeOffset, IQueryable<T>> at, Func<T, DateTimeOffset> time, Func<T, Guid> id, CancellationToken ct)
+    {
+        var rows = await newest(query, take).ToListAsync(ct).ConfigureAwait(false);
+        if (rows.Count > 0 && take != int.MaxValue)
+        {
+            var boundary = time(rows[^1]);
+            var seen = rows.Select(id).ToHashSet();
+            rows.AddRange((await at(query, boundary).ToListAsync(ct).ConfigureAwait(false)).Where(r => !seen.Contains(id(r))));
+        }
+
+        return rows;
     }
 
     /// <summary>Where a grant's reason is sealed: bound to the child's data key and to the grant.</summary>

@@ -66,7 +66,28 @@ public static class ConsentsApi
         var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
 
         var records = await db.Consents.AsNoTracking().Where(c => c.ChildId == child).OrderBy(c => c.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
-        return TypedResults.Ok<IReadOnlyList<ConsentView>>(records.Select(View).ToList());
+        var windows = PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows;
+        return TypedResults.Ok<IReadOnlyList<ConsentView>>(records.Where(c => Within(c, windows)).Select(View).ToList());
+    }
+
+    /// <summary>
+    /// A consent is within the caller's windows when the period it was in force (from, to its until or the day
+    /// before its withdrawal) overlaps one of them: a consent still in force in the council's episode is its business.
+    /// </summary>
+    private static bool Within(ConsentRecord c, DateWindows? windows)
+    {
+        if (windows is null)
+        {
+            return true;
+        }
+
+        DateOnly? until = c.WithdrawnAt is { } withdrawn ? DateOnly.FromDateTime(withdrawn.UtcDateTime).AddDays(-1) : null;
+        if (c.Until is { } u && (until is null || u < until))
+        {
+            until = u;
+        }
+
+        return windows.Overlaps(c.From, until is { } end && end < c.From ? c.From : until);
     }
 
     /// <summary>Idempotent: withdrawing a withdrawn consent answers the same.</summary>
@@ -80,7 +101,8 @@ public static class ConsentsApi
         var record = Guid.TryParse(consentId, CultureInfo.InvariantCulture, out var id)
             ? await db.Consents.FirstOrDefaultAsync(c => c.Id == id && c.ChildId == child, ct).ConfigureAwait(false)
             : null;
-        if (record is null)
+        // A consent outside the caller's windows is not one it can see, so not one it can withdraw.
+        if (record is null || !Within(record, PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows))
         {
             return Problems.Result(ProblemTypes.ConsentNotFound);
         }

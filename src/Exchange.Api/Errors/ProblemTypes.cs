@@ -65,6 +65,7 @@ public static class ProblemTypes
     public static readonly ProblemType IdentityConflict = Define("identity-conflict", 409, "The identifiers point to different children; a review case has been opened.");
     public static readonly ProblemType ChildErased = Define("child-erased", 410, "The child's data has been erased.");
     public static readonly ProblemType CareEpisodeConflict = Define("care-episode-conflict", 409, "The child is already in the care of another council.");
+    public static readonly ProblemType CareEpisodeOverlap = Define("care-episode-overlap", 400, "A care episode may not start before, or overlap, another council's care episode for the same child; start it after that care ended.");
     public static readonly ProblemType CallerNotCouncil = Define("caller-not-council", 403, "Only a council can register a child in its care.");
     public static readonly ProblemType ReviewNotFound = Define("review-not-found", 404, "There is no identity review with that id.");
     public static readonly ProblemType ReviewClosed = Define("review-closed", 409, "The identity review has already been closed.");
@@ -86,6 +87,8 @@ public static class ProblemTypes
     public static readonly ProblemType RelationshipEnded = Define("relationship-ended", 409, "The relationship has already ended on another date.");
     public static readonly ProblemType ConsentInvalid = Define("consent-invalid", 400, "The consent names an unknown giver, category, purpose or recipient, or its dates are not valid.");
     public static readonly ProblemType ProcessingLimitInvalid = Define("processing-limit-invalid", 400, "A restriction or objection needs active (true or false), purposes from the policy and a reason of 10 to 500 characters.");
+    public static readonly ProblemType DataSubjectNotInformed = Define("data-subject-not-informed", 400, "Lifting a restriction (UK GDPR Art. 18(3)) needs dataSubjectInformedOn: the day (YYYY-MM-DD, not in the future) the data subject was told.");
+    public static readonly ProblemType ProcessingLimitAuthority = Define("processing-limit-authority", 403, "The restriction or objection in force was recorded by a higher authority (the operator's DPO); only that authority can lift or change it.");
     public static readonly ProblemType ConsentNotFound = Define("consent-not-found", 404, "There is no such consent for a child in the caller's care.");
     public static readonly ProblemType AuditQueryInvalid = Define("audit-query-invalid", 400, "The audit query's parameters are not valid.");
     public static readonly ProblemType PurposeNotPermitted = Define("purpose-not-permitted", 403, "This operation is not permitted for the declared purpose of use.");
@@ -95,6 +98,8 @@ public static class ProblemTypes
     public static readonly ProblemType BreakGlassRequired = Define("break-glass-required", 403, "No relationship gives your organisation this data; for safeguarding, a break-glass grant is needed.");
     public static readonly ProblemType FilterNotPermitted = Define("filter-not-permitted", 400, "The query filters or sorts by a field you may not see.");
     public static readonly ProblemType BreakGlassInvalid = Define("break-glass-invalid", 400, "Break-glass needs a written reason of 20 to 1000 characters and a duration of 1 to 60 minutes.");
+    public static readonly ProblemType HandoverInvalid = Define("handover-invalid", 400, "A handover names a receiving council that has a care episode for the child, other than the handing-over council (one that looked after the child), and categories of the policy a responsible council reads.");
+    public static readonly ProblemType HandoverNotFound = Define("handover-not-found", 404, "There is no such handover that your organisation recorded for this child.");
     public static readonly ProblemType CursorInvalid = Define("cursor-invalid", 400, "The cursor is not one this service issued.");
     public static readonly ProblemType LimitInvalid = Define("limit-invalid", 400, "The limit must be between 1 and 200.");
 

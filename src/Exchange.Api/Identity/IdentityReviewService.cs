@@ -140,7 +140,7 @@ public sealed partial class IdentityReviewService(
     }
 
     /// <summary>
-    /// Relationships, consents, restrictions and objections follow the child, so access after a merge is decided
+    /// Relationships, consents, restrictions and objections (their reasons sealed again under the survivor's key), handovers and alerts follow the child, so access after a merge is decided
     /// as before it. A relationship the survivor already records (same kind, organisation and start) stays put.
     /// Break-glass grants move too, their reasons sealed again under the survivor's key, so the survivor's council's
     /// DPO still sees them and erasing the survivor shreds them.
@@ -164,7 +164,30 @@ public sealed partial class IdentityReviewService(
 
         foreach (var limit in await db.ProcessingLimits.Where(l => l.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
         {
+            // Its reason is sealed to the child and the record: moving it means sealing it again for the survivor
+            // (none is held for a record from before reasons were sealed).
             limit.ChildId = survivor;
+            if (limit.SealedReason.Length == 0)
+            {
+                continue;
+            }
+
+            var reason = await sealer.OpenAsync(Restrictions.ProcessingLimitsApi.ReasonPlace(other, limit.Id), limit.SealedReason, ct).ConfigureAwait(false) switch
+            {
+                OpenedField.Opened opened => opened.Value,
+                _ => throw new InvalidOperationException($"A processing limit of {other} is erased and cannot be moved."),
+            };
+            limit.SealedReason = await sealer.SealAsync(Restrictions.ProcessingLimitsApi.ReasonPlace(survivor, limit.Id), reason, ct).ConfigureAwait(false);
+        }
+
+        foreach (var handover in await db.CareHandovers.Where(h => h.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
+        {
+            handover.ChildId = survivor;
+        }
+
+        foreach (var alert in await db.DpoAlerts.Where(a => a.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
+        {
+            alert.ChildId = survivor;
         }
 
         foreach (var grant in await db.BreakGlassGrants.Where(g => g.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
@@ -178,8 +201,33 @@ public sealed partial class IdentityReviewService(
         }
     }
 
+    /// <summary>
+    /// The organisations holding a relationship to a child: the councils of its care episodes and the organisations
+    /// of its placements, enrolments and health responsibility (what the admin's review screen shows per candidate).
+    /// </summary>
+    internal static async Task<List<string>> HoldersAsync(ExchangeDbContext db, string childId, CancellationToken ct)
+    {
+        var councils = await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == childId).Select(e => e.ResponsibleLaNumber).Distinct()
+            .ToListAsync(ct).ConfigureAwait(false);
+        var others = await db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == childId).Select(r => r.OrganisationId).Distinct()
+            .ToListAsync(ct).ConfigureAwait(false);
+        return councils.Select(la => "la:" + la).Concat(others).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    }
+
     private async Task MergeChildAsync(Caller caller, string reviewId, string survivor, string other, DateTimeOffset now, CancellationToken ct)
     {
+        // An organisation holding one child but not the other gains a relationship to a child it did not have: the
+        // DPOs of every organisation holding either are alerted (child id and organisations only).
+        var (survivorHolders, otherHolders) = (await HoldersAsync(db, survivor, ct).ConfigureAwait(false), await HoldersAsync(db, other, ct).ConfigureAwait(false));
+        if (!survivorHolders.ToHashSet(StringComparer.Ordinal).SetEquals(otherHolders))
+        {
+            db.DpoAlerts.Add(new DpoAlert
+            {
+                Id = Guid.NewGuid(), Kind = DpoAlert.MergeRelationship, ChildId = survivor, RaisedBy = caller.Organisation,
+                Organisations = survivorHolders.Union(otherHolders, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(), RaisedAt = now,
+            });
+        }
+
         var identifiers = await db.ChildIdentifiers.Where(i => i.ChildId == other).ToListAsync(ct).ConfigureAwait(false);
         foreach (var identifier in identifiers)
         {

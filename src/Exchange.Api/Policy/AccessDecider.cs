@@ -20,8 +20,27 @@ public sealed record AccessDecision(PolicyDecision Decision, string? ChildId, Gu
     /// </summary>
     public bool Exists { get; init; }
 
+    /// <summary>
+    /// The periods whose facts a permit releases, or null for no limit. A rule with a relationship releases the
+    /// facts dated within the periods the caller's organisation held that relationship (a council: its own care
+    /// episodes, widened by handovers to it); rules without one (break-glass, the operator's DPO) are not limited.
+    /// Handlers that list dated facts apply it (<see cref="DateWindows.Overlaps"/>).
+    /// </summary>
+    public DateWindows? Windows { get; init; }
+
     /// <summary>The facts the engine was asked about (the decision benchmark times the engine on them).</summary>
     internal PolicyRequest? Request { get; init; }
+}
+
+/// <summary>The periods a permitted request may read within (end inclusive; null = open).</summary>
+public sealed record DateWindows(IReadOnlyList<RelationshipFact> Periods)
+{
+    /// <summary>
+    /// A fact in force from <paramref name="start"/> to <paramref name="end"/> (inclusive; null = open) is within
+    /// the windows when its period overlaps one of them: it held on at least one day of the caller's periods.
+    /// </summary>
+    public bool Overlaps(DateOnly start, DateOnly? end) =>
+        Periods.Any(p => p.Start <= (end ?? DateOnly.MaxValue) && (p.End is null || start <= p.End));
 }
 
 /// <summary>
@@ -104,6 +123,31 @@ public sealed class AccessDecider(
         var decision = engine.Decide(request);
         // Flag the access when only break-glass rules let it through: a relationship rule needs no flag.
         var underGrant = decision.Permit && decision.AppliedRules.All(engine.IsBreakGlassRule) ? grant : null;
-        return new AccessDecision(decision, childId, underGrant) { Erased = erased, Exists = exists, Request = request };
+        var windows = decision.Permit && childId is not null
+            ? await WindowsAsync(caller, category, childId, decision, facts, ct).ConfigureAwait(false)
+            : null;
+        return new AccessDecision(decision, childId, underGrant) { Erased = erased, Exists = exists, Request = request, Windows = windows };
+    }
+
+    /// <summary>
+    /// The periods of the applying rules' relationships; none (no limit) when any applying rule has no relationship.
+    /// A responsible council's own episodes are widened by the episodes of councils that handed this category over to it.
+    /// </summary>
+    private async Task<DateWindows?> WindowsAsync(
+        Caller caller, string category, string childId, PolicyDecision decision, IReadOnlyList<RelationshipFact> facts, CancellationToken ct)
+    {
+        var kinds = decision.AppliedRules.Select(id => engine.Policy.Rules.First(r => r.Id == id).Relationship).ToHashSet(StringComparer.Ordinal);
+        if (kinds.Contains(PolicyRule.NoRelationship))
+        {
+            return null;
+        }
+
+        var periods = facts.Where(f => kinds.Contains(f.Kind)).ToList();
+        if (kinds.Contains(ChildRelationship.ResponsibleCouncil))
+        {
+            periods.AddRange(await relationships.HandedOverAsync(caller.Organisation, childId, category, ct).ConfigureAwait(false));
+        }
+
+        return new DateWindows(periods);
     }
 }

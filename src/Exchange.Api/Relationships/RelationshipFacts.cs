@@ -20,12 +20,38 @@ public sealed class RelationshipFacts(ExchangeDbContext db)
             var la = organisationId[3..];
             facts.AddRange((await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == childId && e.ResponsibleLaNumber == la)
                     .Select(e => new { e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false))
-                .Select(e => new RelationshipFact("responsible-council", e.StartDate, e.EndDate)));
+                .Select(e => new RelationshipFact(ChildRelationship.ResponsibleCouncil, e.StartDate, e.EndDate)));
         }
 
         facts.AddRange((await db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == childId && r.OrganisationId == organisationId)
                 .Select(r => new { r.Kind, r.StartDate, r.EndDate }).ToListAsync(ct).ConfigureAwait(false))
             .Select(r => new RelationshipFact(r.Kind, r.StartDate, r.EndDate)));
         return facts;
+    }
+
+    /// <summary>
+    /// The care episodes of the councils that handed <paramref name="category"/> of this child's history over to the
+    /// council <paramref name="organisationId"/> (unrevoked handovers), as responsible-council periods.
+    /// </summary>
+    public async Task<IReadOnlyList<RelationshipFact>> HandedOverAsync(string organisationId, string childId, string category, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(organisationId);
+        if (!organisationId.StartsWith("la:", StringComparison.Ordinal))
+        {
+            return [];
+        }
+
+        var la = organisationId[3..];
+        var handovers = await db.CareHandovers.AsNoTracking().Where(h => h.ChildId == childId && h.ToLaNumber == la && h.RevokedAt == null)
+            .Select(h => new { h.FromLaNumber, h.Categories }).ToListAsync(ct).ConfigureAwait(false);
+        var from = handovers.Where(h => h.Categories.Contains(category)).Select(h => h.FromLaNumber).Distinct().ToList();
+        if (from.Count == 0)
+        {
+            return [];
+        }
+
+        return (await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == childId && from.Contains(e.ResponsibleLaNumber))
+                .Select(e => new { e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false))
+            .Select(e => new RelationshipFact(ChildRelationship.ResponsibleCouncil, e.StartDate, e.EndDate)).ToList();
     }
 }

@@ -46,7 +46,7 @@ public static class RelationshipReadsApi
             return Problems.Result(ProblemTypes.LaNumberFormat, "hostLa must be a three-digit LA number.");
         }
 
-        var rows = await RowsAsync(http, db, ChildRelationship.HostCouncil, hostLa is null ? null : "la:" + hostLa, ct).ConfigureAwait(false);
+        var rows = await RowsAsync(http, db, clock, ChildRelationship.HostCouncil, hostLa is null ? null : "la:" + hostLa, ct).ConfigureAwait(false);
         return Listed(http, rows, clock, current, sort, r => new PlacementView(r.Id, r.ChildId, r.OrganisationId[3..], r.StartDate.Iso(), r.EndDate?.Iso()));
     }
 
@@ -58,7 +58,7 @@ public static class RelationshipReadsApi
             return Problems.Result(ProblemTypes.UrnFormat, "urn must be a six-digit school URN.");
         }
 
-        var rows = await RowsAsync(http, db, ChildRelationship.EnrolledSchool, urn is null ? null : "school:" + urn, ct).ConfigureAwait(false);
+        var rows = await RowsAsync(http, db, clock, ChildRelationship.EnrolledSchool, urn is null ? null : "school:" + urn, ct).ConfigureAwait(false);
         return Listed(http, rows, clock, current, sort, r => new EnrolmentView(r.Id, r.ChildId, r.OrganisationId["school:".Length..], r.StartDate.Iso(), r.EndDate?.Iso(), r.RecordedBy));
     }
 
@@ -75,7 +75,12 @@ public static class RelationshipReadsApi
         return TypedResults.Ok(new PlacementNoticeView(childId, school?["school:".Length..], responsible));
     }
 
-    private static Task<List<ChildRelationship>> RowsAsync(HttpContext http, ExchangeDbContext db, string kind, string? organisation, CancellationToken ct)
+    /// <summary>
+    /// The child's records of one kind that the decision releases: those in force on some day of the caller's
+    /// windows (a placement or enrolment overlapping one of its care episodes, or one handed over to it), and the
+    /// current enrolment whatever its start, which the council now responsible needs.
+    /// </summary>
+    private static async Task<List<ChildRelationship>> RowsAsync(HttpContext http, ExchangeDbContext db, TimeProvider clock, string kind, string? organisation, CancellationToken ct)
     {
         var childId = PolicyDecidedEndpointExtensions.DecidedChild(http);
         var query = db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == childId && r.Kind == kind);
@@ -84,7 +89,17 @@ public static class RelationshipReadsApi
             query = query.Where(r => r.OrganisationId == organisation);
         }
 
-        return query.ToListAsync(ct);
+        var rows = await query.ToListAsync(ct).ConfigureAwait(false);
+        if (PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows is not { } windows)
+        {
+            return rows;
+        }
+
+        // A child has a handful of these: the windows are applied to the child's rows here rather than in SQL.
+        // Hook for PEPs (not built yet): the current PEP is released the same way as the current enrolment.
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        return rows.Where(r => windows.Overlaps(r.StartDate, r.EndDate)
+            || (kind == ChildRelationship.EnrolledSchool && r.StartDate <= today && (r.EndDate is null || r.EndDate >= today))).ToList();
     }
 
     private static Results<Ok<ListView<T>>, ProblemHttpResult> Listed<T>(

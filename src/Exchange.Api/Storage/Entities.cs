@@ -158,6 +158,8 @@ public sealed class AuditHead
 /// </summary>
 public sealed class ChildRelationship
 {
+    /// <summary>The care episode's relationship (its own table, <see cref="CareEpisode"/>).</summary>
+    public const string ResponsibleCouncil = "responsible-council";
     public const string HostCouncil = "host-council";
     public const string EnrolledSchool = "enrolled-school";
     public const string HealthResponsibility = "health-responsibility";
@@ -203,6 +205,10 @@ public sealed class ProcessingLimit
     public const string Restriction = "restriction";
     public const string Objection = "objection";
 
+    /// <summary>Who recorded it: the operator's DPO, above a council (see Restrictions.LimitAuthority).</summary>
+    public const string OperatorDpoAuthority = "operator-dpo";
+    public const string CouncilAuthority = "council";
+
     public required Guid Id { get; init; }
     public required string ChildId { get; set; }
     public required string Kind { get; init; }
@@ -212,8 +218,16 @@ public sealed class ProcessingLimit
 
     /// <summary>Restriction: the purposes still allowed. Objection: the purposes objected to.</summary>
     public required List<string> Purposes { get; init; }
-    public required string Reason { get; init; }
+
+    /// <summary>The written reason, sealed with the child's data key (erasure shreds it); see ProcessingLimitsApi.ReasonPlace.</summary>
+    public required byte[] SealedReason { get; set; }
     public required string RecordedBy { get; init; }
+
+    /// <summary>The authority it was recorded with: changing a limit in force needs the same or a higher one.</summary>
+    public required string Authority { get; init; }
+
+    /// <summary>Lifting a restriction: the day the data subject was told it would be lifted (Art. 18(3)).</summary>
+    public DateOnly? DataSubjectInformedOn { get; init; }
     public DateTimeOffset RecordedAt { get; init; }
 }
 
@@ -230,4 +244,48 @@ public sealed class BreakGlassGrant
     public required byte[] SealedReason { get; set; }
     public required DateTimeOffset StartsAt { get; init; }
     public required DateTimeOffset ExpiresAt { get; init; }
+}
+
+/// <summary>
+/// A handover of a child's history: the council that looked after the child (or the operator's DPO for it) lets
+/// the receiving council read the facts of some categories dated within the handing-over council's care
+/// episodes. Revocable: a revoked handover widens nothing from the next decision on; rows are never deleted.
+/// </summary>
+public sealed class CareHandover
+{
+    public required Guid Id { get; init; }
+    public required string ChildId { get; set; }
+
+    /// <summary>The LA number whose episodes' history is handed over.</summary>
+    public required string FromLaNumber { get; init; }
+
+    /// <summary>The LA number of the receiving council.</summary>
+    public required string ToLaNumber { get; init; }
+    public required List<string> Categories { get; init; }
+    public required string RecordedBy { get; init; }
+    public DateTimeOffset RecordedAt { get; init; }
+    public DateTimeOffset? RevokedAt { get; set; }
+    public string? RevokedBy { get; set; }
+}
+
+/// <summary>
+/// An alert for DPOs other than a break-glass grant (those are their own rows): a council opened a care episode
+/// for a child already known to the exchange, or a merge gave an organisation a relationship it did not have.
+/// Holds the child's pseudonymous id and organisation ids only, never identifiers or staff ids.
+/// </summary>
+public sealed class DpoAlert
+{
+    public const string EpisodeOpened = "episode-opened";
+    public const string MergeRelationship = "merge-relationship";
+
+    public required Guid Id { get; init; }
+    public required string Kind { get; init; }
+    public required string ChildId { get; set; }
+
+    /// <summary>The organisation whose action raised it (the council opening the episode; the operator for a merge).</summary>
+    public required string RaisedBy { get; init; }
+
+    /// <summary>The organisations concerned: their DPOs see the alert.</summary>
+    public required List<string> Organisations { get; init; }
+    public DateTimeOffset RaisedAt { get; init; }
 }

@@ -22,6 +22,8 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<ConsentRecord> Consents => Set<ConsentRecord>();
     public DbSet<ProcessingLimit> ProcessingLimits => Set<ProcessingLimit>();
     public DbSet<BreakGlassGrant> BreakGlassGrants => Set<BreakGlassGrant>();
+    public DbSet<CareHandover> CareHandovers => Set<CareHandover>();
+    public DbSet<DpoAlert> DpoAlerts => Set<DpoAlert>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -118,8 +120,8 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.ToTable("processing_limits");
             e.Property(l => l.ChildId).HasMaxLength(32);
             e.Property(l => l.Kind).HasMaxLength(16);
-            e.Property(l => l.Reason).HasMaxLength(500);
             e.Property(l => l.RecordedBy).HasMaxLength(64);
+            e.Property(l => l.Authority).HasMaxLength(16);
             e.HasIndex(l => new { l.ChildId, l.Kind, l.RecordedAt });
             e.HasOne<Child>().WithMany().HasForeignKey(l => l.ChildId).OnDelete(DeleteBehavior.Restrict);
         });
@@ -133,6 +135,28 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(g => new { g.ChildId, g.OrganisationId, g.Subject, g.ExpiresAt });
             e.HasIndex(g => g.StartsAt);
             e.HasOne<Child>().WithMany().HasForeignKey(g => g.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<CareHandover>(e =>
+        {
+            e.ToTable("care_handovers");
+            e.Property(h => h.ChildId).HasMaxLength(32);
+            e.Property(h => h.FromLaNumber).HasMaxLength(3);
+            e.Property(h => h.ToLaNumber).HasMaxLength(3);
+            e.Property(h => h.RecordedBy).HasMaxLength(64);
+            e.Property(h => h.RevokedBy).HasMaxLength(64);
+            e.HasIndex(h => new { h.ChildId, h.ToLaNumber });
+            e.HasOne<Child>().WithMany().HasForeignKey(h => h.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<DpoAlert>(e =>
+        {
+            e.ToTable("dpo_alerts");
+            e.Property(a => a.Kind).HasMaxLength(32);
+            e.Property(a => a.ChildId).HasMaxLength(32);
+            e.Property(a => a.RaisedBy).HasMaxLength(64);
+            e.HasIndex(a => a.RaisedAt);
+            e.HasOne<Child>().WithMany().HasForeignKey(a => a.ChildId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<AuditHead>(e =>

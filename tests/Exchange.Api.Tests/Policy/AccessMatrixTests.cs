@@ -63,6 +63,9 @@ public abstract class AccessMatrixTestsBase<TFactory>(TFactory api) where TFacto
             ["POST /v1/children/{childId}/consents/{consentId}/withdraw"] = new("POST", $"/v1/children/{childId}/consents/{consentId}/withdraw", null),
             ["POST /v1/children/{childId}/restriction"] = new("POST", $"/v1/children/{childId}/restriction", """{"active":true,"purposes":["safeguarding"],"reason":"Accuracy is contested"}"""),
             ["POST /v1/children/{childId}/objections"] = new("POST", $"/v1/children/{childId}/objections", """{"active":true,"purposes":["pep-review"],"reason":"The young person objects"}"""),
+            ["POST /v1/children/{childId}/handovers/"] = new("POST", $"/v1/children/{childId}/handovers", """{"to":"la:209","categories":["placement"]}"""),
+            ["GET /v1/children/{childId}/handovers/"] = new("GET", $"/v1/children/{childId}/handovers", null),
+            ["POST /v1/children/{childId}/handovers/{handoverId}/revoke"] = new("POST", $"/v1/children/{childId}/handovers/{Guid.NewGuid()}/revoke", null),
             // Only the operator's DPO, who is not in the list of unrelated callers, exports.
             ["GET /v1/children/{childId}/subject-access-export"] = new("GET", $"/v1/children/{childId}/subject-access-export", null),
         };
