@@ -77,6 +77,13 @@ public sealed class ResponseCheckerTests
         Assert.Empty(OpenApiContract.Instance.Check("POST", "/v1/identities/resolve", 200, "application/json", """{"childId":"ch_9bnjp22dq0v581hd6c71mf19mw"}"""));
 
     [Fact]
+    public void AnEmptyExportIsAnEmptyStreamButAnEmptyJsonAnswerIsNot()
+    {
+        Assert.Empty(OpenApiContract.Instance.Check("GET", "/v1/audit/export", 200, "application/x-ndjson", ""));
+        Assert.NotEmpty(OpenApiContract.Instance.Check("GET", "/v1/admin/keys", 200, "application/json", ""));
+    }
+
+    [Fact]
     public void AnUndocumentedStatusIsNamedWithItsOperation()
     {
         var failure = Assert.Single(OpenApiContract.Instance.Check("GET", "/v1/admin/keys", 418, "application/problem+json", Problem400));
