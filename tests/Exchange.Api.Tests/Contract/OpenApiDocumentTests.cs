@@ -77,6 +77,13 @@ public sealed class ResponseCheckerTests
         Assert.Empty(OpenApiContract.Instance.Check("POST", "/v1/identities/resolve", 200, "application/json", """{"childId":"ch_9bnjp22dq0v581hd6c71mf19mw"}"""));
 
     [Fact]
+    public void AnEmptyExportIsAnEmptyStreamButAnEmptyJsonAnswerIsNot()
+    {
+        Assert.Empty(OpenApiContract.Instance.Check("GET", "/v1/audit/export", 200, "application/x-ndjson", ""));
+        Assert.NotEmpty(OpenApiContract.Instance.Check("GET", "/v1/admin/keys", 200, "application/json", ""));
+    }
+
+    [Fact]
     public void AnUndocumentedStatusIsNamedWithItsOperation()
     {
         var failure = Assert.Single(OpenApiContract.Instance.Check("GET", "/v1/admin/keys", 418, "application/problem+json", Problem400));
@@ -108,5 +115,23 @@ public sealed class ResponseCheckerTests
         Assert.Contains(failures, f => f.Contains("'/name'", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.Contains("'/createdAt'", StringComparison.Ordinal) && f.Contains("format", StringComparison.Ordinal));
         Assert.Contains(OpenApiContract.Instance.Check("POST", "/v1/identities/resolve", 200, "application/json", "{}"), f => f.Contains("required", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheCheckingHandlerFailsTheCallOnADepartureAndKeepsTheBodyReadable()
+    {
+        using var client = new HttpClient(new ContractCheckingHandler { InnerHandler = new Answering(418, "{}") }) { BaseAddress = new Uri("http://localhost") };
+        var failure = await Assert.ThrowsAsync<ContractViolationException>(() => client.GetAsync("/v1/admin/keys"));
+        Assert.Contains("GET /v1/admin/keys: status 418 is not documented", failure.Message, StringComparison.Ordinal);
+
+        using var conforming = new HttpClient(new ContractCheckingHandler { InnerHandler = new Answering(200, """{"childId":"ch_9bnjp22dq0v581hd6c71mf19mw"}""") }) { BaseAddress = new Uri("http://localhost") };
+        var response = await conforming.PostAsync("/v1/identities/resolve", null);
+        Assert.Contains("ch_9bnjp22dq0v581hd6c71mf19mw", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private sealed class Answering(int status, string body) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage((System.Net.HttpStatusCode)status) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"), RequestMessage = request });
     }
 }

@@ -120,9 +120,6 @@ public class ExchangeApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// </summary>
     public new HttpClient CreateClient() => CreateDefaultClient(new ContractCheckingHandler());
 
-    /// <summary>A client that does not check the contract, for tests that send what no client should.</summary>
-    public HttpClient UncheckedClient() => base.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-
     public HttpClient ClientFor(string org, params string[] roles) => WithToken(Issuer.Token(org, roles));
 
     public HttpClient WithToken(string? token, string? purpose = "pep-review")

@@ -79,8 +79,8 @@ public sealed class OpenApiContract
             return body.Length == 0 ? [] : [$"{operationName} {status}: the contract declares no body, the service sent {mediaType ?? "no content type"}: {Shorten(body)}"];
         }
 
-        // Zero lines is a whole NDJSON document (an export of a range the caller sees nothing of).
-        if (body.Length == 0 && content.ContainsKey("application/x-ndjson") && mediaType is null or "application/x-ndjson")
+        // A stream of lines or text may be empty (an export of no entries); a JSON document may not.
+        if (body.Length == 0 && (mediaType is null || content.ContainsKey(mediaType)) && content.Any(c => !IsJson(c.Key)))
         {
             return [];
         }
@@ -101,7 +101,7 @@ public sealed class OpenApiContract
         }
 
         JsonNode? instance;
-        if (mediaType == "application/json" || mediaType.EndsWith("+json", StringComparison.Ordinal))
+        if (IsJson(mediaType))
         {
             try
             {
@@ -295,6 +295,8 @@ public sealed class OpenApiContract
 
         return node ?? throw new InvalidOperationException($"openapi.yaml: {reference} points at nothing.");
     }
+
+    private static bool IsJson(string mediaType) => mediaType == "application/json" || mediaType.EndsWith("+json", StringComparison.Ordinal);
 
     private static string Escape(string part) => part.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
 
