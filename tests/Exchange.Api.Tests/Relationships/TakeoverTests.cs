@@ -115,6 +115,22 @@ public sealed class TakeoverTests(ExchangeApiFactory api) : IClassFixture<Exchan
     }
 
     [Fact]
+    public async Task TheFormerCouncilDoesNotReadWhatTheNewCouncilRecords()
+    {
+        var childId = await TakenOverChildAsync();
+        Assert.Equal(HttpStatusCode.Created, (await api.Council209.PostAsJsonAsync($"/v1/children/{childId}/consents", new
+        {
+            givenBy = "young-person", categories = new[] { "pep" }, recipients = new[] { "school:100002" }, purposes = new[] { "pep-review" }, from = LewishamStart,
+        })).StatusCode);
+        var camden = api.WithToken(api.Issuer.Token("la:202", "virtual-school"), "subject-access");
+        var consents = await ItemsAsync(camden, $"/v1/children/{childId}/consents");
+        Assert.Equal("school:100001", Assert.Single(consents.EnumerateArray()).GetProperty("recipients")[0].GetString());
+        await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{childId}/placements"), HttpStatusCode.Forbidden, "relationship-not-current");
+        var episodes = JsonDocument.Parse(await api.Council202.GetStringAsync($"/v1/children/{childId}")).RootElement.GetProperty("careEpisodes");
+        Assert.Equal("202", Assert.Single(episodes.EnumerateArray()).GetProperty("responsibleLa").GetString());
+    }
+
+    [Fact]
     public async Task AHandoverByTheFormerCouncilOpensTheCategoriesItNamesUntilItIsRevoked()
     {
         var childId = await TakenOverChildAsync();
