@@ -24,6 +24,7 @@ var builder = WebApplication.CreateBuilder(verb is null ? args : []);
 builder.AddExchangeOptions()
     .AddExchangeLogging()
     .AddExchangeErrors()
+    .AddExchangeHeaderEncoding()
     .AddExchangeStorage()
     .AddExchangeAuditing()
     .AddExchangeKeys();
@@ -59,7 +60,16 @@ builder.AddExchangePolicy()
 var app = builder.Build();
 app.UseExchangePipeline();
 app.MapExchangeEndpoints();
-await app.RunAsync().ConfigureAwait(false);
+try
+{
+    await app.RunAsync().ConfigureAwait(false);
+}
+catch (Exchange.Api.Auditing.AuditStartupFailedException)
+{
+    // The check logged why; an unhandled exception would add a stack trace and a core dump (exit 134).
+    return Exchange.Api.Auditing.AuditStartupFailedException.ExitCode;
+}
+
 return 0;
 
 /// <summary>The entry point's verbs that are not in a feature folder.</summary>

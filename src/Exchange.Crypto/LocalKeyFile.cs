@@ -82,14 +82,28 @@ public static class LocalKeyFile
         var directory = Path.GetDirectoryName(Path.GetFullPath(lockPath));
         if (!string.IsNullOrEmpty(directory))
         {
-            Directory.CreateDirectory(directory);
+            // Owner-only, like the file: the key's directory may be the data directory, created here first.
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
 
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+                if (!OperatingSystem.IsWindows())
+                {
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // owner-only, like everything in the data directory
+                }
+
+                return new FileStream(lockPath, options);
             }
             catch (IOException) when (attempt < 200)
             {

@@ -98,7 +98,7 @@ public static class AuditReviewApi
     private static async Task<Results<Ok<Page<EventView>>, ProblemHttpResult>> EventsAsync(
         [AsParameters] AuditEventQuery query, HttpContext http, AuditDatabase audit, ExchangeDbContext db, CancellationToken ct)
     {
-        if (query.Validate() is { } problem)
+        if (query.Validate(PurposeOfUse.KnownIn(http)) is { } problem)
         {
             return problem;
         }
@@ -231,7 +231,7 @@ public sealed class AuditEventQuery
     public string? Cursor { get; init; }
     public int? Limit { get; init; }
 
-    internal ProblemHttpResult? Validate()
+    internal ProblemHttpResult? Validate(IReadOnlySet<string> purposes)
     {
         if (ChildId is not null && !Ids.LooksLikeChildId(ChildId))
         {
@@ -243,9 +243,9 @@ public sealed class AuditEventQuery
             return AuditReviewApi.Invalid("decision must be permit, deny or error.");
         }
 
-        if (Purpose is not null && !PurposeOfUse.Known.Contains(Purpose))
+        if (Purpose is not null && !purposes.Contains(Purpose))
         {
-            return AuditReviewApi.Invalid("purpose must be one of: " + string.Join(", ", PurposeOfUse.Known) + ".");
+            return AuditReviewApi.Invalid("purpose must be one of: " + string.Join(", ", purposes) + ".");
         }
 
         if (From is { } from && To is { } to && to < from)

@@ -13,7 +13,7 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, ILogger<Audi
 {
     public async Task InvokeAsync(HttpContext context, AuditTrail trail, IProblemDetailsService problems)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<AuditedEndpoint>() is not { } endpoint)
+        if ((context.GetEndpoint()?.Metadata.GetMetadata<AuditedEndpoint>() ?? RefusedByContentType(context)) is not { } endpoint)
         {
             await next(context).ConfigureAwait(false);
             return;
@@ -86,6 +86,37 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, ILogger<Audi
 
         await hold.ReleaseAsync(context.RequestAborted).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Routing answers a body of the wrong content type with its own 415 endpoint, which carries none of the
+    /// route's metadata: the audited route the request was for is found by method and path, so that refusal is
+    /// recorded too.
+    /// </summary>
+    private static AuditedEndpoint? RefusedByContentType(HttpContext context)
+    {
+        if (context.GetEndpoint() is not { DisplayName: UnsupportedMediaTypeEndpoint } || context.GetEndpoint() is RouteEndpoint)
+        {
+            return null;
+        }
+
+        var path = context.Request.Path;
+        foreach (var route in context.RequestServices.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        {
+            if (route.Metadata.GetMetadata<AuditedEndpoint>() is { } audited
+                && route.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Contains(context.Request.Method, StringComparer.OrdinalIgnoreCase) == true
+                && new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(
+                    Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse(route.RoutePattern.RawText ?? ""), new RouteValueDictionary())
+                    .TryMatch(path, new RouteValueDictionary()))
+            {
+                return audited;
+            }
+        }
+
+        return null;
+    }
+
+    // The display name ASP.NET Core routing gives the endpoint it selects when no route accepts the content type.
+    private const string UnsupportedMediaTypeEndpoint = "415 HTTP Unsupported Media Type";
 
     [LoggerMessage(Level = LogLevel.Error, EventId = 9105, EventName = "AuditStreamUnrecorded", Message = "AUDIT: a streamed answer ended with {Status} and that outcome could not be recorded; the connection was aborted")]
     private static partial void LogStreamedUnrecorded(ILogger logger, int status);

@@ -5,7 +5,8 @@ namespace Exchange.Api.Auditing;
 /// <summary>
 /// Before the service takes requests: loads the checkpoint signing key and checks the stored log against
 /// the checkpoints it signed (<see cref="AuditIntegrity"/>). A truncated or rewritten log stops start-up
-/// with a message naming what was found; then the log is checkpointed as it stands.
+/// with one log line naming what was found (and the process exits with <see cref="AuditStartupFailedException.ExitCode"/>);
+/// a log that cannot be read stops it the same way. Then the log is checkpointed as it stands.
 /// </summary>
 internal sealed partial class AuditStartupCheck(
     IServiceProvider services,
@@ -16,13 +17,24 @@ internal sealed partial class AuditStartupCheck(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        checkpoints.UseSigner(await AuditSigningKey.LoadAsync(services, cancellationToken).ConfigureAwait(false));
-        var finding = await AuditIntegrity.CheckAsync(checkpoints, log, store, cancellationToken).ConfigureAwait(false);
+        AuditIntegrity.Finding finding;
+        try
+        {
+            checkpoints.UseSigner(await AuditSigningKey.LoadAsync(services, cancellationToken).ConfigureAwait(false));
+            finding = await AuditIntegrity.CheckAsync(checkpoints, log, store, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A store that cannot be read is no more trusted than a rewritten one: one line, then a clean exit.
+            var kind = ex.GetType().Name;
+            LogUncheckable(logger, kind, ex.Message);
+            throw new AuditStartupFailedException("The audit log could not be checked at start-up.", ex);
+        }
+
         if (!finding.IsIntact)
         {
             LogTampered(logger, finding.Message);
-            throw new InvalidOperationException("AUDIT LOG INTEGRITY FAILURE: the service will not start. " + finding.Message
-                + " Investigate before serving: see docs/THREAT-MODEL.md (audit log).");
+            throw new AuditStartupFailedException("The audit log failed its start-up check.");
         }
 
         LogIntact(logger, finding.Message);
@@ -31,8 +43,13 @@ internal sealed partial class AuditStartupCheck(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Critical, EventId = 9102, EventName = "AuditLogTampered", Message = "AUDIT: {Finding}")]
+    [LoggerMessage(Level = LogLevel.Critical, EventId = 9102, EventName = "AuditLogTampered",
+        Message = "AUDIT LOG INTEGRITY FAILURE: the service will not start (exit code 3). {Finding} Investigate before serving: see docs/THREAT-MODEL.md (audit log).")]
     private static partial void LogTampered(ILogger logger, string finding);
+
+    [LoggerMessage(Level = LogLevel.Critical, EventId = 9106, EventName = "AuditLogUncheckable",
+        Message = "AUDIT LOG INTEGRITY FAILURE: the service will not start (exit code 3). The audit log could not be checked at start-up ({Kind}: {Reason}).")]
+    private static partial void LogUncheckable(ILogger logger, string kind, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, EventId = 9103, EventName = "AuditLogChecked", Message = "Audit log checked at start: {Finding}")]
     private static partial void LogIntact(ILogger logger, string finding);

@@ -18,6 +18,7 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     private HttpContext? _http;
     private AuditedEndpoint? _endpoint;
     private string? _childId;
+    private bool _childUnrecognised;
     private int? _expectedStatus;
     private IReadOnlyList<string>? _fields;
     private Func<Task>? _onRecorded;
@@ -25,6 +26,8 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     private Policy.PolicyDecision? _decision;
     private string? _breakGlassGrant;
     private IReadOnlyList<string>? _released;
+    private IReadOnlyList<string> _alsoAbout = [];
+    private string? _targetOrganisation;
 
     /// <summary>Whether this request is audited at all.</summary>
     public bool IsActive => _http is not null && writer.Enabled;
@@ -40,20 +43,47 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
         _http = http;
         _endpoint = endpoint;
         _onRecorded = onRecorded;
-        if (http.GetRouteValue("childId") is string routeChild && Ids.LooksLikeChildId(routeChild))
-        {
-            _childId = routeChild;
-        }
+        // The route value is the caller's text, whatever it looks like (ch_9991000291... holds an NHS number):
+        // the event names a child only once the decision point has resolved it to a registered one (About).
+        _childUnrecognised = http.GetRouteValue("childId") is string;
     }
 
-    /// <summary>Names the child the request concerns (its pseudonymous id only).</summary>
+    /// <summary>
+    /// Names the child the request concerns (its pseudonymous id only). Only ids the service resolved to a
+    /// registered child or created may be passed here, never a caller's value as it came.
+    /// </summary>
     public void About(string? childId)
     {
         if (childId is not null && Ids.LooksLikeChildId(childId))
         {
             _childId = childId;
+            _childUnrecognised = false;
         }
     }
+
+    /// <summary>The request named a child that did not resolve to a registered one: the event says so and names none.</summary>
+    public void ChildNotRecognised()
+    {
+        if (_childId is null)
+        {
+            _childUnrecognised = true;
+        }
+    }
+
+    /// <summary>
+    /// Further children the request disclosed something about (an identity conflict between two children): the
+    /// event is recorded once more for each, naming it, so every child's own history (its subject access export,
+    /// a DPO's search by child) shows the disclosure. The events share the request id and the outcome.
+    /// </summary>
+    public void AlsoAbout(IEnumerable<string> childIds)
+    {
+        ArgumentNullException.ThrowIfNull(childIds);
+        _alsoAbout = childIds.Where(Ids.LooksLikeChildId).Where(c => !string.Equals(c, _childId, StringComparison.Ordinal))
+            .Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The organisation an administrative action concerns (registered, deactivated): the event's <c>target_org</c>.</summary>
+    public void Concerning(string organisationId) => _targetOrganisation = organisationId;
 
     /// <summary>
     /// The policy engine's decision for this request: its rule and lawful basis go into the event, and a read
@@ -124,8 +154,16 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
             Status = status,
             PolicyHash = _decision?.PolicyHash ?? policy?.Hash,
             BreakGlass = _breakGlassGrant,
+            TargetOrganisation = _targetOrganisation,
+            ChildUnrecognised = _childId is null && _childUnrecognised,
         };
-        RecordedIndex = await writer.AppendAsync(AuditEvent.Create(clock.GetUtcNow(), _childId, template), cancellationToken).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
+        RecordedIndex = await writer.AppendAsync(AuditEvent.Create(now, _childId, template), cancellationToken).ConfigureAwait(false);
+        foreach (var other in _alsoAbout)
+        {
+            RecordedIndex = await writer.AppendAsync(AuditEvent.Create(now, other, template), cancellationToken).ConfigureAwait(false);
+        }
+
         RecordedStatus = status;
         _recordedChildId = _childId;
         if (_onRecorded is { } onRecorded)
@@ -158,10 +196,10 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     }
 
     // A purpose that was refused is still worth recording when it is a known one; anything else is not echoed.
-    private static string? DeclaredPurpose(HttpContext http)
+    private string? DeclaredPurpose(HttpContext http)
     {
         var declared = http.Request.Headers[PurposeOfUse.Header].ToString().Trim();
-        return PurposeOfUse.Known.Contains(declared) ? declared : null;
+        return policy?.Purposes.Contains(declared) == true ? declared : null;
     }
 
     private static string? RuleOf(HttpContext http)

@@ -28,6 +28,7 @@ public static class AuditingSetup
         {
             var connection = builder.Configuration.GetConnectionString("Audit")
                 ?? $"Data Source={Path.Combine(exchange.FullDataDirectory, "audit.db")};Pooling=True";
+            Exchange.Api.Storage.PrivateFiles.PrepareSqliteFile(connection);
             builder.Services.AddDbContextFactory<SqliteAuditDbContext>(o =>
                 o.UseSqlite(connection, s => s.MigrationsHistoryTable(AuditDbContext.HistoryTable))
                     .AddInterceptors(new SqliteDurableCommitInterceptor()));

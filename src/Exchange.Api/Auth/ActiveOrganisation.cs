@@ -6,7 +6,7 @@ namespace Exchange.Api.Auth;
 /// <summary>The token's <c>org</c> must be a registered, active organisation.</summary>
 public sealed class ActiveOrganisationRequirement : IAuthorizationRequirement;
 
-internal sealed class ActiveOrganisationHandler(ActiveOrganisationKinds kinds) : AuthorizationHandler<ActiveOrganisationRequirement>
+internal sealed class ActiveOrganisationHandler(ActiveOrganisationKinds kinds, Policy.PolicySet policy) : AuthorizationHandler<ActiveOrganisationRequirement>
 {
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, ActiveOrganisationRequirement requirement)
     {
@@ -32,7 +32,7 @@ internal sealed class ActiveOrganisationHandler(ActiveOrganisationKinds kinds) :
 
         // A role means something only in its kind of organisation: a school's token cannot act as a
         // virtual school, and the operator's cannot act as a school.
-        if (context.User.FindAll(ClaimNames.Roles).Any(r => !RoleFitsOrganisation(r.Value, kind.Value)))
+        if (context.User.FindAll(ClaimNames.Roles).Any(r => !RoleFitsOrganisation(policy, r.Value, kind.Value)))
         {
             context.Fail(new AuthorizationFailureReason(this, RoleMismatchReason));
             return;
@@ -41,15 +41,13 @@ internal sealed class ActiveOrganisationHandler(ActiveOrganisationKinds kinds) :
         context.Succeed(requirement);
     }
 
-    public static bool RoleFitsOrganisation(string role, OrganisationKind kind) => role switch
-    {
-        Roles.VirtualSchool or Roles.SocialWorker => kind == OrganisationKind.Council,
-        Roles.SchoolMis or Roles.DesignatedTeacher => kind == OrganisationKind.School,
-        Roles.LacNurse => kind == OrganisationKind.Health,
-        Roles.ExchangeAdmin => kind == OrganisationKind.Operator,
-        Roles.Dpo => true,
-        _ => false, // an unknown role is not silently ignored
-    };
+    /// <summary>
+    /// The policy's roles say which kinds of organisation hold them (policies/vocabulary.yaml); a role the policy
+    /// does not declare fits none (an unknown role is not silently ignored).
+    /// </summary>
+    public static bool RoleFitsOrganisation(Policy.PolicySet policy, string role, OrganisationKind kind) =>
+        policy is not null && role is not null && policy.Roles.TryGetValue(role, out var declared)
+        && declared.Organisations.Contains(kind.ToString().ToLowerInvariant(), StringComparer.Ordinal);
 
     public const string OrganisationNotActiveReason = "organisation-not-active";
     public const string RoleMismatchReason = "role-not-for-organisation";

@@ -1,5 +1,9 @@
 namespace Exchange.Api.Auth;
 
+/// <summary>
+/// The roles C# code names (authorization policies, checks); the policy declares them (policies/vocabulary.yaml)
+/// and the start-up check (<see cref="Policy.PolicyVocabularyCheck"/>) stops the service if it lacks one.
+/// </summary>
 public static class Roles
 {
     public const string SchoolMis = "school-mis";
@@ -9,11 +13,6 @@ public static class Roles
     public const string LacNurse = "lac-nurse";
     public const string Dpo = "dpo";
     public const string ExchangeAdmin = "exchange-admin";
-
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
-    {
-        SchoolMis, DesignatedTeacher, VirtualSchool, SocialWorker, LacNurse, Dpo, ExchangeAdmin,
-    };
 }
 
 public static class ClaimNames

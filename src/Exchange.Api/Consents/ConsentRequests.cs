@@ -21,9 +21,9 @@ public sealed class ConsentRequestValidator : AbstractValidator<ConsentRequest>
         string Code() => ProblemTypes.ConsentInvalid.Code;
         RuleFor(x => x.GivenBy).Must(g => g is not null && Givers.Contains(g)).WithErrorCode(Code())
             .WithMessage("givenBy must be young-person, parental-responsibility or corporate-parent.");
-        RuleFor(x => x.Categories).Must(c => c is { Count: > 0 and <= 20 } && c.All(policy.Categories.ContainsKey)).WithErrorCode(Code())
+        RuleFor(x => x.Categories).Must(c => c is { Count: > 0 and <= 20 } && c.All(category => category is not null && policy.Categories.ContainsKey(category))).WithErrorCode(Code())
             .WithMessage("categories must list 1 to 20 of the policy's data categories.");
-        RuleFor(x => x.Purposes).Must(p => p is { Count: > 0 and <= 10 } && p.All(policy.Purposes.Contains)).WithErrorCode(Code())
+        RuleFor(x => x.Purposes).Must(p => p is { Count: > 0 and <= 10 } && p.All(purpose => purpose is not null && policy.Purposes.Contains(purpose))).WithErrorCode(Code())
             .WithMessage("purposes must list 1 to 10 of the policy's purposes.");
         RuleFor(x => x.Recipients).Must(r => r is { Count: > 0 and <= 20 } && r.All(id => id is { Length: <= 64 } && id.Contains(':', StringComparison.Ordinal))).WithErrorCode(Code())
             .WithMessage("recipients must list 1 to 20 organisation ids (la:..., school:..., health:...).");

@@ -26,6 +26,7 @@ public static class ProblemTypes
     public static readonly ProblemType ValidationFailed = Define("validation-failed", 400, "The request is not valid.");
     public static readonly ProblemType MalformedJson = Define("malformed-json", 400, "The request body is not valid JSON for this operation.");
     public static readonly ProblemType MalformedRequest = Define("malformed-request", 400, "The request could not be read.");
+    public static readonly ProblemType HeaderEncoding = Define("header-encoding", 400, "A request header value is not valid UTF-8.");
     public static readonly ProblemType PayloadTooLarge = Define("payload-too-large", 413, "The request body is too large.");
     public static readonly ProblemType UnsupportedMediaType = Define("unsupported-media-type", 415, "The request body must be application/json.");
     public static readonly ProblemType NotFound = Define("not-found", 404, "There is nothing at this address.");
@@ -72,7 +73,7 @@ public static class ProblemTypes
 
     // Organisations
     public static readonly ProblemType OrganisationIdFormat = Define("organisation-id-format", 400, "The organisation id must be la:<3 digits>, school:<6-digit URN> or health:<ODS code>.");
-    public static readonly ProblemType OrganisationNameRequired = Define("organisation-name", 400, "The organisation needs a name of at most 200 characters.");
+    public static readonly ProblemType OrganisationNameRequired = Define("organisation-name", 400, "The organisation needs a name of at most 200 characters, not only spaces, without control characters.");
     public static readonly ProblemType SchoolLaNumberRequired = Define("school-la-number", 400, "A school needs the LA number of a registered council; other organisations take none.");
     public static readonly ProblemType OrganisationExists = Define("organisation-exists", 409, "An organisation with that id already exists with different details.");
     public static readonly ProblemType OrganisationNotFound = Define("organisation-not-found", 404, "There is no organisation with that id.");
@@ -86,6 +87,8 @@ public static class ProblemTypes
     public static readonly ProblemType RelationshipEnded = Define("relationship-ended", 409, "The relationship has already ended on another date.");
     public static readonly ProblemType ConsentInvalid = Define("consent-invalid", 400, "The consent names an unknown giver, category, purpose or recipient, or its dates are not valid.");
     public static readonly ProblemType ProcessingLimitInvalid = Define("processing-limit-invalid", 400, "A restriction or objection needs active (true or false), purposes from the policy and a reason of 10 to 500 characters.");
+    public static readonly ProblemType DataSubjectNotInformed = Define("data-subject-not-informed", 400, "Lifting a restriction (UK GDPR Art. 18(3)) needs dataSubjectInformedOn: the day (YYYY-MM-DD, not in the future) the data subject was told.");
+    public static readonly ProblemType ProcessingLimitAuthority = Define("processing-limit-authority", 403, "The restriction or objection in force was recorded by a higher authority (the operator's DPO); only that authority can lift or change it.");
     public static readonly ProblemType ConsentNotFound = Define("consent-not-found", 404, "There is no such consent for a child in the caller's care.");
     public static readonly ProblemType AuditQueryInvalid = Define("audit-query-invalid", 400, "The audit query's parameters are not valid.");
     public static readonly ProblemType PurposeNotPermitted = Define("purpose-not-permitted", 403, "This operation is not permitted for the declared purpose of use.");

@@ -36,6 +36,13 @@ public static class ValidationFilterExtensions
     public static RouteHandlerBuilder Validates<T>(this RouteHandlerBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddEndpointFilter<ValidationFilter<T>>().ProducesProblem(StatusCodes.Status400BadRequest);
+        return builder.AddEndpointFilter<ExplicitNullFilter>().AddEndpointFilter<ValidationFilter<T>>().ProducesProblem(StatusCodes.Status400BadRequest);
+    }
+
+    /// <summary>Refuses (400) a JSON body with an explicit null, for an endpoint whose body is optional and has no validator.</summary>
+    public static RouteHandlerBuilder RejectsExplicitNulls(this RouteHandlerBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddEndpointFilter<ExplicitNullFilter>().ProducesProblem(StatusCodes.Status400BadRequest);
     }
 }

@@ -23,7 +23,7 @@ public sealed class HandoverRequestValidator : AbstractValidator<HandoverRequest
     public static IReadOnlySet<string> Handable(PolicySet policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        return policy.Rules.Where(r => r.Relationship == Relationships.RelationshipFacts.ResponsibleCouncil && r.Actions.Contains("read"))
+        return policy.Rules.Where(r => r.Relationship == Storage.ChildRelationship.ResponsibleCouncil && r.Actions.Contains("read"))
             .SelectMany(r => r.Categories).Where(c => c != HandoversApi.Category).ToHashSet(StringComparer.Ordinal);
     }
 

@@ -66,6 +66,13 @@ public sealed class LimitsOptions
     /// <summary>Per calling client (client_id, else sub, else address), in a fixed one-minute window.</summary>
     public int RequestsPerMinute { get; set; } = 1200;
 
+    /// <summary>
+    /// Requests without a valid token, from all addresses together, in a fixed one-minute window (each address is
+    /// also held to <see cref="RequestsPerMinute"/>). Nothing but the health probes answers such a request with
+    /// anything but 401, so this only bounds how fast strangers can add refusals to the audit log.
+    /// </summary>
+    public int UnauthenticatedRequestsPerMinute { get; set; } = 600;
+
     /// <summary>Open identity review cases one organisation may have raised; beyond it conflicts still answer 409 but open no case.</summary>
     public int MaxOpenReviewsPerOrganisation { get; set; } = 500;
 }

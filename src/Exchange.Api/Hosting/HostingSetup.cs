@@ -3,6 +3,7 @@ using Exchange.Api.Auditing;
 using Exchange.Api.BreakGlass;
 using Exchange.Api.Consents;
 using Exchange.Api.AuditReview;
+using Exchange.Api.Erasure;
 using Exchange.Api.Errors;
 using Exchange.Api.Identity;
 using Exchange.Api.Keys;
@@ -34,6 +35,7 @@ public static class HostingSetup
         builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Scoped, includeInternalTypes: true);
         builder.Services.AddScoped<IdentityService>();
         builder.Services.AddScoped<IdentityReviewService>();
+        builder.Services.AddScoped<ErasureService>();
         builder.Services.AddScoped<Relationships.RelationshipService>();
         builder.Services.AddScoped<RelationshipFacts>();
         builder.Services.AddScoped<Consents.ConsentFacts>();
@@ -57,16 +59,21 @@ public static class HostingSetup
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseMiddleware<HeaderEncodingMiddleware>(); // a header that is not UTF-8 gets a problem, not Kestrel's empty 400
         if (!app.Environment.IsDevelopment())
         {
             app.UseHsts();
             app.UseHttpsRedirection();
         }
 
-        app.UseMiddleware<RequestSizeLimitMiddleware>(limits.MaxRequestBodyBytes);
         app.UseAuthentication();
-        app.UseRateLimiter(); // after authentication, so the limit follows the client, not the address
+        // After authentication, so the limit follows the client, not the address; before auditing, so a flood
+        // is refused before it reaches the log (RateLimitSetup records one refusal per caller and window).
+        app.UseRateLimiter();
         app.UseExchangeAuditing(); // before authorization, so refusals are recorded too
+        // Inside auditing, so a 413 on an audited route is recorded; no body has been read before this point.
+        app.UseMiddleware<RequestSizeLimitMiddleware>(limits.MaxRequestBodyBytes);
+        app.UseJsonBodyRewind(); // after the size limit: so a validator can tell an explicit null from a field left out
         app.UseAuthorization();
         return app;
     }
@@ -81,6 +88,7 @@ public static class HostingSetup
             .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])).AllowAnonymous();
         app.MapOrganisationsApi();
         app.MapIdentityApi();
+        app.MapErasureApi();
         app.MapIdentityReviewsApi();
         app.MapKeysApi();
         app.MapAuditReviewApi();

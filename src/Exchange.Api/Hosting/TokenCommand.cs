@@ -39,17 +39,20 @@ public static class TokenCommand
             return Usage(error, "--org and at least one --role are required.");
         }
 
-        var unknown = roles.FirstOrDefault(r => !Roles.All.Contains(r));
-        if (unknown is not null)
-        {
-            return Usage(error, $"Unknown role '{unknown}'. Roles: {string.Join(", ", Roles.All)}.");
-        }
-
         var configuration = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
             .Build();
+        // The roles the policy declares: the same list the service accepts.
+        var policyOptions = configuration.GetSection(Policy.PolicyOptions.Section).Get<Policy.PolicyOptions>() ?? new Policy.PolicyOptions();
+        var known = Policy.PolicyLoader.LoadDirectory(policyOptions.FullDirectory).Roles.Keys.Order(StringComparer.Ordinal).ToList();
+        var unknown = roles.FirstOrDefault(r => !known.Contains(r, StringComparer.Ordinal));
+        if (unknown is not null)
+        {
+            return Usage(error, $"Unknown role '{unknown}'. Roles: {string.Join(", ", known)}.");
+        }
+
         var options = configuration.GetSection(ExchangeOptions.Section).Get<ExchangeOptions>() ?? new ExchangeOptions();
         var issuer = DevIssuer.LoadOrCreate(options.FullDataDirectory);
         var subject = sub ?? $"demo-{roles[0]}@{org}";

@@ -11,12 +11,13 @@ public sealed class IdentifiersValidator : AbstractValidator<IdentifiersDto>
     public IdentifiersValidator(ExchangeDbContext db)
     {
         RuleFor(x => x)
-            .Must(x => !string.IsNullOrWhiteSpace(x.NhsNumber) || !string.IsNullOrWhiteSpace(x.Upn) || x.LaChildId is not null)
+            .Must(x => x.NhsNumber is not null || x.Upn is not null || x.LaChildId is not null)
             .WithErrorCode(ProblemTypes.IdentifiersRequired.Code)
             .WithMessage("Give at least one of nhsNumber, upn or laChildId.")
             .OverridePropertyName("any");
 
-        When(x => !string.IsNullOrWhiteSpace(x.NhsNumber), () =>
+        // An identifier that is given must be one: a blank value is a format error, not an absent identifier.
+        When(x => x.NhsNumber is not null, () =>
         {
             RuleFor(x => x.NhsNumber!)
                 .Cascade(CascadeMode.Stop)
@@ -29,7 +30,7 @@ public sealed class IdentifiersValidator : AbstractValidator<IdentifiersDto>
                 .OverridePropertyName("nhsNumber");
         });
 
-        When(x => !string.IsNullOrWhiteSpace(x.Upn), () =>
+        When(x => x.Upn is not null, () =>
         {
             RuleFor(x => x.Upn!)
                 .Cascade(CascadeMode.Stop)

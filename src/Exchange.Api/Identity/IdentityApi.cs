@@ -23,14 +23,11 @@ public static class IdentityApi
         children.MapGet("/{childId}", GetAsync)
             .Audited("child.read", "identity", "childId", "careEpisodes")
             .Decides("read");
-        children.MapPost("/{childId}/erase", EraseAsync)
-            .Audited("child.erase", "erasure", "childId", "erasedAt")
-            .Decides("erase");
 
         app.MapGroup("/v1/identities").WithTags("Identity").RequirePurposeOfUse()
             .MapPost("/resolve", ResolveAsync)
             .Audited("identity.resolve", "identity-resolution", "childId")
-            .Decides("read", noChild: true)
+            .Decides("read", noChild: true, findsChild: true)
             .Validates<ResolveIdentityRequest>();
         return app;
     }
@@ -67,15 +64,35 @@ public static class IdentityApi
         };
     }
 
+    /// <summary>
+    /// The policy decides, for every child the identifiers match, whether the caller may resolve it; the others
+    /// count as unknown (<see cref="IdentityService.ResolveAsync"/>). A child the caller may not resolve, for any
+    /// reason (no relationship, restricted, erased), answers exactly as an unknown one: same status, body and audit
+    /// event, which names no child. Every lookup costs one decision, matched or not, so timing says little either.
+    /// </summary>
     private static async Task<Results<Ok<ChildIdResponse>, ProblemHttpResult>> ResolveAsync(
-        ResolveIdentityRequest request, HttpContext http, IdentityService identity, AuditTrail audit, CancellationToken ct)
+        ResolveIdentityRequest request, HttpContext http, IdentityService identity, CancellationToken ct)
     {
-        var outcome = await identity.ResolveAsync(Caller.From(http.User), PresentedIdentifier.From(request.Identifiers!), ct).ConfigureAwait(false);
-        audit.About((outcome as IdentityOutcome.Matched)?.ChildId);
-        if (outcome is IdentityOutcome.Matched found
-            && await PolicyDecidedEndpointExtensions.DecideAgainOnChildAsync(http, found.ChildId, ct).ConfigureAwait(false) is { } refusal)
+        var decided = 0;
+        var adopted = false;
+        var outcome = await identity.ResolveAsync(Caller.From(http.User), PresentedIdentifier.From(request.Identifiers!), async (childId, token) =>
         {
-            return refusal;
+            decided++;
+            var access = await PolicyDecidedEndpointExtensions.DecideOnChildAsync(http, childId, token).ConfigureAwait(false);
+            var may = access.Decision.Permit && !access.Erased;
+            if (may && !adopted)
+            {
+                // The answer (a match, or a conflict about children the caller may resolve) rests on this permit.
+                PolicyDecidedEndpointExtensions.Adopt(http, access);
+                adopted = true;
+            }
+
+            return may;
+        }, ct).ConfigureAwait(false);
+        if (decided == 0)
+        {
+            // Nothing matched: decide on an id no child has, so an unknown identifier costs what a known one does.
+            await PolicyDecidedEndpointExtensions.DecideOnChildAsync(http, Ids.NewChildId(), ct).ConfigureAwait(false);
         }
 
         return outcome switch
@@ -92,17 +109,6 @@ public static class IdentityApi
                 ? "The identifiers do not agree with the register. Nothing was linked or merged; no review case was opened because your organisation has too many open cases."
                 : "The identifiers do not agree with the register. Nothing was linked or merged; the exchange admin will review the case.",
             new Dictionary<string, object?> { ["reviewId"] = conflict.ReviewId });
-
-    public sealed record ErasedView(string ChildId, DateTimeOffset ErasedAt);
-
-    /// <summary>Idempotent: erasing an erased child answers the same.</summary>
-    private static async Task<Results<Ok<ErasedView>, ProblemHttpResult>> EraseAsync(string childId, IdentityService identity, CancellationToken ct)
-    {
-        var erased = Ids.LooksLikeChildId(childId) ? await identity.EraseAsync(childId, ct).ConfigureAwait(false) : null;
-        return erased is { } e
-            ? TypedResults.Ok(new ErasedView(e.ChildId, e.ErasedAt))
-            : Problems.Result(ProblemTypes.ChildNotFound, "There is no child with this id.");
-    }
 
     public sealed record CareEpisodeView(Guid Id, string ResponsibleLa, string StartDate, string? EndDate);
 

@@ -140,7 +140,7 @@ public sealed partial class IdentityReviewService(
     }
 
     /// <summary>
-    /// Relationships, consents, restrictions and objections, handovers and alerts follow the child, so access after a merge is decided
+    /// Relationships, consents, restrictions and objections (their reasons sealed again under the survivor's key), handovers and alerts follow the child, so access after a merge is decided
     /// as before it. A relationship the survivor already records (same kind, organisation and start) stays put.
     /// Break-glass grants move too, their reasons sealed again under the survivor's key, so the survivor's council's
     /// DPO still sees them and erasing the survivor shreds them.
@@ -164,7 +164,20 @@ public sealed partial class IdentityReviewService(
 
         foreach (var limit in await db.ProcessingLimits.Where(l => l.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
         {
+            // Its reason is sealed to the child and the record: moving it means sealing it again for the survivor
+            // (none is held for a record from before reasons were sealed).
             limit.ChildId = survivor;
+            if (limit.SealedReason.Length == 0)
+            {
+                continue;
+            }
+
+            var reason = await sealer.OpenAsync(Restrictions.ProcessingLimitsApi.ReasonPlace(other, limit.Id), limit.SealedReason, ct).ConfigureAwait(false) switch
+            {
+                OpenedField.Opened opened => opened.Value,
+                _ => throw new InvalidOperationException($"A processing limit of {other} is erased and cannot be moved."),
+            };
+            limit.SealedReason = await sealer.SealAsync(Restrictions.ProcessingLimitsApi.ReasonPlace(survivor, limit.Id), reason, ct).ConfigureAwait(false);
         }
 
         foreach (var handover in await db.CareHandovers.Where(h => h.ChildId == other).ToListAsync(ct).ConfigureAwait(false))

@@ -26,7 +26,7 @@ public static class IdentityReviewsApi
         var group = app.MapGroup("/v1/identity-reviews").WithTags("Identity reviews").RequireAuthorization(AuthPolicies.Administer);
         group.MapGet("/", ListAsync).Audited("identity-review.list", "identity", "reviewId", "candidates");
         group.MapGet("/{reviewId}", GetAsync).Audited("identity-review.read", "identity", "reviewId", "candidates");
-        group.MapPost("/{reviewId}/merge", MergeAsync).Audited("identity-review.merge", "identity", "reviewId", "survivorChildId", "mergedChildIds");
+        group.MapPost("/{reviewId}/merge", MergeAsync).Audited("identity-review.merge", "identity", "reviewId", "survivorChildId", "mergedChildIds").RejectsExplicitNulls();
         group.MapPost("/{reviewId}/dismiss", DismissAsync).Audited("identity-review.dismiss", "identity", "reviewId");
         return app;
     }

@@ -11,9 +11,14 @@ public abstract record IdentityOutcome
     public sealed record Matched(string ChildId) : IdentityOutcome;
     public sealed record Created(string ChildId) : IdentityOutcome;
     public sealed record NoMatch : IdentityOutcome;
-    /// <summary>A conflict; ReviewId is null when the caller's organisation has too many open cases to open another.</summary>
-    public sealed record Conflict(string? ReviewId) : IdentityOutcome;
-    public sealed record CareConflict : IdentityOutcome;
+    /// <summary>
+    /// A conflict about <paramref name="ChildIds"/> (the children the caller may know of); ReviewId is null when the
+    /// caller's organisation has too many open cases to open another.
+    /// </summary>
+    public sealed record Conflict(string? ReviewId, IReadOnlyList<string> ChildIds) : IdentityOutcome;
+
+    /// <summary>The child the identifiers match is in another council's open care (the answer discloses that much about it).</summary>
+    public sealed record CareConflict(string ChildId) : IdentityOutcome;
 
     /// <summary>The new episode would start before, or overlap, another council's episode for the child; nothing was changed.</summary>
     public sealed record CareOverlap : IdentityOutcome;
@@ -34,7 +39,6 @@ public sealed partial class IdentityService(
     IWriteGate writeGate,
     Exchange.Crypto.Keys.DataKeyService dataKeys,
     Microsoft.Extensions.Options.IOptions<Hosting.ExchangeOptions> limits,
-    ErasureStorage storage,
     Auditing.AuditTrail audit,
     TimeProvider clock,
     ILogger<IdentityService> logger)
@@ -46,78 +50,45 @@ public sealed partial class IdentityService(
 
     private sealed record Presented(PresentedIdentifier Identifier, byte[] Index, string? MatchedChildId);
 
-    /// <summary>Resolution is read-only apart from opening a review case: it never creates or links.</summary>
-    public async Task<IdentityOutcome> ResolveAsync(Caller caller, IReadOnlyList<PresentedIdentifier> identifiers, CancellationToken ct)
+    /// <summary>
+    /// Resolution is read-only apart from opening a review case: it never creates or links. The identifiers are
+    /// compared with the part of the register the caller may resolve: <paramref name="mayResolve"/> is asked about
+    /// every child they match, and an identifier of any other child counts as unknown, so the answer (a match, a
+    /// conflict, none) says nothing about children the caller is not responsible for.
+    /// </summary>
+    public async Task<IdentityOutcome> ResolveAsync(Caller caller, IReadOnlyList<PresentedIdentifier> identifiers,
+        Func<string, CancellationToken, Task<bool>> mayResolve, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(mayResolve);
         var presented = await MatchAsync(identifiers, ct).ConfigureAwait(false);
-        var children = presented.Select(p => p.MatchedChildId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        if (children.Count == 0)
+        foreach (var _ in presented.Where(p => p.MatchedChildId is null))
+        {
+            // The merge lookup a match costs, so that an unknown identifier takes as long as a known one.
+            await SurvivorOfAsync(Ids.NewChildId(), ct).ConfigureAwait(false);
+        }
+
+        var visible = new List<string>();
+        foreach (var child in presented.Select(p => p.MatchedChildId).OfType<string>().Distinct(StringComparer.Ordinal).ToList())
+        {
+            if (await mayResolve(child, ct).ConfigureAwait(false))
+            {
+                visible.Add(child);
+            }
+        }
+
+        var view = presented.Select(p => p.MatchedChildId is { } c && !visible.Contains(c) ? p with { MatchedChildId = null } : p).ToList();
+        if (visible.Count == 0)
         {
             return new IdentityOutcome.NoMatch();
         }
 
-        if (children.Count > 1 || await DiffersFromRegisterAsync(children[0], presented, ct).ConfigureAwait(false))
+        if (visible.Count > 1 || await DiffersFromRegisterAsync(visible[0], view, ct).ConfigureAwait(false))
         {
-            return await WithRetryAsync(() => OpenReviewAsync(caller, presented, children, ct), ct).ConfigureAwait(false);
+            return await WithRetryAsync(() => OpenReviewAsync(caller, view, visible, ct), ct).ConfigureAwait(false);
         }
 
-        return new IdentityOutcome.Matched(children[0]);
-    }
-
-    /// <summary>
-    /// Erases a child: its data key is deleted (every sealed field of the child becomes
-    /// permanently unreadable) and its identifiers' blind indexes go too, so the child can no
-    /// longer be found by NHS number, UPN or council ID. The pseudonymous id stays, answering 410.
-    /// </summary>
-    public async Task<(string ChildId, DateTimeOffset ErasedAt)?> EraseAsync(string childId, CancellationToken ct)
-    {
-        using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
-        var survivor = await SurvivorOfAsync(childId, ct).ConfigureAwait(false);
-        var now = clock.GetUtcNow();
-        var dismissed = new List<string>();
-        await using (var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
-        {
-            // Claim the child: concurrent registrations and merges touching it wait for this and then see it erased.
-            var claimed = await db.Children.Where(c => c.Id == survivor && c.ErasedAt == null)
-                .ExecuteUpdateAsync(u => u.SetProperty(c => c.ErasedAt, now), ct).ConfigureAwait(false);
-            var child = await db.Children.AsNoTracking().FirstOrDefaultAsync(c => c.Id == survivor, ct).ConfigureAwait(false);
-            if (child is null)
-            {
-                return null;
-            }
-
-            if (claimed == 1)
-            {
-                await db.ChildIdentifiers.Where(i => i.ChildId == survivor).ExecuteDeleteAsync(ct).ConfigureAwait(false);
-                // Copies of its identifiers presented with identity conflicts go too, and open cases naming it close.
-                await db.IdentityReviewIdentifiers.Where(i => i.MatchedChildId == survivor).ExecuteDeleteAsync(ct).ConfigureAwait(false);
-                dismissed = await db.IdentityReviews.Where(r => r.Status == ReviewStatus.Open && r.CandidateChildIds.Contains(survivor))
-                    .Select(r => r.Id).ToListAsync(ct).ConfigureAwait(false);
-                await db.IdentityReviews.Where(r => dismissed.Contains(r.Id))
-                    .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, ReviewStatus.Dismissed).SetProperty(r => r.ClosedAt, now)
-                        .SetProperty(r => r.ClosedBy, "erasure"), ct).ConfigureAwait(false);
-                foreach (var reviewId in dismissed)
-                {
-                    await dataKeys.EraseAsync(reviewId, ct).ConfigureAwait(false);
-                }
-
-                await dataKeys.EraseAsync(survivor, ct).ConfigureAwait(false);
-                LogErased(logger, survivor);
-            }
-
-            audit.Expect(StatusCodes.Status200OK, survivor);
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
-            if (claimed == 1)
-            {
-                // A request that read the key between our delete and our commit may have cached it.
-                dataKeys.ForgetCached(survivor);
-                dismissed.ForEach(dataKeys.ForgetCached);
-                await storage.AfterErasureAsync(ct).ConfigureAwait(false);
-            }
-
-            return (survivor, child.ErasedAt ?? now);
-        }
+        return new IdentityOutcome.Matched(visible[0]);
     }
 
     /// <summary>Registers a child in the caller council's care, or links new identifiers to the one child they match.</summary>
@@ -166,7 +137,7 @@ public sealed partial class IdentityService(
                 var episodes = await db.CareEpisodes.Where(e => e.ChildId == childId && e.EndDate == null).ToListAsync(ct).ConfigureAwait(false);
                 if (episodes.Any(e => e.ResponsibleLaNumber != laNumber))
                 {
-                    return new IdentityOutcome.CareConflict();
+                    return new IdentityOutcome.CareConflict(childId);
                 }
 
                 // A council may not reach back into another council's care: a new episode starts after every other
@@ -345,7 +316,7 @@ public sealed partial class IdentityService(
             .Select(r => r.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
         if (existing is not null)
         {
-            return new IdentityOutcome.Conflict(existing);
+            return new IdentityOutcome.Conflict(existing, children);
         }
 
         // A caller cannot flood the admin's queue (or park identifier copies) without limit.
@@ -353,7 +324,7 @@ public sealed partial class IdentityService(
         if (open >= limits.Value.Limits.MaxOpenReviewsPerOrganisation)
         {
             LogReviewCap(logger, caller.Organisation, open);
-            return new IdentityOutcome.Conflict(null);
+            return new IdentityOutcome.Conflict(null, children);
         }
 
         var reviewId = Ids.NewReviewId();
@@ -388,7 +359,7 @@ public sealed partial class IdentityService(
         db.IdentityReviews.Add(review);
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         LogConflict(logger, reviewId, reason, children.Count);
-        return new IdentityOutcome.Conflict(reviewId);
+        return new IdentityOutcome.Conflict(reviewId, children);
     }
 
     private static string ConflictKey(string reason, List<string> children, List<Presented> presented)
@@ -423,6 +394,8 @@ public sealed partial class IdentityService(
                 if (outcome is IdentityOutcome.CareConflict or IdentityOutcome.CareOverlap or IdentityOutcome.Erased or IdentityOutcome.Refused)
                 {
                     await transaction.RollbackAsync(ct).ConfigureAwait(false);
+                    // The 409 tells the caller the child is in another council's care: its event names the child.
+                    audit.About((outcome as IdentityOutcome.CareConflict)?.ChildId);
                 }
                 else
                 {
@@ -436,8 +409,15 @@ public sealed partial class IdentityService(
                     {
                         IdentityOutcome.Created c => c.ChildId,
                         IdentityOutcome.Matched m => m.ChildId,
+                        // A conflict discloses something about each child it names: one event for each.
+                        IdentityOutcome.Conflict c => c.ChildIds.Order(StringComparer.Ordinal).FirstOrDefault(),
                         _ => null,
                     });
+                    if (outcome is IdentityOutcome.Conflict conflict)
+                    {
+                        audit.AlsoAbout(conflict.ChildIds.Order(StringComparer.Ordinal).Skip(1));
+                    }
+
                     await transaction.CommitAsync(ct).ConfigureAwait(false);
                 }
 
@@ -458,9 +438,6 @@ public sealed partial class IdentityService(
 
     [LoggerMessage(EventId = 9304, EventName = "IdentityConflictNotRecorded", Level = LogLevel.Warning, Message = "Identity conflict not recorded: {Organisation} already has {Open} open review cases")]
     private static partial void LogReviewCap(ILogger logger, string organisation, int open);
-
-    [LoggerMessage(EventId = 9305, EventName = "ChildErased", Level = LogLevel.Warning, Message = "Child {ChildId} erased: data key deleted, identifiers removed")]
-    private static partial void LogErased(ILogger logger, string childId);
 
     [LoggerMessage(EventId = 9307, EventName = "CareEpisodeOpenedForKnownChild", Level = LogLevel.Warning, Message = "Care episode opened for known child {ChildId}; DPOs of {Councils} council(s) alerted")]
     private static partial void LogEpisodeOpened(ILogger logger, string childId, int councils);

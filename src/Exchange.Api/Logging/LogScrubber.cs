@@ -9,12 +9,20 @@ namespace Exchange.Api.Logging;
 /// </summary>
 public static partial class LogScrubber
 {
-    // Any 10 digits with at most one space, hyphen or dot between any two: every NHS number as typed, valid or not.
-    [GeneratedRegex(@"(?<!\d)\d(?:[ .-]?\d){9}(?!\d)", RegexOptions.CultureInvariant)]
+    // No word boundary anywhere: an identifier glued to letters (x9991000232, reqj202000125008z), to our id
+    // prefixes (ch_9991000291...) or to punctuation is still one. Between two characters of it, up to three
+    // separators of any kind that is not a letter or digit (space, no-break space, any dash, dot, slash, colon,
+    // underscore, percent-encoded space, " / "...).
+    private const string Separator = @"[^\p{L}\p{N}]{0,3}";
+
+    // Any 10 digits (of any script) with separators between: every NHS number as typed, valid or not, also
+    // the first ten of a longer run.
+    [GeneratedRegex(@"\d(?:" + Separator + @"\d){9}", RegexOptions.CultureInvariant)]
     private static partial Regex NhsShape();
 
-    // A letter, eleven digits and a digit or letter, spaces allowed between: every UPN shape, permanent or temporary.
-    [GeneratedRegex(@"(?<![A-Za-z0-9])[A-Za-z](?:\s?\d){11}\s?[A-Za-z0-9](?![A-Za-z0-9])", RegexOptions.CultureInvariant)]
+    // A letter, eleven digits and a digit or letter, separators allowed between: every UPN shape (13 characters),
+    // permanent (letter and 12 digits) or temporary (ending in a letter).
+    [GeneratedRegex(@"[A-Za-z](?:" + Separator + @"\d){11}" + Separator + @"[A-Za-z0-9]", RegexOptions.CultureInvariant)]
     private static partial Regex UpnShape();
 
     // Path segments that can be logged as they are: words, our own random ids, organisation ids.
@@ -23,7 +31,8 @@ public static partial class LogScrubber
 
     /// <summary>
     /// A request path with every segment that is not a route word or one of our pseudonymous ids
-    /// replaced: a caller may put an NHS number, UPN or council child ID in any part of a URL.
+    /// replaced: a caller may put an NHS number, UPN or council child ID in any part of a URL. A segment
+    /// that passes (x9991000232, school:9991000259) is still scrubbed with <see cref="Scrub"/> afterwards.
     /// </summary>
     public static string ScrubPath(string path)
     {
@@ -37,7 +46,7 @@ public static partial class LogScrubber
             }
         }
 
-        return string.Join('/', segments);
+        return Scrub(string.Join('/', segments));
     }
 
     [GeneratedRegex(@"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", RegexOptions.CultureInvariant)]

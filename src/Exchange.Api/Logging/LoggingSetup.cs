@@ -43,6 +43,9 @@ public static class LoggingSetup
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Update", LogEventLevel.Fatal)
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Query", LogEventLevel.Fatal)
                 .Enrich.FromLogContext()
+                // A failed start-up audit check has logged its one line; the host's "failed to start" error with the
+                // same exception and its stack trace would only bury it.
+                .Filter.ByExcluding(e => e.Exception is Auditing.AuditStartupFailedException)
                 .WriteTo.Sink(new ScrubbingSink(inner.CreateLogger()));
         }, preserveStaticLogger: true); // one logger per host, never the process-wide static one
         return builder;

@@ -26,13 +26,18 @@ internal sealed class ScrubbingSink(ILogEventSink inner) : ILogEventSink
             logEvent.Exception is null ? null : new ScrubbedException(logEvent.Exception),
             ReferenceEquals(template, scrubbedTemplate) || template == scrubbedTemplate ? logEvent.MessageTemplate : Parser.Parse(scrubbedTemplate),
             properties,
-            logEvent.TraceId ?? default,
+            SafeTraceId(logEvent.TraceId),
             logEvent.SpanId ?? default));
     }
+
+    // A W3C trace id can come from the caller's traceparent header: one that holds an identifier shape is dropped.
+    private static System.Diagnostics.ActivityTraceId SafeTraceId(System.Diagnostics.ActivityTraceId? traceId) =>
+        traceId is { } id && string.Equals(LogScrubber.Scrub(id.ToHexString()), id.ToHexString(), StringComparison.Ordinal) ? id : default;
 
     // Properties that hold a URL path (request logging and ASP.NET Core's logging scope).
     private static readonly HashSet<string> PathProperties = new(StringComparer.Ordinal) { "RequestPath", "Path", "Endpoint" };
 
+    // ScrubPath also runs the text scrubber over what it keeps.
     private static LogEventPropertyValue ScrubPathValue(LogEventPropertyValue value) =>
         value is ScalarValue { Value: string path } && !path.Contains(' ', StringComparison.Ordinal)
             ? new ScalarValue(LogScrubber.ScrubPath(path))

@@ -42,9 +42,10 @@ public sealed class RegisterOrganisationRequestValidator : AbstractValidator<Reg
             .WithMessage("id must be la:<3-digit LA number>, school:<6-digit URN> or health:<ODS code of 3 to 10 upper-case letters and digits>.");
 
         RuleFor(x => x.Name)
-            .Must(n => !string.IsNullOrWhiteSpace(n) && n.Trim().Length <= 200)
+            // Control characters (line breaks, escapes) in a name would reach every screen and report that shows it.
+            .Must(n => !string.IsNullOrWhiteSpace(n) && n.Length <= 200 && !n.Any(char.IsControl))
             .WithErrorCode(ProblemTypes.OrganisationNameRequired.Code)
-            .WithMessage("name is required and at most 200 characters.");
+            .WithMessage("name is required: at most 200 characters, not only spaces, and no control characters.");
 
         When(x => OrganisationIds.IsValid(x.Id), () =>
         {

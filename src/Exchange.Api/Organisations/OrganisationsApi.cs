@@ -1,3 +1,4 @@
+using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
 using Exchange.Api.Paging;
@@ -13,19 +14,21 @@ public static partial class OrganisationsApi
     public static IEndpointRouteBuilder MapOrganisationsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/organisations").WithTags("Organisations").RequireAuthorization(AuthPolicies.Administer);
-        group.MapPost("/", RegisterAsync).Validates<RegisterOrganisationRequest>();
+        // Changing who may use the exchange is audited like access to data: who did it, when, to which organisation.
+        group.MapPost("/", RegisterAsync).Audited("organisation.register", "organisation", "id").Validates<RegisterOrganisationRequest>();
         group.MapGet("/", ListAsync);
         group.MapGet("/{organisationId}", GetAsync);
-        group.MapPost("/{organisationId}/deactivate", DeactivateAsync);
+        group.MapPost("/{organisationId}/deactivate", DeactivateAsync).Audited("organisation.deactivate", "organisation", "active");
         return app;
     }
 
     /// <summary>Idempotent: registering the same organisation again with the same details answers 200.</summary>
     private static async Task<Results<Created<OrganisationView>, Ok<OrganisationView>, ProblemHttpResult>> RegisterAsync(
-        RegisterOrganisationRequest request, ExchangeDbContext db, IWriteGate gate, TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
+        RegisterOrganisationRequest request, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
     {
         using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
         var id = request.Id!;
+        audit.Concerning(id); // validated: a well-formed organisation id, nothing else the caller typed
         var kind = OrganisationIds.KindOf(id);
         var laNumber = kind == OrganisationKind.Council ? id[3..] : request.LaNumber;
         var name = request.Name!.Trim();
@@ -39,6 +42,7 @@ public static partial class OrganisationsApi
 
         var organisation = new Organisation { Id = id, Kind = kind, Name = name, LaNumber = laNumber, CreatedAt = clock.GetUtcNow() };
         db.Organisations.Add(organisation);
+        audit.Expect(StatusCodes.Status201Created);
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
         var logger = logs.CreateLogger(typeof(OrganisationsApi));
         LogRegistered(logger, id);
@@ -71,7 +75,7 @@ public static partial class OrganisationsApi
 
     /// <summary>Deactivation takes effect on the organisation's next request: its tokens are refused (403).</summary>
     private static async Task<Results<Ok<OrganisationView>, ProblemHttpResult>> DeactivateAsync(
-        string organisationId, ExchangeDbContext db, IWriteGate gate, TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
+        string organisationId, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
     {
         if (organisationId == DatabaseInitializer.OperatorId)
         {
@@ -85,6 +89,7 @@ public static partial class OrganisationsApi
             return Problems.Result(ProblemTypes.OrganisationNotFound);
         }
 
+        audit.Concerning(organisation.Id);
         if (organisation.Active)
         {
             organisation.Active = false;

@@ -143,7 +143,7 @@ public sealed class AccessDecider(
         }
 
         var periods = facts.Where(f => kinds.Contains(f.Kind)).ToList();
-        if (kinds.Contains(RelationshipFacts.ResponsibleCouncil))
+        if (kinds.Contains(ChildRelationship.ResponsibleCouncil))
         {
             periods.AddRange(await relationships.HandedOverAsync(caller.Organisation, childId, category, ct).ConfigureAwait(false));
         }

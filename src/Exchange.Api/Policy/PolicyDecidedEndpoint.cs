@@ -41,11 +41,17 @@ public static class PolicyDecidedEndpointExtensions
     /// caller's organisation has no relationship to the child (existence must not leak; <paramref name="notFound"/>
     /// names the problem) and 403 otherwise. Queries naming a field the mask hides (directly, or through a parameter
     /// <paramref name="queryFields"/> maps to fields) are refused, and hidden fields
-    /// are removed from the answer. The decision (rule, lawful basis, fields, break-glass grant) goes into the
+    /// are removed from the answer. An erased child answers 410, except to the <c>erase</c> action and to an endpoint that
+    /// <paramref name="servesErased"/> (the DPO's subject access export of what is still held). The decision (rule, lawful basis, fields, break-glass grant) goes into the
     /// request's audit event, granted or denied.
+    /// <paramref name="findsChild"/> (with <paramref name="noChild"/>): the handler finds the child itself and decides
+    /// on it (<see cref="DecideOnChildAsync"/>), so a first denial that depends on the child (a relationship, its
+    /// restriction) is left to that decision; one that does not (no rule for the role, a purpose it may not use)
+    /// refuses at once. Such a handler must not answer with success without a permit of its own.
     /// </summary>
     public static TBuilder Decides<TBuilder>(this TBuilder builder, string action, ChildLocator? child = null, bool noChild = false,
-        ProblemTypes.ProblemType? notFound = null, IReadOnlyDictionary<string, string[]>? queryFields = null)
+        ProblemTypes.ProblemType? notFound = null, IReadOnlyDictionary<string, string[]>? queryFields = null, bool servesErased = false,
+        bool findsChild = false)
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -67,13 +73,23 @@ public static class PolicyDecidedEndpointExtensions
                 .ConfigureAwait(false);
             var decision = access.Decision;
             var audit = http.RequestServices.GetRequiredService<AuditTrail>();
-            audit.About(access.ChildId);
+            if (access.Exists)
+            {
+                audit.About(access.ChildId);
+            }
+            else if (!noChild)
+            {
+                // The id is the caller's text and names no registered child: it stays out of the permanent log.
+                audit.ChildNotRecognised();
+            }
+
             var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
             // Until the answer is known (a read that commits, such as signing a checkpoint, records its event
             // during the handler), a read releases the endpoint's declared fields within the mask.
             audit.Decided(decision, access.BreakGlassGrant?.ToString(), action == "read" ? AnswerFields.Narrow(decision.Fields, null, options, declared) : null);
             http.Items[ItemKey] = access;
-            if (!decision.Permit)
+            var leftToHandler = noChild && findsChild && !decision.Permit && DependsOnChild(decision.Reason);
+            if (!decision.Permit && !leftToHandler)
             {
                 return Refusal(decision.Reason, notFound ?? ProblemTypes.ChildNotFound);
             }
@@ -85,7 +101,7 @@ public static class PolicyDecidedEndpointExtensions
             }
 
             // Relationship rows outlive erasure (they hold only the pseudonymous id); nothing behind them is served.
-            if (access.Erased && action != "erase")
+            if (access.Erased && action != "erase" && !servesErased)
             {
                 return Problems.Result(ProblemTypes.ChildErased, "This child's data has been erased.");
             }
@@ -101,6 +117,10 @@ public static class PolicyDecidedEndpointExtensions
             var answer = await next(context).ConfigureAwait(false);
             // The handler may have decided again, on the child it found (DecideAgainOnChildAsync): that decision stands.
             var final = DecisionOf(http) ?? access;
+            if (leftToHandler && !final.Decision.Permit && (answer is INestedHttpResult nested ? nested.Result : answer) is not IStatusCodeHttpResult { StatusCode: >= 400 })
+            {
+                throw new InvalidOperationException("A handler that finds its child answered with success without a permit for it.");
+            }
             if (action == "read" && final.Decision.Permit)
             {
                 // The event names what the answer carries, not everything the mask would have allowed.
@@ -120,6 +140,23 @@ public static class PolicyDecidedEndpointExtensions
     /// </summary>
     public static async Task<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult?> DecideAgainOnChildAsync(HttpContext http, string childId, CancellationToken ct)
     {
+        var access = await DecideOnChildAsync(http, childId, ct).ConfigureAwait(false);
+        Adopt(http, access);
+        if (!access.Decision.Permit)
+        {
+            return Refusal(access.Decision.Reason, ProblemTypes.ChildNotFound);
+        }
+
+        return access.Erased ? Problems.Result(ProblemTypes.ChildErased, "This child's data has been erased.") : null;
+    }
+
+    /// <summary>
+    /// Decides this endpoint's action on <paramref name="childId"/> without recording anything: the handler
+    /// <see cref="Adopt"/>s the decision it acts on. For a handler that must look at several children (or at none,
+    /// to spend the same queries) before it knows which decision its answer rests on.
+    /// </summary>
+    public static Task<AccessDecision> DecideOnChildAsync(HttpContext http, string childId, CancellationToken ct)
+    {
         ArgumentNullException.ThrowIfNull(http);
         var endpoint = http.GetEndpoint();
         var action = endpoint?.Metadata.GetMetadata<PolicyDecidedEndpoint>()?.Action;
@@ -130,20 +167,32 @@ public static class PolicyDecidedEndpointExtensions
         }
 
         var decider = http.RequestServices.GetRequiredService<AccessDecider>();
-        var access = await decider.DecideAsync(Caller.From(http.User), action, category, PurposeOfUse.Of(http) ?? "", childId, ct).ConfigureAwait(false);
+        return decider.DecideAsync(Caller.From(http.User), action, category, PurposeOfUse.Of(http) ?? "", childId, ct);
+    }
+
+    /// <summary>The request acts on this decision: the audit event names its child and records it, and it masks the answer.</summary>
+    public static void Adopt(HttpContext http, AccessDecision access)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(access);
+        var endpoint = http.GetEndpoint();
+        var action = endpoint?.Metadata.GetMetadata<PolicyDecidedEndpoint>()?.Action;
+        var category = endpoint?.Metadata.GetMetadata<AuditedEndpoint>()?.Category
+            ?? throw new InvalidOperationException("Only a policy-decided, audited endpoint can adopt a decision.");
         var audit = http.RequestServices.GetRequiredService<AuditTrail>();
         audit.About(access.ChildId);
         audit.Decided(access.Decision, access.BreakGlassGrant?.ToString(), action == "read" ? access.Decision.Fields : null);
         http.Items[ItemKey] = access;
-        if (!access.Decision.Permit)
+        if (access.Decision.Permit)
         {
-            return Refusal(access.Decision.Reason, ProblemTypes.ChildNotFound);
+            // The answer is masked by this decision, not the first.
+            var policy = http.RequestServices.GetRequiredService<AccessDecider>().Policy;
+            http.Items[MaskKey] = new FieldMask(policy.Categories[category].Fields, access.Decision.Fields);
         }
-
-        // The answer is masked by this decision, not the first.
-        http.Items[MaskKey] = new FieldMask(decider.Policy.Categories[category].Fields, access.Decision.Fields);
-        return access.Erased ? Problems.Result(ProblemTypes.ChildErased, "This child's data has been erased.") : null;
     }
+
+    /// <summary>Whether a denial depends on the child asked about (no relationship to it, its dates, restriction, consent) rather than on the caller alone.</summary>
+    public static bool DependsOnChild(DenyReason reason) => reason is not (DenyReason.None or DenyReason.NoRule or DenyReason.PurposeNotPermitted);
 
     /// <summary>
     /// 404 only where the caller has no relationship at all (a child it may not know exists, or none); the

@@ -15,13 +15,15 @@ public static class PolicySetup
 {
     /// <summary>
     /// Loads and validates the policy while the service is built: a fault stops the start with a message naming
-    /// the file, the line and the problem, before anything listens.
+    /// the file, the line and the problem, before anything listens; so does a role, relationship or organisation
+    /// kind the code names and the policy lacks (<see cref="PolicyVocabularyCheck"/>).
     /// </summary>
     public static WebApplicationBuilder AddExchangePolicy(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var options = builder.Configuration.GetSection(PolicyOptions.Section).Get<PolicyOptions>() ?? new PolicyOptions();
         var policy = PolicyLoader.LoadDirectory(options.FullDirectory);
+        PolicyVocabularyCheck.Ensure(policy);
         builder.Services.AddSingleton(policy);
         builder.Services.AddSingleton<PolicyEngine>();
         return builder;

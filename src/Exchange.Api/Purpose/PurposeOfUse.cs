@@ -7,10 +7,9 @@ public static class PurposeOfUse
 {
     public const string Header = "X-Purpose-Of-Use";
 
-    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "attendance-monitoring", "pep-review", "health-assessment", "safeguarding", "subject-access", "audit-review",
-    };
+    /// <summary>The purposes the loaded policy declares (policies/vocabulary.yaml): the only list there is.</summary>
+    public static IReadOnlySet<string> KnownIn(HttpContext context) =>
+        context?.RequestServices.GetRequiredService<Policy.PolicySet>().Purposes ?? throw new ArgumentNullException(nameof(context));
 
     private static readonly object ItemKey = new();
 
@@ -18,21 +17,22 @@ public static class PurposeOfUse
     public static string? Of(HttpContext context) =>
         context is not null && context.Items.TryGetValue(ItemKey, out var value) ? value as string : null;
 
-    /// <summary>Refuses (400) requests of the group that do not declare a known purpose.</summary>
+    /// <summary>Refuses (400) requests of the group that do not declare a purpose the loaded policy knows.</summary>
     public static TBuilder RequirePurposeOfUse<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
         builder.AddEndpointFilter(async (context, next) =>
         {
             var values = context.HttpContext.Request.Headers[Header];
+            var known = KnownIn(context.HttpContext);
             if (values.Count == 0 || string.IsNullOrWhiteSpace(values.ToString()))
             {
-                return Problems.Result(ProblemTypes.PurposeOfUseMissing, $"Send the {Header} header with one of: {string.Join(", ", Known)}.");
+                return Problems.Result(ProblemTypes.PurposeOfUseMissing, $"Send the {Header} header with one of: {string.Join(", ", known)}.");
             }
 
             var purpose = values.ToString().Trim();
-            if (values.Count > 1 || !Known.Contains(purpose))
+            if (values.Count > 1 || !known.Contains(purpose))
             {
-                return Problems.Result(ProblemTypes.PurposeOfUseUnknown, $"{Header} must be exactly one of: {string.Join(", ", Known)}.");
+                return Problems.Result(ProblemTypes.PurposeOfUseUnknown, $"{Header} must be exactly one of: {string.Join(", ", known)}.");
             }
 
             context.HttpContext.Items[ItemKey] = purpose;

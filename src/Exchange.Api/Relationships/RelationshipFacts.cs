@@ -11,8 +11,6 @@ namespace Exchange.Api.Relationships;
 /// </summary>
 public sealed class RelationshipFacts(ExchangeDbContext db)
 {
-    public const string ResponsibleCouncil = "responsible-council";
-
     public async Task<IReadOnlyList<RelationshipFact>> ForAsync(string organisationId, string childId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(organisationId);
@@ -22,7 +20,7 @@ public sealed class RelationshipFacts(ExchangeDbContext db)
             var la = organisationId[3..];
             facts.AddRange((await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == childId && e.ResponsibleLaNumber == la)
                     .Select(e => new { e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false))
-                .Select(e => new RelationshipFact(ResponsibleCouncil, e.StartDate, e.EndDate)));
+                .Select(e => new RelationshipFact(ChildRelationship.ResponsibleCouncil, e.StartDate, e.EndDate)));
         }
 
         facts.AddRange((await db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == childId && r.OrganisationId == organisationId)
@@ -54,6 +52,6 @@ public sealed class RelationshipFacts(ExchangeDbContext db)
 
         return (await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == childId && from.Contains(e.ResponsibleLaNumber))
                 .Select(e => new { e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false))
-            .Select(e => new RelationshipFact(ResponsibleCouncil, e.StartDate, e.EndDate)).ToList();
+            .Select(e => new RelationshipFact(ChildRelationship.ResponsibleCouncil, e.StartDate, e.EndDate)).ToList();
     }
 }

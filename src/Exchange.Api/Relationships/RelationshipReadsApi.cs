@@ -41,6 +41,11 @@ public static class RelationshipReadsApi
     private static async Task<Results<Ok<ListView<PlacementView>>, ProblemHttpResult>> PlacementsAsync(
         HttpContext http, ExchangeDbContext db, TimeProvider clock, string? hostLa, bool? current, string? sort, CancellationToken ct)
     {
+        if (hostLa is not null && !Identity.IdentifierRules.IsLaNumber(hostLa))
+        {
+            return Problems.Result(ProblemTypes.LaNumberFormat, "hostLa must be a three-digit LA number.");
+        }
+
         var rows = await RowsAsync(http, db, clock, ChildRelationship.HostCouncil, hostLa is null ? null : "la:" + hostLa, ct).ConfigureAwait(false);
         return Listed(http, rows, clock, current, sort, r => new PlacementView(r.Id, r.ChildId, r.OrganisationId[3..], r.StartDate.Iso(), r.EndDate?.Iso()));
     }
@@ -48,6 +53,11 @@ public static class RelationshipReadsApi
     private static async Task<Results<Ok<ListView<EnrolmentView>>, ProblemHttpResult>> EnrolmentsAsync(
         HttpContext http, ExchangeDbContext db, TimeProvider clock, string? urn, bool? current, string? sort, CancellationToken ct)
     {
+        if (urn is not null && !RelationshipRules.Urn().IsMatch(urn))
+        {
+            return Problems.Result(ProblemTypes.UrnFormat, "urn must be a six-digit school URN.");
+        }
+
         var rows = await RowsAsync(http, db, clock, ChildRelationship.EnrolledSchool, urn is null ? null : "school:" + urn, ct).ConfigureAwait(false);
         return Listed(http, rows, clock, current, sort, r => new EnrolmentView(r.Id, r.ChildId, r.OrganisationId["school:".Length..], r.StartDate.Iso(), r.EndDate?.Iso(), r.RecordedBy));
     }

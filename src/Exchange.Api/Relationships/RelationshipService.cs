@@ -88,7 +88,7 @@ public sealed class RelationshipService(ExchangeDbContext db, IWriteGate gate, A
             return Problems.Result(ProblemTypes.RelationshipDate, "endDate must not be before the care episode's start.");
         }
 
-        var view = new RelationshipView(episode.Id, "responsible-council", episode.ChildId, "la:" + episode.ResponsibleLaNumber, episode.StartDate.Iso(), end.Iso());
+        var view = new RelationshipView(episode.Id, ChildRelationship.ResponsibleCouncil, episode.ChildId, "la:" + episode.ResponsibleLaNumber, episode.StartDate.Iso(), end.Iso());
         if (episode.EndDate is { } ended)
         {
             return ended == end ? TypedResults.Ok(view) : Problems.Result(ProblemTypes.RelationshipEnded);

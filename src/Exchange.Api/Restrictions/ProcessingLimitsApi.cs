@@ -6,19 +6,33 @@ using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Relationships;
 using Exchange.Api.Storage;
+using Exchange.Crypto.Sealing;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Exchange.Api.Restrictions;
 
-public sealed record ProcessingLimitRequest(bool? Active, IReadOnlyList<string>? Purposes, string? Reason);
-
-public sealed record ProcessingLimitView(Guid Id, string ChildId, string Kind, bool Active, IReadOnlyList<string> Purposes, DateTimeOffset RecordedAt);
-
-public sealed class ProcessingLimitRequestValidator : AbstractValidator<ProcessingLimitRequest>
+/// <summary>What every restriction or objection request carries.</summary>
+public interface IProcessingLimitRequest
 {
-    public ProcessingLimitRequestValidator(PolicySet policy)
+    bool? Active { get; }
+    IReadOnlyList<string>? Purposes { get; }
+    string? Reason { get; }
+}
+
+/// <summary>An objection (Art. 21), upheld or withdrawn.</summary>
+public sealed record ProcessingLimitRequest(bool? Active, IReadOnlyList<string>? Purposes, string? Reason) : IProcessingLimitRequest;
+
+/// <summary>A restriction (Art. 18), on or lifted; lifting it says when the data subject was told (Art. 18(3)).</summary>
+public sealed record RestrictionRequest(bool? Active, IReadOnlyList<string>? Purposes, string? Reason, string? DataSubjectInformedOn) : IProcessingLimitRequest;
+
+public sealed record ProcessingLimitView(
+    Guid Id, string ChildId, string Kind, bool Active, IReadOnlyList<string> Purposes, string Authority, string? DataSubjectInformedOn, DateTimeOffset RecordedAt);
+
+public sealed class ProcessingLimitRulesValidator : AbstractValidator<IProcessingLimitRequest>
+{
+    public ProcessingLimitRulesValidator(PolicySet policy)
     {
         var code = ProblemTypes.ProcessingLimitInvalid.Code;
         RuleFor(x => x.Active).NotNull().WithErrorCode(code).WithMessage("active must be true or false.");
@@ -28,44 +42,127 @@ public sealed class ProcessingLimitRequestValidator : AbstractValidator<Processi
     }
 }
 
+public sealed class ProcessingLimitRequestValidator : AbstractValidator<ProcessingLimitRequest>
+{
+    public ProcessingLimitRequestValidator(PolicySet policy) => Include(new ProcessingLimitRulesValidator(policy));
+}
+
+public sealed class RestrictionRequestValidator : AbstractValidator<RestrictionRequest>
+{
+    public RestrictionRequestValidator(PolicySet policy, TimeProvider clock)
+    {
+        Include(new ProcessingLimitRulesValidator(policy));
+        When(x => x.Active == false, () => RuleFor(x => x.DataSubjectInformedOn).Must(d => RelationshipRules.IsDate(d, clock, out _))
+            .WithErrorCode(ProblemTypes.DataSubjectNotInformed.Code)
+            .WithMessage("dataSubjectInformedOn (the day the data subject was told the restriction would be lifted) must be a date (YYYY-MM-DD), not in the future."));
+        When(x => x.Active == true, () => RuleFor(x => x.DataSubjectInformedOn).Null().WithErrorCode(ProblemTypes.ProcessingLimitInvalid.Code)
+            .WithMessage("dataSubjectInformedOn is recorded only when lifting a restriction."));
+    }
+}
+
+/// <summary>
+/// Who may change a limit in force. The operator's DPO ranks above a council: a restriction or objection the DPO
+/// recorded on a data subject's request is the DPO's to lift. A council's is lifted by a council the policy lets
+/// record limits for the child (the one responsible now, during its episode) or by the DPO.
+/// </summary>
+public static class LimitAuthority
+{
+    public static string Of(Caller caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return caller.Organisation.StartsWith("operator:", StringComparison.Ordinal) && caller.Roles.Contains(Roles.Dpo)
+            ? ProcessingLimit.OperatorDpoAuthority
+            : ProcessingLimit.CouncilAuthority;
+    }
+
+    public static int Rank(string authority) => authority switch
+    {
+        ProcessingLimit.OperatorDpoAuthority => 2,
+        ProcessingLimit.CouncilAuthority => 1,
+        _ => 0,
+    };
+}
+
 /// <summary>
 /// Restriction of processing (Art. 18: <c>POST /v1/children/{id}/restriction</c>, on with the purposes still allowed,
-/// or lifted) and objections (Art. 21: <c>POST /v1/children/{id}/objections</c>, the purposes objected to, upheld or
-/// withdrawn), recorded by the responsible council, kept as history, in force on the next decision.
+/// or lifted, saying when the data subject was told) and objections (Art. 21: <c>POST /v1/children/{id}/objections</c>,
+/// the purposes objected to, upheld or withdrawn), recorded by the responsible council or the operator's DPO, kept as
+/// history, in force on the next decision. A limit in force is changed only by an authority as high as the one that
+/// recorded it (<see cref="LimitAuthority"/>): otherwise 403 <c>processing-limit-authority</c>.
 /// </summary>
 public static class ProcessingLimitsApi
 {
+    public const string ReasonEntity = "processing_limits";
+
     public static IEndpointRouteBuilder MapProcessingLimitsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/children/{childId}").WithTags("Consent").RequirePurposeOfUse();
-        group.MapPost("/restriction", (ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
-                RecordAsync(ProcessingLimit.Restriction, request, http, db, gate, audit, clock, ct))
-            .Audited("restriction.record", "restriction", "restriction").Decides("write").Validates<ProcessingLimitRequest>();
-        group.MapPost("/objections", (ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
-                RecordAsync(ProcessingLimit.Objection, request, http, db, gate, audit, clock, ct))
+        group.MapPost("/restriction", (RestrictionRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
+                RecordAsync(ProcessingLimit.Restriction, request, InformedOn(request), http, db, sealer, gate, audit, clock, ct))
+            .Audited("restriction.record", "restriction", "restriction").Decides("write").Validates<RestrictionRequest>();
+        group.MapPost("/objections", (ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
+                RecordAsync(ProcessingLimit.Objection, request, null, http, db, sealer, gate, audit, clock, ct))
             .Audited("objection.record", "restriction", "objection").Decides("write").Validates<ProcessingLimitRequest>();
         return app;
     }
 
+    private static DateOnly? InformedOn(RestrictionRequest request) =>
+        request.DataSubjectInformedOn is { } text ? DateOnly.ParseExact(text, IsoDates.Format, System.Globalization.CultureInfo.InvariantCulture) : null;
+
     private static async Task<Results<Created<ProcessingLimitView>, ProblemHttpResult>> RecordAsync(
-        string kind, ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db,
+        string kind, IProcessingLimitRequest request, DateOnly? informedOn, HttpContext http, ExchangeDbContext db, FieldSealer sealer,
         IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
         var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var authority = LimitAuthority.Of(caller);
+        var purposes = request.Purposes!.Distinct(StringComparer.Ordinal).ToList();
 
+        var id = Guid.NewGuid();
+        // Free text a person wrote about the child: sealed under its key (before the write lock: key work may be remote).
+        var sealedReason = await sealer.SealAsync(ReasonPlace(child, id), request.Reason!, ct).ConfigureAwait(false);
         var record = new ProcessingLimit
         {
-            Id = Guid.NewGuid(), ChildId = child, Kind = kind, Active = request.Active!.Value,
-            Purposes = request.Purposes!.Distinct(StringComparer.Ordinal).ToList(), Reason = request.Reason!, RecordedBy = caller.Organisation,
-            RecordedAt = clock.UtcNowToMillisecond(),
+            Id = id, ChildId = child, Kind = kind, Active = request.Active!.Value, Purposes = purposes, SealedReason = sealedReason,
+            RecordedBy = caller.Organisation, Authority = authority, DataSubjectInformedOn = informedOn, RecordedAt = clock.UtcNowToMillisecond(),
         };
         using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        if (await OutranksAsync(db, child, kind, purposes, authority, ct).ConfigureAwait(false))
+        {
+            return Problems.Result(ProblemTypes.ProcessingLimitAuthority,
+                kind == ProcessingLimit.Restriction
+                    ? "The restriction in force was recorded by the operator's DPO; only the DPO can lift or replace it."
+                    : "An objection in force for one of these purposes was recorded by the operator's DPO; only the DPO can withdraw or record it again.");
+        }
+
         db.ProcessingLimits.Add(record);
         audit.Expect(StatusCodes.Status201Created, child);
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
-        return TypedResults.Created($"/v1/children/{child}/{kind}", new ProcessingLimitView(record.Id, record.ChildId, kind, record.Active, record.Purposes, record.RecordedAt));
+        return TypedResults.Created($"/v1/children/{child}/{kind}", View(record));
     }
+
+    /// <summary>
+    /// Whether a limit in force that this record would change was recorded by a higher authority. The newest restriction
+    /// is in force, so any new one (lifted, or on with other purposes) changes it; an objection changes the objections in
+    /// force for the purposes it names. Recording one again under the lower authority would let it then lift it.
+    /// </summary>
+    private static async Task<bool> OutranksAsync(ExchangeDbContext db, string child, string kind, List<string> purposes, string authority, CancellationToken ct)
+    {
+        var history = await db.ProcessingLimits.AsNoTracking().Where(l => l.ChildId == child && l.Kind == kind).ToListAsync(ct).ConfigureAwait(false);
+        var inForce = kind == ProcessingLimit.Restriction
+            ? [history.MaxBy(l => l.RecordedAt)]
+            : purposes.Select(p => history.Where(l => l.Purposes.Contains(p)).MaxBy(l => l.RecordedAt)).ToList();
+        return inForce.Any(l => l is { Active: true } && LimitAuthority.Rank(l.Authority) > LimitAuthority.Rank(authority));
+    }
+
+    public static ProcessingLimitView View(ProcessingLimit record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new(record.Id, record.ChildId, record.Kind, record.Active, record.Purposes, record.Authority, record.DataSubjectInformedOn?.Iso(), record.RecordedAt);
+    }
+
+    /// <summary>Where a restriction's or objection's reason is sealed: bound to the child's data key and to the record.</summary>
+    public static FieldPlace ReasonPlace(string childId, Guid limitId) => new(ReasonEntity, "reason", childId, limitId.ToString("N"));
 }
 
 /// <summary>

@@ -158,6 +158,8 @@ public sealed class AuditHead
 /// </summary>
 public sealed class ChildRelationship
 {
+    /// <summary>The care episode's relationship (its own table, <see cref="CareEpisode"/>).</summary>
+    public const string ResponsibleCouncil = "responsible-council";
     public const string HostCouncil = "host-council";
     public const string EnrolledSchool = "enrolled-school";
     public const string HealthResponsibility = "health-responsibility";
@@ -203,6 +205,10 @@ public sealed class ProcessingLimit
     public const string Restriction = "restriction";
     public const string Objection = "objection";
 
+    /// <summary>Who recorded it: the operator's DPO, above a council (see Restrictions.LimitAuthority).</summary>
+    public const string OperatorDpoAuthority = "operator-dpo";
+    public const string CouncilAuthority = "council";
+
     public required Guid Id { get; init; }
     public required string ChildId { get; set; }
     public required string Kind { get; init; }
@@ -212,8 +218,16 @@ public sealed class ProcessingLimit
 
     /// <summary>Restriction: the purposes still allowed. Objection: the purposes objected to.</summary>
     public required List<string> Purposes { get; init; }
-    public required string Reason { get; init; }
+
+    /// <summary>The written reason, sealed with the child's data key (erasure shreds it); see ProcessingLimitsApi.ReasonPlace.</summary>
+    public required byte[] SealedReason { get; set; }
     public required string RecordedBy { get; init; }
+
+    /// <summary>The authority it was recorded with: changing a limit in force needs the same or a higher one.</summary>
+    public required string Authority { get; init; }
+
+    /// <summary>Lifting a restriction: the day the data subject was told it would be lifted (Art. 18(3)).</summary>
+    public DateOnly? DataSubjectInformedOn { get; init; }
     public DateTimeOffset RecordedAt { get; init; }
 }
 

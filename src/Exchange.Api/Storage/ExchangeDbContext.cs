@@ -120,8 +120,8 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.ToTable("processing_limits");
             e.Property(l => l.ChildId).HasMaxLength(32);
             e.Property(l => l.Kind).HasMaxLength(16);
-            e.Property(l => l.Reason).HasMaxLength(500);
             e.Property(l => l.RecordedBy).HasMaxLength(64);
+            e.Property(l => l.Authority).HasMaxLength(16);
             e.HasIndex(l => new { l.ChildId, l.Kind, l.RecordedAt });
             e.HasOne<Child>().WithMany().HasForeignKey(l => l.ChildId).OnDelete(DeleteBehavior.Restrict);
         });

@@ -1,3 +1,4 @@
+using Exchange.Api.Erasure.Storage;
 using Exchange.Api.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -25,10 +26,11 @@ public static class StorageSetup
         }
         else if (string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
         {
-            Directory.CreateDirectory(options.FullDataDirectory);
+            PrivateFiles.CreateDirectory(options.FullDataDirectory);
             var sqlite = string.IsNullOrWhiteSpace(connectionString)
                 ? $"Data Source={Path.Combine(options.FullDataDirectory, "exchange.db")};Pooling=True"
                 : connectionString;
+            PrivateFiles.PrepareSqliteFile(sqlite);
             builder.Services.AddDbContext<ExchangeDbContext, SqliteExchangeDbContext>((sp, o) => o.UseSqlite(sqlite)
                 .AddInterceptors(new SqliteSecureDeleteInterceptor(), sp.GetRequiredService<Auditing.AuditCommitInterceptor>(), sp.GetRequiredService<Auditing.AuditAutocommitInterceptor>()));
             builder.Services.AddSingleton<IWriteGate, SerialWriteGate>();

@@ -7,6 +7,7 @@ using Exchange.Api.Hosting;
 using Exchange.Api.Identity;
 using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
+using Exchange.Api.Restrictions;
 using Exchange.Api.Storage;
 using Exchange.Crypto.Sealing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,7 +21,13 @@ public sealed record CareEpisodeExport(Guid Id, string ResponsibleLa, string Sta
 
 public sealed record RelationshipExport(Guid Id, string Kind, string Organisation, string StartDate, string? EndDate, string RecordedBy);
 
-public sealed record ProcessingLimitExport(Guid Id, string Kind, bool Active, IReadOnlyList<string> Purposes, string Reason, string RecordedBy, DateTimeOffset RecordedAt);
+/// <summary>
+/// A restriction or objection, who recorded it with which authority, and for a lifted restriction when the data subject
+/// was told; its reason is null once the child's data has been erased.
+/// </summary>
+public sealed record ProcessingLimitExport(
+    Guid Id, string Kind, bool Active, IReadOnlyList<string> Purposes, string? Reason, string RecordedBy, string Authority, string? DataSubjectInformedOn,
+    DateTimeOffset RecordedAt);
 
 public sealed record ConsentExport(ConsentView Consent, string RecordedBy);
 
@@ -36,9 +43,12 @@ public sealed record AccessExport(
     long Index, DateTimeOffset Time, string? Organisation, IReadOnlyList<string> Roles, string? Action, string? Category,
     string? Purpose, string? Decision, string? Rule, string? LawfulBasis, IReadOnlyList<string> Fields);
 
-/// <summary>Everything the exchange holds about one child, for a subject access request (UK GDPR Art. 15).</summary>
+/// <summary>
+/// Everything the exchange holds about one child, for a subject access request (UK GDPR Art. 15). For an erased child
+/// (<c>ErasedAt</c> set) that is what is still held under the pseudonymous id, without identifiers or sealed text.
+/// </summary>
 public sealed record SubjectAccessExport(
-    string ChildId, DateTimeOffset GeneratedAt, RegistrationExport Registration, IReadOnlyList<IdentifierView> Identifiers,
+    string ChildId, DateTimeOffset GeneratedAt, DateTimeOffset? ErasedAt, RegistrationExport Registration, IReadOnlyList<IdentifierView> Identifiers,
     IReadOnlyList<CareEpisodeExport> CareEpisodes, IReadOnlyList<RelationshipExport> Relationships, IReadOnlyList<ConsentExport> Consents,
     IReadOnlyList<ProcessingLimitExport> ProcessingLimits, IReadOnlyList<BreakGlassExport> BreakGlassGrants, IReadOnlyList<AccessExport> AccessLog);
 
@@ -48,7 +58,9 @@ public sealed record SubjectAccessExport(
 /// restrictions and objections, break-glass grants with their reasons, and every access to the child's data
 /// recorded in the audit log (Art. 15(1)(c): the recipients), with who recorded each fact (Art. 15(1)(g): the
 /// source). Staff are named by organisation and role, not by their user ids. Records of ids merged into the child
-/// are included, and the merged ids are listed.
+/// are included, and the merged ids are listed. After erasure the export still answers (the only route that does):
+/// the care episodes, relationships, consents, limits, grants and accesses held under the pseudonymous id, with no
+/// identifiers, and every sealed text (reasons) reported as erased (null).
 /// </summary>
 public static class SubjectAccessApi
 {
@@ -57,14 +69,14 @@ public static class SubjectAccessApi
         app.MapGroup("/v1/children/{childId}").WithTags("Subject access").RequirePurposeOfUse()
             .MapGet("/subject-access-export", ExportAsync)
             .Audited("child.subject-access-export", "subject-access", "export")
-            .Decides("read");
+            .Decides("read", servesErased: true);
         return app;
     }
 
     private static async Task<Ok<SubjectAccessExport>> ExportAsync(
         HttpContext http, ExchangeDbContext db, IdentifierProtector protector, FieldSealer sealer, AuditDatabase audit, TimeProvider clock, CancellationToken ct)
     {
-        // The decision point has answered 404 for an id that names no registered child, and 410 for an erased one.
+        // The decision point has answered 404 for an id that names no registered child; an erased one is exported.
         var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
         var record = await db.Children.AsNoTracking().FirstAsync(c => c.Id == child, ct).ConfigureAwait(false);
 
@@ -85,7 +97,16 @@ public static class SubjectAccessApi
         var episodes = await db.CareEpisodes.AsNoTracking().Where(e => ids.Contains(e.ChildId)).OrderBy(e => e.StartDate).ToListAsync(ct).ConfigureAwait(false);
         var relationships = await db.ChildRelationships.AsNoTracking().Where(r => ids.Contains(r.ChildId)).OrderBy(r => r.StartDate).ToListAsync(ct).ConfigureAwait(false);
         var consents = await db.Consents.AsNoTracking().Where(c => ids.Contains(c.ChildId)).OrderBy(c => c.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
-        var limits = await db.ProcessingLimits.AsNoTracking().Where(l => ids.Contains(l.ChildId)).OrderBy(l => l.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
+        var limits = new List<ProcessingLimitExport>();
+        foreach (var l in await db.ProcessingLimits.AsNoTracking().Where(l => ids.Contains(l.ChildId)).OrderBy(l => l.RecordedAt).ToListAsync(ct).ConfigureAwait(false))
+        {
+            // Erased (or recorded before reasons were sealed, when none is held): null. A tampered one stops the export.
+            var reason = l.SealedReason.Length == 0 ? null
+                : await sealer.OpenAsync(ProcessingLimitsApi.ReasonPlace(l.ChildId, l.Id), l.SealedReason, ct).ConfigureAwait(false);
+            limits.Add(new ProcessingLimitExport(l.Id, l.Kind, l.Active, l.Purposes, (reason as OpenedField.Opened)?.Value, l.RecordedBy, l.Authority,
+                l.DataSubjectInformedOn?.Iso(), l.RecordedAt));
+        }
+
         var grants = new List<BreakGlassExport>();
         foreach (var g in await db.BreakGlassGrants.AsNoTracking().Where(g => ids.Contains(g.ChildId)).OrderBy(g => g.StartsAt).ToListAsync(ct).ConfigureAwait(false))
         {
@@ -94,14 +115,14 @@ public static class SubjectAccessApi
         }
 
         return TypedResults.Ok(new SubjectAccessExport(
-            child, clock.GetUtcNow(),
+            child, clock.GetUtcNow(), record.ErasedAt,
             new RegistrationExport(record.CreatedAt, record.CreatedByOrganisation,
                 merged.Select(m => new MergedIdExport(m.Id, m.MergedAt, m.CreatedAt, m.CreatedByOrganisation)).ToList()),
             identifiers,
             episodes.Select(e => new CareEpisodeExport(e.Id, e.ResponsibleLaNumber, e.StartDate.Iso(), e.EndDate?.Iso())).ToList(),
             relationships.Select(r => new RelationshipExport(r.Id, r.Kind, r.OrganisationId, r.StartDate.Iso(), r.EndDate?.Iso(), r.RecordedBy)).ToList(),
             consents.Select(c => new ConsentExport(ConsentsApi.View(c), c.RecordedBy)).ToList(),
-            limits.Select(l => new ProcessingLimitExport(l.Id, l.Kind, l.Active, l.Purposes, l.Reason, l.RecordedBy, l.RecordedAt)).ToList(),
+            limits,
             grants,
             await AccessLogAsync(audit, ids, ct).ConfigureAwait(false)));
     }

@@ -64,7 +64,15 @@ public static class NoteSigningKeyFile
         ArgumentNullException.ThrowIfNull(signer);
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory)
         {
-            Directory.CreateDirectory(directory);
+            // Owner-only, like the file: the key's directory may be the data directory, created here first.
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
 
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };

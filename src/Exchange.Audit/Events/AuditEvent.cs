@@ -22,9 +22,11 @@ public sealed partial record AuditEvent
 {
     /// <summary>
     /// The leaf format version (2 added <c>policy</c>, the hash of the policy set that decided; 3 added
-    /// <c>break_glass</c>, the grant an access was made under).
+    /// <c>break_glass</c>, the grant an access was made under; 4 added <c>target_org</c>, the organisation an
+    /// administrative action concerned, and <c>child_unrecognised</c>: the request named a child by an id that did
+    /// not resolve to a registered child, so the event names none).
     /// </summary>
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
 
     private AuditEvent() { }
 
@@ -45,6 +47,12 @@ public sealed partial record AuditEvent
 
     /// <summary>The pseudonymous child id, when the request concerned one child.</summary>
     public string? ChildId { get; private init; }
+
+    /// <summary>
+    /// The request named a child (a route value, a body field) that was not resolved to a registered child: the
+    /// caller's text is not recorded, <see cref="ChildId"/> is null and this says so.
+    /// </summary>
+    public bool ChildUnrecognised { get; init; }
 
     /// <summary>The fields released to the caller.</summary>
     public IReadOnlyList<string> Fields { get; init; } = [];
@@ -70,12 +78,18 @@ public sealed partial record AuditEvent
     /// <summary>The break-glass grant the access was made under, if any: such events are flagged for the DPO.</summary>
     public string? BreakGlass { get; init; }
 
+    /// <summary>The organisation an administrative action concerned (one registered or deactivated), if any.</summary>
+    public string? TargetOrganisation { get; init; }
+
     [GeneratedRegex(@"\Ach_[0-9a-hjkmnp-tv-z]{26}\z", RegexOptions.CultureInvariant)]
     private static partial Regex ChildIdShape();
 
     private static readonly HashSet<string> Decisions = new(StringComparer.Ordinal) { "permit", "deny", "error" };
 
-    /// <summary>Builds an event; refuses a child "id" that is not a pseudonymous child id, or an unknown decision.</summary>
+    /// <summary>
+    /// Builds an event; refuses a child "id" that is not a pseudonymous child id, a child id together with
+    /// <see cref="ChildUnrecognised"/>, or an unknown decision.
+    /// </summary>
     /// <param name="time">When (truncated to milliseconds, converted to UTC).</param>
     /// <param name="childId">The pseudonymous child id or null.</param>
     /// <param name="template">The other fields.</param>
@@ -86,6 +100,11 @@ public sealed partial record AuditEvent
         if (childId is not null && !ChildIdShape().IsMatch(childId))
         {
             throw new ArgumentException("An audit event names a child only by its pseudonymous id.", nameof(childId));
+        }
+
+        if (childId is not null && template.ChildUnrecognised)
+        {
+            throw new ArgumentException("An event names the child it resolved or says the id was not recognised, not both.", nameof(childId));
         }
 
         if (!Decisions.Contains(template.Decision))
@@ -130,6 +149,7 @@ public sealed partial record AuditEvent
             ["break_glass"] = BreakGlass,
             ["category"] = Category,
             ["child_id"] = ChildId,
+            ["child_unrecognised"] = ChildUnrecognised,
             ["decision"] = Decision,
             ["fields"] = Fields.Order(StringComparer.Ordinal).ToArray(),
             ["lawful_basis"] = LawfulBasis,
@@ -138,6 +158,7 @@ public sealed partial record AuditEvent
             ["request_id"] = RequestId,
             ["rule"] = Rule,
             ["status"] = Status,
+            ["target_org"] = TargetOrganisation,
             ["time"] = Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
             ["v"] = FormatVersion,
         };

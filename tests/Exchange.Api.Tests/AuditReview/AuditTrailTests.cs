@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Exchange.Api.Tests.Infrastructure;
@@ -28,7 +29,8 @@ public abstract class AuditTrailTestsBase<TFactory>(TFactory api) where TFactory
         Assert.Equal("council-registers-child", registered.GetProperty("rule").GetString());
         Assert.StartsWith("UK GDPR Art. 6(1)(e)", registered.GetProperty("lawful_basis").GetString(), StringComparison.Ordinal);
         Assert.Equal(api.Services.GetRequiredService<Exchange.Api.Policy.PolicySet>().Hash, registered.GetProperty("policy").GetString());
-        Assert.Equal(3, registered.GetProperty("v").GetInt32());
+        Assert.Equal(4, registered.GetProperty("v").GetInt32());
+        Assert.False(registered.GetProperty("child_unrecognised").GetBoolean());
         Assert.Equal(JsonValueKind.Null, registered.GetProperty("break_glass").ValueKind);
         var actor = registered.GetProperty("actor");
         Assert.Equal("la:202", actor.GetProperty("org").GetString());
@@ -47,6 +49,7 @@ public abstract class AuditTrailTestsBase<TFactory>(TFactory api) where TFactory
         var nhs = TestIdentifiers.NewNhs();
         var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         Assert.Equal(HttpStatusCode.OK, (await api.Council202.GetAsync($"/v1/children/{childId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync("/v1/enrolments", new { childId, urn = "100001", startDate = "2025-09-01" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await api.School202.ResolveAsync(new { nhsNumber = nhs })).StatusCode);
 
         var events = await api.EventsAsync($"childId={childId}");
@@ -79,7 +82,7 @@ public abstract class AuditTrailTestsBase<TFactory>(TFactory api) where TFactory
             && e.GetProperty("actor").GetProperty("org").GetString() == "school:100001" && e.GetProperty("fields").GetArrayLength() == 0);
         Assert.Contains(denied, e => e.GetProperty("action").GetString() == "child.read" && e.GetProperty("status").GetInt32() == 401
             && e.GetProperty("actor").GetProperty("sub").ValueKind == JsonValueKind.Null
-            && e.GetProperty("child_id").GetString() == "ch_0000000000000000000000000a");
+            && e.GetProperty("child_id").ValueKind == JsonValueKind.Null && e.GetProperty("child_unrecognised").GetBoolean());
         Assert.Contains(denied, e => e.GetProperty("action").GetString() == "identity.resolve" && e.GetProperty("status").GetInt32() == 400
             && e.GetProperty("actor").GetProperty("org").GetString() == "la:209" && e.GetProperty("actor").GetProperty("roles").GetArrayLength() == 1
             && e.GetProperty("purpose").ValueKind == JsonValueKind.Null);

@@ -22,7 +22,7 @@ public abstract class ProcessingLimitTestsBase<TFactory>(TFactory api) where TFa
         Assert.True((await DecideAsync(childId, "safeguarding")).Permit);
 
         Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
-            new { active = false, purposes = Array.Empty<string>(), reason = "Accuracy confirmed with the family" })).StatusCode);
+            new { active = false, purposes = Array.Empty<string>(), reason = "Accuracy confirmed with the family", dataSubjectInformedOn = Today })).StatusCode);
         Assert.True((await DecideAsync(childId, "attendance-monitoring")).Permit);
 
         Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/objections",
@@ -61,11 +61,12 @@ public abstract class ProcessingLimitTestsBase<TFactory>(TFactory api) where TFa
     {
         var nhs = TestIdentifiers.NewNhs();
         var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync("/v1/enrolments", new { childId, urn = "100001", startDate = "2025-09-01" })).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
             new { active = true, purposes = new[] { "safeguarding" }, reason = "The accuracy of the record is contested" })).StatusCode);
 
-        // A school holding the NHS number, for PEP review: refused, and the pseudonymous id is withheld.
-        var refused = await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.Forbidden, "processing-restricted");
+        // The child's school, for PEP review: answered as for an unknown child, and the pseudonymous id is withheld.
+        var refused = await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.NotFound, "child-not-found");
         Assert.DoesNotContain(childId, refused.ToString(), StringComparison.Ordinal);
         var safeguarding = api.WithToken(api.Issuer.Token("school:100001", "school-mis"), "safeguarding");
         Assert.Equal(childId, await Problem.ChildIdAsync(await safeguarding.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
@@ -75,9 +76,10 @@ public abstract class ProcessingLimitTestsBase<TFactory>(TFactory api) where TFa
         await Problem.AssertAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Forbidden, "processing-restricted");
         await Problem.AssertAsync(await safeguarding.ResolveAsync(new { upn }), HttpStatusCode.NotFound, "child-not-found");
 
-        // Both refusals are deny events about the child, decided on it.
+        // The refused registration is a deny event about the child, decided on it. The refused resolution names no
+        // child: the school's own DPO reads its events, and they must not tell it the identifier matched.
         var denied = (await api.EventsAsync($"childId={childId}&decision=deny")).Select(e => (Action: e.GetProperty("action").GetString(), Rule: e.GetProperty("rule").GetString())).ToList();
-        Assert.Contains(("identity.resolve", "default-deny"), denied);
+        Assert.DoesNotContain(denied, d => d.Action == "identity.resolve");
         Assert.Contains(("child.register", "default-deny"), denied);
         // A refused registration rolled back: no event claims it was answered with the child's id.
         Assert.DoesNotContain(await api.EventsAsync($"childId={childId}&decision=permit"),
@@ -85,7 +87,7 @@ public abstract class ProcessingLimitTestsBase<TFactory>(TFactory api) where TFa
 
         // Lifting the restriction lets the next request through.
         Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
-            new { active = false, purposes = Array.Empty<string>(), reason = "Accuracy confirmed with the family" })).StatusCode);
+            new { active = false, purposes = Array.Empty<string>(), reason = "Accuracy confirmed with the family", dataSubjectInformedOn = Today })).StatusCode);
         Assert.Equal(childId, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
         Assert.Equal(childId, await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.OK));
     }
@@ -134,6 +136,96 @@ public abstract class ProcessingLimitTestsBase<TFactory>(TFactory api) where TFa
         await Problem.AssertAsync(await dpo.PostAsJsonAsync("/v1/children/ch_00000000000000000000000000/objections", objection), HttpStatusCode.NotFound, "child-not-found");
         var recorded = Assert.Single(await api.EventsAsync($"childId={childId}&decision=permit"), e => e.GetProperty("action").GetString() == "objection.record");
         Assert.Equal("operator-dpo-restriction-and-objection", recorded.GetProperty("rule").GetString());
+    }
+
+    private static readonly string Today = DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    private HttpClient OperatorDpo => api.WithToken(api.Issuer.Token("operator:exchange", "dpo"), "subject-access");
+
+    private HttpClient SocialWorker202 => api.WithToken(api.Issuer.Token("la:202", "social-worker"), "safeguarding");
+
+    [SkippableFact]
+    public async Task ASocialWorkerCannotLiftOrLoosenARestrictionOrObjectionTheOperatorsDpoRecorded()
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.Created, (await OperatorDpo.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = true, purposes = new[] { "safeguarding" }, reason = "The data subject contests the record's accuracy" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await OperatorDpo.PostAsJsonAsync($"/v1/children/{childId}/objections",
+            new { active = true, purposes = new[] { "pep-review" }, reason = "The young person objects to PEP sharing" })).StatusCode);
+
+        // Lifting, or replacing it with a looser restriction (the newest is in force), is the DPO's call.
+        await Problem.AssertAsync(await SocialWorker202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = false, purposes = Array.Empty<string>(), reason = "The social worker wants to lift it", dataSubjectInformedOn = Today }), HttpStatusCode.Forbidden, "processing-limit-authority");
+        await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = true, purposes = new[] { "safeguarding", "attendance-monitoring" }, reason = "A looser restriction in its place" }), HttpStatusCode.Forbidden, "processing-limit-authority");
+        await Problem.AssertAsync(await SocialWorker202.PostAsJsonAsync($"/v1/children/{childId}/objections",
+            new { active = false, purposes = new[] { "pep-review" }, reason = "The social worker withdraws it" }), HttpStatusCode.Forbidden, "processing-limit-authority");
+        Assert.Equal(DenyReason.Restricted, (await DecideAsync(childId, "attendance-monitoring")).Reason);
+        Assert.Equal(DenyReason.Restricted, (await DecideAsync(childId, "pep-review")).Reason);
+
+        // An objection to another purpose is the council's own to record.
+        Assert.Equal(HttpStatusCode.Created, (await SocialWorker202.PostAsJsonAsync($"/v1/children/{childId}/objections",
+            new { active = true, purposes = new[] { "attendance-monitoring" }, reason = "The young person objects to monitoring" })).StatusCode);
+
+        // The DPO lifts its own restriction, having told the data subject.
+        Assert.Equal(HttpStatusCode.Created, (await OperatorDpo.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = false, purposes = Array.Empty<string>(), reason = "Accuracy verified with the data subject", dataSubjectInformedOn = Today })).StatusCode);
+        Assert.True((await DecideAsync(childId, "safeguarding")).Permit);
+    }
+
+    [SkippableFact]
+    public async Task TheOperatorsDpoCanLiftACouncilsRestrictionAndTheLiftingRecordsWhenTheDataSubjectWasTold()
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.Created, (await SocialWorker202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = true, purposes = new[] { "safeguarding" }, reason = "The accuracy of the record is contested" })).StatusCode);
+        Assert.Equal(DenyReason.Restricted, (await DecideAsync(childId, "attendance-monitoring")).Reason);
+
+        var lifted = await OperatorDpo.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = false, purposes = Array.Empty<string>(), reason = "Accuracy verified with the data subject", dataSubjectInformedOn = "2025-06-02" });
+        Assert.Equal(HttpStatusCode.Created, lifted.StatusCode);
+        var view = await lifted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal("2025-06-02", view.GetProperty("dataSubjectInformedOn").GetString());
+        Assert.Equal("operator-dpo", view.GetProperty("authority").GetString());
+        Assert.True((await DecideAsync(childId, "attendance-monitoring")).Permit);
+
+        var export = await OperatorDpo.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/children/{childId}/subject-access-export");
+        var limits = export.GetProperty("processingLimits").EnumerateArray().ToList();
+        Assert.Equal(["council", "operator-dpo"], limits.Select(l => l.GetProperty("authority").GetString()));
+        Assert.Equal("2025-06-02", limits[1].GetProperty("dataSubjectInformedOn").GetString());
+
+        // The council, as high as the council that recorded it, lifts its own too.
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = true, purposes = new[] { "safeguarding" }, reason = "Contested again by the family" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await SocialWorker202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = false, purposes = Array.Empty<string>(), reason = "Accuracy confirmed with the family", dataSubjectInformedOn = Today })).StatusCode);
+    }
+
+    [SkippableTheory]
+    [InlineData(null, "data-subject-not-informed")]
+    [InlineData("", "data-subject-not-informed")]
+    [InlineData("2025-13-01", "data-subject-not-informed")]
+    [InlineData("02/06/2025", "data-subject-not-informed")]
+    [InlineData("2999-01-01", "data-subject-not-informed")]
+    [InlineData("1990-01-01", "data-subject-not-informed")]
+    public async Task LiftingARestrictionNeedsTheDateTheDataSubjectWasInformed(string? informedOn, string code)
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = true, purposes = new[] { "safeguarding" }, reason = "The accuracy of the record is contested" })).StatusCode);
+
+        await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = false, purposes = Array.Empty<string>(), reason = "Accuracy confirmed with the family", dataSubjectInformedOn = informedOn }), HttpStatusCode.BadRequest, code);
+        Assert.Equal(DenyReason.Restricted, (await DecideAsync(childId, "attendance-monitoring")).Reason);
+    }
+
+    [SkippableFact]
+    public async Task TheDateTheDataSubjectWasInformedBelongsOnlyToLiftingARestriction()
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = true, purposes = new[] { "safeguarding" }, reason = "The accuracy of the record is contested", dataSubjectInformedOn = Today }), HttpStatusCode.BadRequest, "processing-limit-invalid");
+        Assert.True((await DecideAsync(childId, "attendance-monitoring")).Permit);
     }
 
     private async Task<PolicyDecision> DecideAsync(string childId, string purpose)

@@ -22,7 +22,7 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
         var nhs = NewNhs();
         var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         Assert.DoesNotContain(nhs, id, StringComparison.Ordinal);
-        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
     }
 
     [SkippableFact]
@@ -42,6 +42,9 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
         var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         Assert.Equal(id, await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn, laChildId = new { la = "202", id = laId } }), HttpStatusCode.OK));
 
+        // A school resolves its pupils, a health body the children it is responsible for (ResolutionScopeTests).
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync("/v1/enrolments", new { childId = id, urn = "100001", startDate = "2025-09-01" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{id}/health-responsibility", new { ods = "ZZ901", startDate = "2025-09-01" })).StatusCode);
         var nurse = api.ClientFor("health:ZZ901", "lac-nurse");
         Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = upn.ToLowerInvariant() }), HttpStatusCode.OK));
         Assert.Equal(id, await Problem.ChildIdAsync(await nurse.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
@@ -54,7 +57,7 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
     {
         var laId = "C-" + Guid.NewGuid().ToString("N")[..8];
         await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { laChildId = new { la = "202", id = laId } }), HttpStatusCode.Created);
-        await Problem.AssertAsync(await api.School202.ResolveAsync(new { laChildId = new { la = "209", id = laId } }), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { laChildId = new { la = "209", id = laId } }), HttpStatusCode.NotFound, "child-not-found");
     }
 
     [SkippableFact]
@@ -66,8 +69,8 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
 
         var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         // A school presenting a UPN we have not seen beside a known NHS number resolves the child, but does not link the UPN.
-        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.OK));
-        await Problem.AssertAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.NotFound, "child-not-found");
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.OK));
+        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { upn }), HttpStatusCode.NotFound, "child-not-found");
     }
 
     [SkippableFact]
@@ -83,12 +86,12 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
         Assert.StartsWith("rv_", reviewId, StringComparison.Ordinal);
 
         // Nothing moved: each identifier still resolves to its own child, the new one to none.
-        Assert.Equal(a, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhsA }), HttpStatusCode.OK));
-        Assert.Equal(b, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = upnB }), HttpStatusCode.OK));
-        await Problem.AssertAsync(await api.School202.ResolveAsync(new { laChildId = new { la = "202", id = "NEW-1" } }), HttpStatusCode.NotFound, "child-not-found");
+        Assert.Equal(a, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhsA }), HttpStatusCode.OK));
+        Assert.Equal(b, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { upn = upnB }), HttpStatusCode.OK));
+        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { laChildId = new { la = "202", id = "NEW-1" } }), HttpStatusCode.NotFound, "child-not-found");
 
         // Resolution with the same disagreeing identifiers is a conflict too, and a retry reuses the open case.
-        var again = await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhsA, upn = upnB, laChildId = new { la = "202", id = "NEW-1" } }),
+        var again = await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhsA, upn = upnB, laChildId = new { la = "202", id = "NEW-1" } }),
             HttpStatusCode.Conflict, "identity-conflict");
         Assert.Equal(reviewId, again.GetProperty("reviewId").GetString());
         _ = upnNew;
@@ -100,8 +103,8 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
         var (nhs, other, upn) = (NewNhs(), NewNhs(), NewUpn());
         var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Created);
         await Problem.AssertAsync(await api.Council202.RegisterAsync(new { nhsNumber = other, upn }), HttpStatusCode.Conflict, "identity-conflict");
-        await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = other }), HttpStatusCode.NotFound, "child-not-found");
-        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.OK));
+        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = other }), HttpStatusCode.NotFound, "child-not-found");
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { upn }), HttpStatusCode.OK));
     }
 
     [SkippableFact]
@@ -110,8 +113,8 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
         var (nhs, temporary, permanent) = (NewNhs(), NewUpn(temporary: true), NewUpn());
         var id = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn = temporary }), HttpStatusCode.Created);
         Assert.Equal(id, await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs, upn = permanent }), HttpStatusCode.OK));
-        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = permanent }), HttpStatusCode.OK));
-        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = temporary }), HttpStatusCode.OK));
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { upn = permanent }), HttpStatusCode.OK));
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { upn = temporary }), HttpStatusCode.OK));
     }
 
     [SkippableFact]
@@ -120,7 +123,7 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
         var (nhs, upn) = (NewNhs(), NewUpn());
         await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         await Problem.AssertAsync(await api.Council209.RegisterAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "care-episode-conflict");
-        await Problem.AssertAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { upn }), HttpStatusCode.NotFound, "child-not-found");
     }
 
     [SkippableFact]
@@ -140,7 +143,7 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
         var (nhs, upn) = (NewNhs(), NewUpn());
         var first = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         var second = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
-        var conflict = await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict");
+        var conflict = await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict");
         var reviewId = conflict.GetProperty("reviewId").GetString();
 
         var open = await api.Admin.GetFromJsonAsync<JsonElement>("/v1/identity-reviews?status=open&limit=200");
@@ -160,8 +163,8 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
         Assert.Equal(second, merged.GetProperty("mergedChildIds")[0].GetString());
 
         // Every identifier now resolves to the survivor; the old id redirects to it.
-        Assert.Equal(first, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.OK));
-        Assert.Equal(first, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.OK));
+        Assert.Equal(first, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { upn }), HttpStatusCode.OK));
+        Assert.Equal(first, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.OK));
         var redirect = await api.Council202.GetAsync($"/v1/children/{second}");
         Assert.Equal(HttpStatusCode.PermanentRedirect, redirect.StatusCode);
         Assert.Equal($"/v1/children/{first}", redirect.Headers.Location?.ToString());
@@ -183,9 +186,9 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
         var reviewId = conflict.GetProperty("reviewId").GetString();
 
         Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { })).StatusCode);
-        Assert.Equal(id, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { laChildId = new { la = "202", id = laId } }), HttpStatusCode.OK));
+        Assert.Equal(id, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { laChildId = new { la = "202", id = laId } }), HttpStatusCode.OK));
         // The child already has an NHS number: the other one stays unlinked (a discrepancy, not a second identity).
-        await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = other }), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = other }), HttpStatusCode.NotFound, "child-not-found");
     }
 
     [SkippableFact]
@@ -195,7 +198,7 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
         var laId = "R-" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
         var first = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         var second = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn, laChildId = new { la = "202", id = laId } }), HttpStatusCode.Created);
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString()!;
         Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = first })).StatusCode);
 
@@ -225,13 +228,13 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
         var (nhs, upn) = (NewNhs(), NewUpn());
         var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString();
 
         var dismissed = await api.Admin.PostAsync($"/v1/identity-reviews/{reviewId}/dismiss", null);
         Assert.Equal("dismissed", (await dismissed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
-        Assert.Equal(a, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
-        Assert.Equal(b, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.OK));
+        Assert.Equal(a, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
+        Assert.Equal(b, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { upn }), HttpStatusCode.OK));
     }
 
     [SkippableFact]
@@ -240,7 +243,7 @@ public abstract class IdentityResolutionTestsBase<TFactory>(TFactory api) where 
         var (nhs, upn) = (NewNhs(), NewUpn());
         await api.Council202.RegisterAsync(new { nhsNumber = nhs });
         await api.Council202.RegisterAsync(new { upn });
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString();
 
         await Problem.AssertAsync(await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = "ch_00000000000000000000000000" }),

@@ -113,11 +113,21 @@ public class ExchangeApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// A client of the test host whose every response is checked against openapi.yaml (status,
+    /// content type, body schema): a departure fails the call with <see cref="ContractViolationException"/>.
+    /// Redirects are not followed.
+    /// </summary>
+    public new HttpClient CreateClient() => CreateDefaultClient(new ContractCheckingHandler());
+
+    /// <summary>A client that does not check the contract, for tests that send what no client should.</summary>
+    public HttpClient UncheckedClient() => base.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
     public HttpClient ClientFor(string org, params string[] roles) => WithToken(Issuer.Token(org, roles));
 
     public HttpClient WithToken(string? token, string? purpose = "pep-review")
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = CreateClient();
         if (token is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

@@ -24,7 +24,7 @@ public sealed class BlindIndexRotationTests(ExchangeApiFactory api) : IClassFixt
         Assert.Matches("^v[2-9]$", version); // v2, or later if this class's other test made one first
 
         // Before re-indexing, old rows still resolve, and new identifiers go in under v2.
-        Assert.Equal(ids[0], await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs[0] }), HttpStatusCode.OK));
+        Assert.Equal(ids[0], await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs[0] }), HttpStatusCode.OK));
         Assert.Equal(ids[1], await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs[1], upn = "B801200005001" }), HttpStatusCode.OK));
         var before = await api.Admin.GetFromJsonAsync<JsonElement>("/v1/admin/keys/blind-index");
         Assert.True(before.GetProperty("remaining").GetInt32() >= 3);
@@ -34,7 +34,7 @@ public sealed class BlindIndexRotationTests(ExchangeApiFactory api) : IClassFixt
         for (var guard = 0; guard < 10; guard++)
         {
             var batch = await (await api.Admin.PostAsync("/v1/admin/keys/blind-index/reindex?batchSize=1", null)).Content.ReadFromJsonAsync<JsonElement>();
-            Assert.Equal(ids[guard % 3], await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs[guard % 3] }), HttpStatusCode.OK));
+            Assert.Equal(ids[guard % 3], await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs[guard % 3] }), HttpStatusCode.OK));
             if (batch.GetProperty("remaining").GetInt32() == 0)
             {
                 break;
@@ -48,11 +48,11 @@ public sealed class BlindIndexRotationTests(ExchangeApiFactory api) : IClassFixt
         // Everything still resolves, alone and together, and a conflict is still seen as one.
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal(ids[i], await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs[i] }), HttpStatusCode.OK));
+            Assert.Equal(ids[i], await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs[i] }), HttpStatusCode.OK));
         }
 
-        Assert.Equal(ids[1], await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = "B801200005001" }), HttpStatusCode.OK));
-        await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs[0], upn = "B801200005001" }), HttpStatusCode.Conflict, "identity-conflict");
+        Assert.Equal(ids[1], await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { upn = "B801200005001" }), HttpStatusCode.OK));
+        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs[0], upn = "B801200005001" }), HttpStatusCode.Conflict, "identity-conflict");
         Assert.Equal(HttpStatusCode.Created, (await api.Council202.RegisterAsync(new { nhsNumber = "9990000255" })).StatusCode);
     }
 
@@ -70,7 +70,7 @@ public sealed class BlindIndexRotationTests(ExchangeApiFactory api) : IClassFixt
         var output = run.All;
         Assert.True(run.ExitCode == 0, output);
         Assert.Contains("0 identifier(s) on older versions", output, StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.OK, (await api.School202.ResolveAsync(new { nhsNumber = "9990000263" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.Council209.ResolveAsync(new { nhsNumber = "9990000263" })).StatusCode);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
 
         // The id answers 410; the identifiers no longer resolve; registering them again makes a new child.
         await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{childId}"), HttpStatusCode.Gone, "child-erased");
-        await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.NotFound, "child-not-found");
         var again = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         Assert.NotEqual(childId, again);
 
@@ -60,7 +60,7 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
     {
         await api.Council202.RegisterAsync(new { nhsNumber = "9990000115" });
         await api.Council202.RegisterAsync(new { upn = "M80120000500A" });
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = "9990000115", upn = "M80120000500A" }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = "9990000115", upn = "M80120000500A" }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString();
         Assert.Equal(1L, Count($"SELECT COUNT(*) FROM data_keys WHERE OwnerId = '{reviewId}'"));
 
@@ -73,7 +73,7 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
     {
         var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = "9990000271" }), HttpStatusCode.Created);
         var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn = "H209123425001" }), HttpStatusCode.Created);
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = "9990000271", upn = "H209123425001" }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = "9990000271", upn = "H209123425001" }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString();
 
         Assert.Equal(HttpStatusCode.OK, (await Dpo.PostAsync($"/v1/children/{a}/erase", null)).StatusCode);
@@ -83,7 +83,7 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
         Assert.Equal("dismissed", view.GetProperty("status").GetString());
         Assert.Equal(0L, Count($"SELECT COUNT(*) FROM identity_review_identifiers WHERE MatchedChildId = '{a}'"));
         await Problem.AssertAsync(await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = a }), HttpStatusCode.Conflict, "review-closed");
-        Assert.Equal(b, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = "H209123425001" }), HttpStatusCode.OK));
+        Assert.Equal(b, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { upn = "H209123425001" }), HttpStatusCode.OK));
         Assert.Equal(HttpStatusCode.OK, (await api.Council202.GetAsync($"/v1/children/{b}")).StatusCode);
     }
 
@@ -93,7 +93,7 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
         var (nhs, upn) = (TestIdentifiers.NewNhs(), TestIdentifiers.NewUpn());
         var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString();
         Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = a })).StatusCode);
         Assert.Equal(HttpStatusCode.PermanentRedirect, (await api.Council202.GetAsync($"/v1/children/{b}")).StatusCode); // to the survivor
@@ -104,6 +104,45 @@ public sealed class ErasureTests(ExchangeApiFactory api) : IClassFixture<Exchang
         // The merged id is decided as its survivor, so it is gone too, on every decided route.
         await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{b}"), HttpStatusCode.Gone, "child-erased");
         await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{b}/placements"), HttpStatusCode.Gone, "child-erased");
+    }
+
+    [Fact]
+    public async Task ErasingASurvivorShredsTheChildrenMergedIntoIt()
+    {
+        var (nhs, upn) = (TestIdentifiers.NewNhs(), TestIdentifiers.NewUpn());
+        var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
+        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+            .GetProperty("reviewId").GetString();
+        var bIndex = Bytes($"SELECT BlindIndex FROM child_identifiers WHERE ChildId = '{b}'");
+        Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = a })).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await Dpo.PostAsync($"/v1/children/{a}/erase", null)).StatusCode);
+
+        // Nothing that could link the merged-away child to a person again: no blind index of its identifier (in its
+        // own rows, the survivor's, or the review case's copies), and no live data key for it.
+        Assert.Equal(0L, Count($"SELECT COUNT(*) FROM child_identifiers WHERE ChildId IN ('{a}', '{b}')"));
+        Assert.Equal(0L, Count($"SELECT COUNT(*) FROM identity_review_identifiers WHERE ReviewId = '{reviewId}' OR MatchedChildId IN ('{a}', '{b}')"));
+        Assert.Equal(0L, Count($"SELECT COUNT(*) FROM data_keys WHERE OwnerId IN ('{a}', '{b}') AND (ErasedAt IS NULL OR length(WrappedKey) > 0)"));
+        Assert.Equal(-1, RawFiles().AsSpan().IndexOf(bIndex));
+        await Problem.AssertAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{b}"), HttpStatusCode.Gone, "child-erased");
+    }
+
+    [Fact]
+    public async Task ARestrictionsReasonIsSealedAndShreddedWithTheChild()
+    {
+        const string reason = "Canary-reason-8f2c: the family contests the school move";
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = true, purposes = new[] { "safeguarding" }, reason })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/objections",
+            new { active = true, purposes = new[] { "pep-review" }, reason })).StatusCode);
+        var marker = System.Text.Encoding.UTF8.GetBytes("Canary-reason-8f2c");
+        Assert.Equal(-1, RawFiles().AsSpan().IndexOf(marker));
+
+        var export = await Dpo.GetFromJsonAsync<JsonElement>($"/v1/children/{childId}/subject-access-export");
+        Assert.All(export.GetProperty("processingLimits").EnumerateArray(), l => Assert.Equal(reason, l.GetProperty("reason").GetString()));
     }
 
     private byte[] Bytes(string sql) => (byte[])api.SqliteScalar(sql)!;

@@ -14,7 +14,7 @@ public sealed class IntegrityTests(ExchangeApiFactory api) : IClassFixture<Excha
         const string upn = "P20212341500Z";
         var first = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         var second = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString();
 
         // Someone with database access flips one bit of the second child's sealed UPN.
@@ -28,8 +28,8 @@ public sealed class IntegrityTests(ExchangeApiFactory api) : IClassFixture<Excha
         // Nothing changed: the case is still open and each identifier still resolves to its own child.
         var view = await api.Admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"/v1/identity-reviews/{reviewId}");
         Assert.Equal("open", view.GetProperty("status").GetString());
-        Assert.Equal(second, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn }), HttpStatusCode.OK));
-        Assert.Equal(first, await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
+        Assert.Equal(second, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { upn }), HttpStatusCode.OK));
+        Assert.Equal(first, await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.OK));
 
         // The DPO's trail names where, never what.
         var line = api.Logs.Lines.Single(l => l.Contains("INTEGRITY", StringComparison.Ordinal));
@@ -58,7 +58,7 @@ public sealed class WrappedKeyIntegrityTests(WrappedKeyIntegrityTests.NoCacheFac
         // Linking a UPN needs the child's key: the request stops with an integrity problem, nothing is linked.
         var response = await api.Council202.RegisterAsync(new { nhsNumber = "9990000298", upn = "B80120000500B" });
         await Problem.AssertAsync(response, HttpStatusCode.InternalServerError, "sealed-value-integrity");
-        await Problem.AssertAsync(await api.School202.ResolveAsync(new { upn = "B80120000500B" }), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { upn = "B80120000500B" }), HttpStatusCode.NotFound, "child-not-found");
         Assert.Contains(api.Logs.Lines, l => l.Contains("INTEGRITY", StringComparison.Ordinal) && l.Contains(childId, StringComparison.Ordinal));
     }
 }

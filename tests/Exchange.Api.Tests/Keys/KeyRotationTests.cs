@@ -47,7 +47,7 @@ public sealed class KeyRotationTests(KeyRotationTests.NoCacheFactory api) : ICla
             var batch = await api.Admin.PostAsync("/v1/admin/keys/rotate?batchSize=1", null);
             Assert.Equal(HttpStatusCode.OK, batch.StatusCode);
             var state = await batch.Content.ReadFromJsonAsync<JsonElement>();
-            Assert.Equal(HttpStatusCode.OK, (await api.School202.ResolveAsync(new { nhsNumber = nhs[guard % 3] })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await api.Council209.ResolveAsync(new { nhsNumber = nhs[guard % 3] })).StatusCode);
             if (state.GetProperty("remaining").GetInt32() == 0)
             {
                 break;
@@ -64,10 +64,10 @@ public sealed class KeyRotationTests(KeyRotationTests.NoCacheFactory api) : ICla
             await api.Council202.RegisterAsync(new { upn = upn[i] });
         }
 
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs[0], upn = upn[0] }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs[0], upn = upn[0] }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString();
         Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = children[0] })).StatusCode);
-        Assert.Equal(children[0], await Problem.ChildIdAsync(await api.School202.ResolveAsync(new { upn = upn[0] }), HttpStatusCode.OK));
+        Assert.Equal(children[0], await Problem.ChildIdAsync(await api.Council209.ResolveAsync(new { upn = upn[0] }), HttpStatusCode.OK));
     }
 
     [Fact]

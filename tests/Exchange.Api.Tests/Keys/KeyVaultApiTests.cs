@@ -175,7 +175,7 @@ public sealed class KeyVaultApiTests(KeyVaultApiTests.VaultFactory api) : IClass
             api.Vault.Server.DeleteMapping(outage);
         }
 
-        await Problem.AssertAsync(await api.School202.ResolveAsync(new { upn = "H209123425001" }), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { upn = "H209123425001" }), HttpStatusCode.NotFound, "child-not-found");
         Assert.Equal(id, await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = "9990000190", upn = "H209123425001" }), HttpStatusCode.OK));
         Assert.Equal(HttpStatusCode.OK, (await api.CreateClient().GetAsync("/health/ready")).StatusCode);
     }

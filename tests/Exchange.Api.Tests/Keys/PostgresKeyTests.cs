@@ -37,7 +37,7 @@ public sealed class PostgresKeyTests : IClassFixture<PostgresKeyTests.Factory>
         Assert.Equal(1L, await ScalarAsync<long>($"SELECT COUNT(*) FROM data_keys WHERE \"OwnerId\" = '{childId}'"));
         Assert.Equal(0L, await ScalarAsync<long>($"SELECT COUNT(*) FROM child_identifiers WHERE \"ChildId\" = '{childId}'"));
         await Problem.AssertAsync(await _api.Council202.GetAsync($"/v1/children/{childId}"), HttpStatusCode.Gone, "child-erased");
-        await Problem.AssertAsync(await _api.School202.ResolveAsync(new { nhsNumber = "9990000301" }), HttpStatusCode.NotFound, "child-not-found");
+        await Problem.AssertAsync(await _api.Council209.ResolveAsync(new { nhsNumber = "9990000301" }), HttpStatusCode.NotFound, "child-not-found");
         Assert.NotEqual(childId, await Problem.ChildIdAsync(await _api.Council202.RegisterAsync(new { nhsNumber = "9990000301" }), HttpStatusCode.Created));
     }
 
@@ -66,7 +66,7 @@ public sealed class PostgresKeyTests : IClassFixture<PostgresKeyTests.Factory>
         // Linking a UPN opens nothing but needs each child's key: it must unwrap under the new KEK.
         for (var i = 0; i < nhs.Length; i++)
         {
-            Assert.Equal(ids[i], await Problem.ChildIdAsync(await _api.School202.ResolveAsync(new { nhsNumber = nhs[i] }), HttpStatusCode.OK));
+            Assert.Equal(ids[i], await Problem.ChildIdAsync(await _api.Council209.ResolveAsync(new { nhsNumber = nhs[i] }), HttpStatusCode.OK));
         }
 
         Assert.Equal(ids[0], await Problem.ChildIdAsync(await _api.Council202.RegisterAsync(new { nhsNumber = nhs[0], upn = "B80120000500B" }), HttpStatusCode.OK));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Exchange.Api.Logging;
+using Exchange.Api.Tests.AuditReview;
 using Exchange.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -73,6 +74,82 @@ public sealed class LogScrubbingTests(ExchangeApiFactory api) : IClassFixture<Ex
     [InlineData("short 12345 and ch_9bnjp22dq0v581hd6c71mf19mw stay", "short 12345 and ch_9bnjp22dq0v581hd6c71mf19mw stay")]
     public void ScrubberReplacesIdentifierShapes(string input, string expected) =>
         Assert.Equal(expected, LogScrubber.Scrub(input));
+
+    [Theory]
+    [InlineData("/v1/children/x9991000232", "9991000232")]
+    [InlineData("/v1/children/nhs-999-100-0240", "999-100-0240")]
+    [InlineData("/v1/organisations/school:9991000259", "9991000259")]
+    [InlineData("reqj202000125008z", "j202000125008")] // a permanent UPN inside a word
+    [InlineData("tmpK20200012500Az", "K20200012500A")] // a temporary UPN (ends in a letter) inside a word
+    [InlineData("ch_9991000291zzzzzzzzzzzzzzzz", "9991000291")] // shaped like our ids, holding an NHS number
+    [InlineData("nhs:999_100_0240;", "999_100_0240")]
+    [InlineData("nhs 999 / 100 / 0240", "999 / 100 / 0240")]
+    [InlineData("nhs 999\u2013100\u20130240", "999\u2013100\u20130240")] // en dashes
+    [InlineData("nhs 999\u00a0100\u00a00240", "999\u00a0100\u00a00240")] // no-break spaces
+    [InlineData("upn K 2020 0012 500A", "K 2020 0012 500A")]
+    [InlineData("upn K-2020-0012-5008", "2020-0012-5008")]
+    public void ScrubberNeedsNoWordBoundaryAndAcceptsAnySeparator(string input, string identifier)
+    {
+        var scrubbed = LogScrubber.Scrub(System.Text.RegularExpressions.Regex.Unescape(input));
+        Assert.DoesNotContain(System.Text.RegularExpressions.Regex.Unescape(identifier), scrubbed, StringComparison.Ordinal);
+        Assert.Matches(@"\[(nhs-number|upn)\]", scrubbed);
+    }
+
+    [Fact]
+    public async Task PathsAndCorrelationIdsThatHideIdentifiersInsideWordsAreScrubbed()
+    {
+        var council = api.Council202;
+        await council.GetAsync("/v1/children/x9991000232");
+        await council.GetAsync("/v1/children/nhs-999-100-0240");
+        await api.Admin.GetAsync("/v1/organisations/school:9991000259");
+        var traced = api.Council202;
+        traced.DefaultRequestHeaders.Add("X-Correlation-Id", "reqj202000125008z");
+        // A caller-chosen W3C trace id is caller text as well.
+        traced.DefaultRequestHeaders.Add("traceparent", "00-99910002670000000000000000000000-0000000000000001-01");
+        var response = await traced.GetAsync("/v1/children/ch_9991000291zzzzzzzzzzzzzzzz");
+        Assert.NotEqual("reqj202000125008z", response.Headers.GetValues("X-Correlation-Id").Single());
+
+        for (var i = 0; i < 50 && !api.Logs.All.Contains("zzzzzzzzzzzzzzzz", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        var logs = api.Logs.All;
+        Assert.Contains("zzzzzzzzzzzzzzzz", logs, StringComparison.Ordinal); // the requests were logged
+        foreach (var secret in new[] { "9991000232", "999-100-0240", "9991000259", "j202000125008", "9991000291", "9991000267" })
+        {
+            Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void TheServersOwnRequestIdsNeverLookLikeAnIdentifier()
+    {
+        // A 32-hex id holds a run of ten digits about one time in twelve; scrubbed, it could not be joined to its audit event.
+        for (var i = 0; i < 5000; i++)
+        {
+            var id = CorrelationIdMiddleware.NewServerId();
+            Assert.Matches("^[0-9a-f]{32}$", id);
+            Assert.Equal(id, LogScrubber.Scrub(id));
+        }
+    }
+
+    [Fact]
+    public async Task TheServerRequestIdInTheLogsIsTheOneInTheAuditEvent()
+    {
+        var childIds = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            childIds.Add(await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created));
+        }
+
+        await Task.Delay(300);
+        foreach (var childId in childIds)
+        {
+            var registered = Assert.Single(await api.EventsAsync($"childId={childId}"));
+            Assert.Contains("\"ServerRequestId\":\"" + registered.GetProperty("request_id").GetString() + "\"", api.Logs.All, StringComparison.Ordinal);
+        }
+    }
 
     [Fact]
     public void ScrubberRemovesJwts()

@@ -98,6 +98,15 @@ public sealed class BreakGlassTests(MovableTimeApiFactory api) : IClassFixture<M
     [InlineData("""{"reason":"Too short a reason","durationMinutes":30}""")]
     [InlineData("""{"reason":"                         padded     ","durationMinutes":30}""")]
     [InlineData("""{"durationMinutes":30}""")]
+    // Twenty characters that say nothing: NUL bytes, zero-width spaces, dots, a word and padding of format characters.
+    [InlineData("""{"reason":"\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000","durationMinutes":30}""")]
+    [InlineData("""{"reason":"\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b","durationMinutes":30}""")]
+    [InlineData("""{"reason":"........................","durationMinutes":30}""")]
+    [InlineData("""{"reason":"missing\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u00ad\u0007\u0007","durationMinutes":30}""")]
+    [InlineData("""{"reason":"Child\u0000reported\u0000missing\u0000from\u0000care","durationMinutes":30}""")] // 20 without the NULs, but one word
+    [InlineData("""{"reason":"Reportedmissingfromplacement","durationMinutes":30}""")] // one word
+    [InlineData("""{"reason":"Missing overnight. 1234567890","durationMinutes":30}""")] // two words and digits
+    [InlineData("""{"reason":"a b c ....................","durationMinutes":30}""")] // three words
     [InlineData("""{"reason":"Reported missing from placement overnight","durationMinutes":61}""")]
     [InlineData("""{"reason":"Reported missing from placement overnight","durationMinutes":0}""")]
     [InlineData("""{"reason":"Reported missing from placement overnight"}""")]
@@ -107,6 +116,17 @@ public sealed class BreakGlassTests(MovableTimeApiFactory api) : IClassFixture<M
         var response = await Lewisham().PostAsync($"/v1/children/{childId}/break-glass", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
         await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "break-glass-invalid");
         await Problem.AssertAsync(await Lewisham().GetAsync($"/v1/children/{childId}/placements"), HttpStatusCode.Forbidden, "break-glass-required");
+    }
+
+    [Theory]
+    [InlineData("Police report the child missing overnight")]
+    [InlineData("Enfant disparu depuis hier soir, police informée")] // letters of any language
+    [InlineData("A b c d and more words here")]
+    public async Task AWrittenReasonOfFourWordsAndTwentyCharactersOpensAGrant(string reason)
+    {
+        var childId = await PlacedChildAsync();
+        var response = await Lewisham().PostAsJsonAsync($"/v1/children/{childId}/break-glass", new { reason, durationMinutes = 5 });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
     }
 
     [Fact]
@@ -139,7 +159,7 @@ public sealed class BreakGlassTests(MovableTimeApiFactory api) : IClassFixture<M
         var opened = await Lewisham().PostAsJsonAsync($"/v1/children/{merged}/break-glass", new { reason = Reason, durationMinutes = 30 });
         var grantId = JsonDocument.Parse(await opened.Content.ReadAsStringAsync()).RootElement.GetProperty("grantId").GetString();
 
-        var conflict = await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict");
+        var conflict = await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict");
         var merge = await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{conflict.GetProperty("reviewId").GetString()}/merge", new { survivorChildId = survivor });
         Assert.Equal(HttpStatusCode.OK, merge.StatusCode);
 

@@ -68,11 +68,15 @@ public abstract class SubjectAccessExportTestsBase<TFactory>(TFactory api) where
         var (nhs, upn) = (TestIdentifiers.NewNhs(), TestIdentifiers.NewUpn());
         var a = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
         var b = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { upn }), HttpStatusCode.Created);
-        var reviewId = (await Problem.AssertAsync(await api.School202.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
+        var reviewId = (await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict"))
             .GetProperty("reviewId").GetString();
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{b}/objections",
+            new { active = true, purposes = new[] { "pep-review" }, reason = "Objection recorded under the merged id" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{reviewId}/merge", new { survivorChildId = a })).StatusCode);
 
         var export = JsonDocument.Parse(await OperatorDpo.GetStringAsync(Export(b))).RootElement; // the merged id finds the survivor
+        // The objection moved to the survivor, its reason sealed again under the survivor's key.
+        Assert.Equal("Objection recorded under the merged id", Assert.Single(export.GetProperty("processingLimits").EnumerateArray()).GetProperty("reason").GetString());
         Assert.Equal(a, export.GetProperty("childId").GetString());
         Assert.Equal(b, Assert.Single(export.GetProperty("registration").GetProperty("merged").EnumerateArray()).GetProperty("childId").GetString());
         var values = export.GetProperty("identifiers").EnumerateArray().Select(i => i.GetProperty("value").GetString()!).Order(StringComparer.Ordinal).ToList();
@@ -100,11 +104,36 @@ public abstract class SubjectAccessExportTestsBase<TFactory>(TFactory api) where
     }
 
     [SkippableFact]
-    public async Task AnErasedChildHasNothingToExport()
+    public async Task AfterErasureTheDpoStillExportsWhatIsHeldWithoutIdentifiers()
     {
-        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
-        Assert.Equal(HttpStatusCode.OK, (await OperatorDpo.PostAsync($"/v1/children/{childId}/erase", null)).StatusCode);
-        await Problem.AssertAsync(await OperatorDpo.GetAsync(Export(childId)), HttpStatusCode.Gone, "child-erased");
+        var nhs = TestIdentifiers.NewNhs();
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/objections",
+            new { active = true, purposes = new[] { "attendance-monitoring" }, reason = "The young person objects to monitoring" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await api.WithToken(api.Issuer.Token("la:209", "social-worker"), "safeguarding").PostAsJsonAsync(
+            $"/v1/children/{childId}/break-glass", new { reason = "Reported missing overnight from the placement", durationMinutes = 15 })).StatusCode);
+        var erasedAt = (await (await OperatorDpo.PostAsync($"/v1/children/{childId}/erase", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("erasedAt").GetDateTimeOffset();
+
+        var response = await OperatorDpo.GetAsync(Export(childId));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var export = JsonDocument.Parse(body).RootElement;
+        Assert.Equal(erasedAt, export.GetProperty("erasedAt").GetDateTimeOffset());
+        Assert.Empty(export.GetProperty("identifiers").EnumerateArray());
+        Assert.DoesNotContain(nhs, body, StringComparison.Ordinal);
+        // What the exchange still holds under the pseudonymous id is there; the text sealed under the shredded key is reported erased.
+        Assert.Single(export.GetProperty("careEpisodes").EnumerateArray());
+        var objection = Assert.Single(export.GetProperty("processingLimits").EnumerateArray());
+        Assert.Equal("la:202", objection.GetProperty("recordedBy").GetString());
+        Assert.Equal(JsonValueKind.Null, objection.GetProperty("reason").ValueKind);
+        Assert.Equal(JsonValueKind.Null, Assert.Single(export.GetProperty("breakGlassGrants").EnumerateArray()).GetProperty("reason").ValueKind);
+        Assert.Contains(export.GetProperty("accessLog").EnumerateArray(), a => a.GetProperty("action").GetString() == "child.erase");
+
+        // Only the export: every other route still answers 410 for the erased child, to the DPO as well.
+        await Problem.AssertAsync(await api.Council202.GetAsync($"/v1/children/{childId}/consents"), HttpStatusCode.Gone, "child-erased");
+        await Problem.AssertAsync(await OperatorDpo.PostAsJsonAsync($"/v1/children/{childId}/objections",
+            new { active = false, purposes = new[] { "attendance-monitoring" }, reason = "Withdrawn after the erasure" }), HttpStatusCode.Gone, "child-erased");
+        await Problem.AssertAsync(await api.WithToken(api.Issuer.Token("la:202", "dpo"), "subject-access").GetAsync(Export(childId)), HttpStatusCode.Forbidden, "forbidden");
     }
 }
 

@@ -25,8 +25,8 @@ public sealed class AuditEventTests
         var leaf = Encoding.UTF8.GetString(Sample().ToLeaf());
         Assert.Equal(
             "{\"action\":\"identity.resolve\",\"actor\":{\"client_id\":\"mis-client\",\"org\":\"school:100001\",\"roles\":[\"designated-teacher\",\"school-mis\"],\"sub\":\"user-7\"},\"break_glass\":null," +
-            "\"category\":\"identity\",\"child_id\":\"ch_9bnjp22dq0v581hd6c71mf19mw\",\"decision\":\"permit\",\"fields\":[\"childId\"],\"lawful_basis\":\"placeholder\",\"policy\":null," +
-            "\"purpose\":\"attendance-monitoring\",\"request_id\":\"req-0001\",\"rule\":\"placeholder\",\"status\":200,\"time\":\"2026-11-23T13:05:06.789Z\",\"v\":3}",
+            "\"category\":\"identity\",\"child_id\":\"ch_9bnjp22dq0v581hd6c71mf19mw\",\"child_unrecognised\":false,\"decision\":\"permit\",\"fields\":[\"childId\"],\"lawful_basis\":\"placeholder\",\"policy\":null," +
+            "\"purpose\":\"attendance-monitoring\",\"request_id\":\"req-0001\",\"rule\":\"placeholder\",\"status\":200,\"target_org\":null,\"time\":\"2026-11-23T13:05:06.789Z\",\"v\":4}",
             leaf);
     }
 
@@ -63,6 +63,18 @@ public sealed class AuditEventTests
     [InlineData("ch_short")]
     public void AnythingButAPseudonymousChildIdIsRefused(string notAChildId) =>
         Assert.Throws<ArgumentException>(() => Sample(notAChildId));
+
+    [Fact]
+    public void AnUnrecognisedChildIdIsRecordedAsSuchWithoutTheCallersText()
+    {
+        var unrecognised = AuditEvent.Create(DateTimeOffset.UnixEpoch, null,
+            AuditEvent.Template("req-3", Actor, "child.read", "identity", "deny") with { Status = 404, ChildUnrecognised = true });
+        using var json = JsonDocument.Parse(unrecognised.ToLeaf());
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("child_id").ValueKind);
+        Assert.True(json.RootElement.GetProperty("child_unrecognised").GetBoolean());
+        Assert.Throws<ArgumentException>(() => AuditEvent.Create(DateTimeOffset.UnixEpoch, "ch_9bnjp22dq0v581hd6c71mf19mw",
+            AuditEvent.Template("req-3", Actor, "child.read", "identity", "deny") with { ChildUnrecognised = true }));
+    }
 
     [Fact]
     public void AnUnknownDecisionIsRefused() =>

@@ -1,8 +1,9 @@
 using System.Data.Common;
+using Exchange.Api.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
-namespace Exchange.Api.Storage;
+namespace Exchange.Api.Erasure.Storage;
 
 /// <summary>
 /// Makes erasure reach the bytes on disk where the database allows it. SQLite: every connection
