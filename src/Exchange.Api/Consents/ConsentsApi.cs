@@ -67,12 +67,14 @@ public static class ConsentsApi
 
         var records = await db.Consents.AsNoTracking().Where(c => c.ChildId == child).OrderBy(c => c.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
         var windows = PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows;
-        return TypedResults.Ok<IReadOnlyList<ConsentView>>(records.Where(c => Within(c, windows)).Select(View).ToList());
+        var caller = Caller.From(http.User).Organisation;
+        return TypedResults.Ok<IReadOnlyList<ConsentView>>(records.Where(c => c.RecordedBy == caller || Within(c, windows)).Select(View).ToList());
     }
 
     /// <summary>
     /// A consent is within the caller's windows when the period it was in force (from, to its until or the day
     /// before its withdrawal) overlaps one of them: a consent still in force in the council's episode is its business.
+    /// (A caller also sees the consents its organisation recorded itself.)
     /// </summary>
     private static bool Within(ConsentRecord c, DateWindows? windows)
     {
@@ -102,7 +104,7 @@ public static class ConsentsApi
             ? await db.Consents.FirstOrDefaultAsync(c => c.Id == id && c.ChildId == child, ct).ConfigureAwait(false)
             : null;
         // A consent outside the caller's windows is not one it can see, so not one it can withdraw.
-        if (record is null || !Within(record, PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows))
+        if (record is null || (record.RecordedBy != Caller.From(http.User).Organisation && !Within(record, PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows)))
         {
             return Problems.Result(ProblemTypes.ConsentNotFound);
         }

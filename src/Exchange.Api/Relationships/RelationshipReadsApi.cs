@@ -77,8 +77,9 @@ public static class RelationshipReadsApi
 
     /// <summary>
     /// The child's records of one kind that the decision releases: those in force on some day of the caller's
-    /// windows (a placement or enrolment overlapping one of its care episodes, or one handed over to it), and the
-    /// current enrolment whatever its start, which the council now responsible needs.
+    /// windows (a placement or enrolment overlapping one of its care episodes, or one handed over to it), those the
+    /// caller's organisation recorded itself, and the current enrolment whatever its start, which the council now
+    /// responsible needs.
     /// </summary>
     private static async Task<List<ChildRelationship>> RowsAsync(HttpContext http, ExchangeDbContext db, TimeProvider clock, string kind, string? organisation, CancellationToken ct)
     {
@@ -98,7 +99,8 @@ public static class RelationshipReadsApi
         // A child has a handful of these: the windows are applied to the child's rows here rather than in SQL.
         // Hook for PEPs (not built yet): the current PEP is released the same way as the current enrolment.
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        return rows.Where(r => windows.Overlaps(r.StartDate, r.EndDate)
+        var caller = Auth.Caller.From(http.User).Organisation;
+        return rows.Where(r => windows.Overlaps(r.StartDate, r.EndDate) || r.RecordedBy == caller
             || (kind == ChildRelationship.EnrolledSchool && r.StartDate <= today && (r.EndDate is null || r.EndDate >= today))).ToList();
     }
 
