@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Exchange.Api.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresExchangeDbContext))]
-    [Migration("20261123171415_BreakGlassGrants")]
-    partial class BreakGlassGrants
+    [Migration("20261204174806_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -117,6 +117,53 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.HasIndex("ChildId");
 
                     b.ToTable("care_episodes", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.CareHandover", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.PrimitiveCollection<List<string>>("Categories")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("FromLaNumber")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RecordedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RevokedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("ToLaNumber")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId", "ToLaNumber");
+
+                    b.ToTable("care_handovers", (string)null);
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.Child", b =>
@@ -384,6 +431,43 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.ToTable("data_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.DpoAlert", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.PrimitiveCollection<List<string>>("Organisations")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<DateTimeOffset>("RaisedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RaisedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId");
+
+                    b.HasIndex("RaisedAt");
+
+                    b.ToTable("dpo_alerts", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.IdentityReview", b =>
                 {
                     b.Property<string>("Id")
@@ -547,10 +631,18 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.Property<bool>("Active")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("Authority")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<string>("ChildId")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<DateOnly?>("DataSubjectInformedOn")
+                        .HasColumnType("date");
 
                     b.Property<string>("Kind")
                         .IsRequired()
@@ -561,11 +653,6 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text[]");
 
-                    b.Property<string>("Reason")
-                        .IsRequired()
-                        .HasMaxLength(500)
-                        .HasColumnType("character varying(500)");
-
                     b.Property<DateTimeOffset>("RecordedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -573,6 +660,10 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("SealedReason")
+                        .IsRequired()
+                        .HasColumnType("bytea");
 
                     b.HasKey("Id");
 
@@ -591,6 +682,15 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.CareEpisode", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.CareHandover", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
                         .WithMany()
@@ -618,6 +718,15 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.ConsentRecord", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.DpoAlert", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
                         .WithMany()
