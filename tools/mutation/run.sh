@@ -2,11 +2,14 @@
 # Mutation testing with Stryker.NET (docs/MUTATION-TESTING.md): mutates the code of one project, runs its
 # tests against each mutant, and reports the mutation score (killed / (killed + survived + no coverage)).
 #
-#   tools/mutation/run.sh crypto|audit|policy|all [--break-at N] [extra dotnet-stryker options]
+#   tools/mutation/run.sh crypto|audit|policy|policy-endpoints|all [--break-at N] [extra dotnet-stryker options]
 #
-#   crypto  src/Exchange.Crypto          against tests/Exchange.Crypto.Tests
-#   audit   src/Exchange.Audit           against tests/Exchange.Audit.Tests
-#   policy  src/Exchange.Api/Policy/**   against the Policy tests of tests/Exchange.Api.Tests
+#   crypto            src/Exchange.Crypto   against tests/Exchange.Crypto.Tests
+#   audit             src/Exchange.Audit    against tests/Exchange.Audit.Tests
+#   policy            the policy engine (Api/Policy: PolicyEngine, PolicyModel, PolicyLoader, FieldMask)
+#                     against the Api's policy unit tests (decision tables, validation, masks): no web host
+#   policy-endpoints  the rest of Api/Policy (AccessDecider, PolicyDecidedEndpoint, AnswerFields, PolicySetup)
+#                     against every Policy test, through the test host (slow)
 #
 # Settings per project: tools/mutation/<name>.stryker-config.json (one process at a time, per-test coverage).
 # Reports: artifacts/mutation/<name>/reports/mutation-report.{html,json,md}. The last line printed is
@@ -17,7 +20,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-usage() { sed -n 5,9p "$0" >&2; exit 2; }
+usage() { sed -n 5,13p "$0" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 target=$1; shift
 break_at=""
@@ -33,7 +36,7 @@ test_dir() {
   case "$1" in
     crypto) echo tests/Exchange.Crypto.Tests ;;
     audit) echo tests/Exchange.Audit.Tests ;;
-    policy) echo tests/Exchange.Api.Tests ;;
+    policy|policy-endpoints) echo tests/Exchange.Api.Tests ;;
     *) usage ;;
   esac
 }
@@ -71,8 +74,8 @@ run() {
 
 if [ "$target" = all ]; then
   rc=0
-  for name in crypto audit policy; do run "$name" || rc=$?; done
-  for name in crypto audit policy; do score "$name"; done
+  for name in crypto audit policy policy-endpoints; do run "$name" || rc=$?; done
+  for name in crypto audit policy policy-endpoints; do score "$name"; done
   exit $rc
 fi
 run "$target"
