@@ -22,13 +22,17 @@ public sealed partial class BreakGlassRequestValidator : AbstractValidator<Break
             .WithMessage($"durationMinutes must be 1 to {MaxMinutes}.");
     }
 
-    // A word is a run of letters (with their combining marks), in any script.
-    [System.Text.RegularExpressions.GeneratedRegex(@"\p{L}[\p{L}\p{M}]*", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    // A word is a run of at least two letters (with their combining marks), in any script.
+    [System.Text.RegularExpressions.GeneratedRegex(@"\p{L}[\p{M}]*(?:\p{L}[\p{M}]*)+", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex Word();
 
+    [System.Text.RegularExpressions.GeneratedRegex(@"\s+", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex WhiteSpaceRun();
+
     /// <summary>
-    /// Padding is no reason: control characters (Cc: NUL, bell...) and invisible format characters (Cf: zero-width
-    /// spaces, soft hyphens...) do not count, nor does white space at either end, and it takes words, not dots.
+    /// Padding is no reason: control characters (Cc: NUL, bell...), invisible format characters (Cf: zero-width
+    /// spaces, soft hyphens...) and the Hangul fillers (letters by category, blank on screen) do not count; runs of
+    /// white space count as one space, none at either end; and it takes words of two letters or more, not dots.
     /// </summary>
     internal static bool IsWrittenReason(string? reason)
     {
@@ -37,11 +41,15 @@ public sealed partial class BreakGlassRequestValidator : AbstractValidator<Break
             return false;
         }
 
-        var visible = new string(reason.Where(c => char.GetUnicodeCategory(c) is not (System.Globalization.UnicodeCategory.Control
-            or System.Globalization.UnicodeCategory.Format)).ToArray()).Trim();
+        var visible = new string(reason.Where(c => !IsInvisible(c)).ToArray());
+        visible = WhiteSpaceRun().Replace(visible, " ").Trim();
         return visible.Length is >= MinReasonLength and <= MaxReasonLength && reason.Trim().Length <= MaxReasonLength
             && Word().Count(visible) >= MinReasonWords;
     }
+
+    private static bool IsInvisible(char c) =>
+        c is '\u115F' or '\u1160' or '\u3164' or '\uFFA0'
+        || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format;
 }
 
 /// <summary>The grant as its holder sees it (the reason is theirs already and is not echoed).</summary>
