@@ -121,12 +121,22 @@ public static class ProcessingLimitsApi
         var id = Guid.NewGuid();
         // Free text a person wrote about the child: sealed under its key (before the write lock: key work may be remote).
         var sealedReason = await sealer.SealAsync(ReasonPlace(child, id), request.Reason!, ct).ConfigureAwait(false);
+        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        // Check-then-insert must be atomic: the newest record is the one in force, so a lower authority's record
+        // stamped after a higher one's but checked before it was written would outrank it. SQLite's write gate
+        // serialises the whole process; on PostgreSQL (no gate, several instances) a per-child transaction lock does.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"processing-limit:" + child}))", ct).ConfigureAwait(false);
+        }
+
+        // Stamped inside the lock, so "newest" is the order in which records were checked.
         var record = new ProcessingLimit
         {
             Id = id, ChildId = child, Kind = kind, Active = request.Active!.Value, Purposes = purposes, SealedReason = sealedReason,
             RecordedBy = caller.Organisation, Authority = authority, DataSubjectInformedOn = informedOn, RecordedAt = clock.UtcNowToMillisecond(),
         };
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
         if (await OutranksAsync(db, child, kind, purposes, authority, ct).ConfigureAwait(false))
         {
             return Problems.Result(ProblemTypes.ProcessingLimitAuthority,
@@ -138,6 +148,7 @@ public static class ProcessingLimitsApi
         db.ProcessingLimits.Add(record);
         audit.Expect(StatusCodes.Status201Created, child);
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
         return TypedResults.Created($"/v1/children/{child}/{kind}", View(record));
     }
 
