@@ -68,6 +68,7 @@ public static class ProblemTypes
     public static readonly ProblemType CareEpisodeOverlap = Define("care-episode-overlap", 400, "A care episode may not start before, or overlap, another council's care episode for the same child; start it after that care ended.");
     public static readonly ProblemType CallerNotCouncil = Define("caller-not-council", 403, "Only a council can register a child in its care.");
     public static readonly ProblemType ReviewNotFound = Define("review-not-found", 404, "There is no identity review with that id.");
+    public static readonly ProblemType MergeEpisodeOverlap = Define("merge-episode-overlap", 409, "The candidates' care episodes at different councils overlap; the councils must correct their episodes before the children can be merged. The review stays open.");
     public static readonly ProblemType ReviewClosed = Define("review-closed", 409, "The identity review has already been closed.");
     public static readonly ProblemType MergeSurvivorInvalid = Define("merge-survivor-invalid", 400, "The survivor must be one of the review's children.");
 

@@ -12,6 +12,9 @@ public abstract record ReviewOutcome
     public sealed record NotFound : ReviewOutcome;
     public sealed record Closed : ReviewOutcome;
     public sealed record BadSurvivor : ReviewOutcome;
+
+    /// <summary>Two councils' care episodes of the candidates overlap: merging would put one council in the other's time.</summary>
+    public sealed record EpisodeOverlap : ReviewOutcome;
 }
 
 /// <summary>
@@ -67,6 +70,14 @@ public sealed partial class IdentityReviewService(
         if (candidates.Count == 0)
         {
             return new ReviewOutcome.BadSurvivor();
+        }
+
+        // A merge adds the candidates' care episodes together, so the registration rule holds for it too: no council's
+        // episode may overlap another council's. Otherwise a council could backdate a decoy child's episode and reach,
+        // through the merge, into the history of the council that looked after the child then.
+        if (await EpisodesOverlapAsync(candidates, ct).ConfigureAwait(false))
+        {
+            return new ReviewOutcome.EpisodeOverlap();
         }
 
         string survivor;
@@ -137,6 +148,14 @@ public sealed partial class IdentityReviewService(
         dataKeys.ForgetCached(review.Id);
         LogDismissed(logger, review.Id);
         return new ReviewOutcome.Done(review, []);
+    }
+
+    private async Task<bool> EpisodesOverlapAsync(List<string> candidates, CancellationToken ct)
+    {
+        var episodes = await db.CareEpisodes.AsNoTracking().Where(e => candidates.Contains(e.ChildId))
+            .Select(e => new { e.ResponsibleLaNumber, e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false);
+        return episodes.Any(a => episodes.Any(b => a.ResponsibleLaNumber != b.ResponsibleLaNumber
+            && a.StartDate <= (b.EndDate ?? DateOnly.MaxValue) && b.StartDate <= (a.EndDate ?? DateOnly.MaxValue)));
     }
 
     /// <summary>

@@ -103,6 +103,7 @@ public static class IdentityReviewsApi
         ReviewOutcome.Done done => TypedResults.Ok(View(done.Review, done.MergedChildIds, holders)),
         ReviewOutcome.Closed => Problems.Result(ProblemTypes.ReviewClosed),
         ReviewOutcome.BadSurvivor => Problems.Result(ProblemTypes.MergeSurvivorInvalid),
+        ReviewOutcome.EpisodeOverlap => Problems.Result(ProblemTypes.MergeEpisodeOverlap),
         _ => Problems.Result(ProblemTypes.ReviewNotFound),
     };
 

@@ -244,7 +244,10 @@ public sealed class TakeoverTests(ExchangeApiFactory api) : IClassFixture<Exchan
     public async Task AMergeGivingACouncilAChildItDidNotHoldAlertsTheDposAndTheReviewShowsWhoHoldsEachCandidate()
     {
         var (nhs, upn) = (TestIdentifiers.NewNhs(), TestIdentifiers.NewUpn());
-        var camdens = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+        // Camden's care ended before Lewisham's began: two councils' episodes that overlap cannot be merged.
+        var camdens = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }, "2024-09-01"), HttpStatusCode.Created);
+        var episodeId = JsonDocument.Parse(await api.Council202.GetStringAsync($"/v1/children/{camdens}")).RootElement.GetProperty("careEpisodes")[0].GetProperty("id").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await api.Council202.PostAsJsonAsync($"/v1/children/{camdens}/care-episodes/{episodeId}/end", new { endDate = "2025-08-31" })).StatusCode);
         var lewishams = await Problem.ChildIdAsync(await api.Council209.RegisterAsync(new { upn }), HttpStatusCode.Created);
         Assert.Equal(HttpStatusCode.Created, (await api.Council209.PostAsJsonAsync("/v1/enrolments", new { childId = lewishams, urn = "100002", startDate = "2025-10-02" })).StatusCode);
         var conflict = await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict");
