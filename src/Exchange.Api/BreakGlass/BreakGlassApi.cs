@@ -41,7 +41,7 @@ public static partial class BreakGlassApi
     }
 
     private static async Task<Results<Created<BreakGlassGrantView>, ProblemHttpResult>> OpenAsync(
-        BreakGlassRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer,
+        BreakGlassRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate,
         AuditTrail audit, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
     {
         // The decision point resolved a merged id to its survivor, and answered 404 or 410 for no or an erased child.
@@ -59,6 +59,8 @@ public static partial class BreakGlassApi
             StartsAt = now,
             ExpiresAt = now.AddMinutes(request.DurationMinutes!.Value),
         };
+        // One writer at a time on SQLite, as every other write (it was the one write that skipped the gate).
+        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
         db.BreakGlassGrants.Add(grant);
         audit.Expect(StatusCodes.Status201Created, survivor);
         await db.SaveChangesAsync(ct).ConfigureAwait(false);
