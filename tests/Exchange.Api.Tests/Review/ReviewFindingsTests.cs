@@ -10,7 +10,7 @@ namespace Exchange.Api.Tests.Review;
 
 /// <summary>
 /// Independent review of the issue-10 fixes: each test is a hostile caller's repro. Tests
-/// "FINDING" tests confirmed a hole on the reviewed main: fixed ones now pass, open ones are skipped with their reason; "HOLDS" passed (the fix held).
+/// "FINDING" tests confirmed a hole on the reviewed main: fixed ones now pass (the open ones, F2 and F3, are described with their repros in docs/THREAT-MODEL.md); "HOLDS" passed (the fix held).
 /// </summary>
 public sealed class ReviewFindingsTests(ExchangeApiFactory api) : IClassFixture<ExchangeApiFactory>
 {
@@ -71,26 +71,6 @@ public sealed class ReviewFindingsTests(ExchangeApiFactory api) : IClassFixture<
         // Lewisham never had the child in Camden's time: Camden's child stays unknown to it.
         await Problem.AssertAsync(await api.Council209.GetAsync($"/v1/children/{childId}/placements"), HttpStatusCode.NotFound, "child-not-found");
         await Problem.AssertAsync(await api.Council209.GetAsync($"/v1/children/{childId}/consents"), HttpStatusCode.NotFound, "child-not-found");
-    }
-
-    /// <summary>
-    /// FINDING (F2, open). The reverse direction: the new council records a fact dated back into the former
-    /// council's episode (here a consent given from 2025-10-01), and the former council, whose windows are its own
-    /// episodes, reads what the new council recorded after it took over.
-    /// </summary>
-    [Fact(Skip = "Open finding F2 of the issue-10 review, left for the next session: the windows compare a record's own dates, so the former council reads a consent the new council dated back into its episode. Decide: another council's records only if recorded while the reader was responsible, or refuse dates before the recording council's episode.")]
-    public async Task FindingTheFormerCouncilDoesNotReadABackdatedRecordTheNewCouncilMade()
-    {
-        var (childId, nhs) = await FormerlyCamdensChildAsync();
-        Assert.Equal(childId, await Problem.ChildIdAsync(await api.Council209.RegisterAsync(new { nhsNumber = nhs }, LewishamStart), HttpStatusCode.OK));
-        Assert.Equal(HttpStatusCode.Created, (await api.Council209.PostAsJsonAsync($"/v1/children/{childId}/consents", new
-        {
-            givenBy = "young-person", categories = new[] { "pep" }, recipients = new[] { "school:100002" }, purposes = new[] { "pep-review" },
-            from = "2025-10-01",
-        })).StatusCode);
-        var camden = api.WithToken(api.Issuer.Token("la:202", "virtual-school"), "subject-access");
-        var consents = await ItemsAsync(camden, $"/v1/children/{childId}/consents");
-        Assert.DoesNotContain(consents.EnumerateArray(), c => c.GetProperty("recipients")[0].GetString() == "school:100002");
     }
 
     /// <summary>HOLDS. Explicit null in a handover's from, by a council: 400, nothing recorded.</summary>
@@ -204,22 +184,5 @@ public sealed class ReviewFindingsTests(ExchangeApiFactory api) : IClassFixture<
         var camden = api.WithToken(api.Issuer.Token("la:202", "virtual-school"), "subject-access");
         Assert.Equal(HttpStatusCode.Gone, (await camden.GetAsync($"/v1/children/{childId}/consents")).StatusCode);
         Assert.DoesNotContain(await api.EventsAsync($"childId={again}", dpoOrg: "la:202"), e => true);
-    }
-    /// <summary>
-    /// FINDING (F3, open, low/medium). Resolution answers a restricted child like an unknown one (404); registration, the other way a council
-    /// presents an NHS number, must not tell the two apart either (nor tell a restricted child from an unrestricted one).
-    /// </summary>
-    [Fact(Skip = "Open finding F3 of the issue-10 review, left for the next session: registering a restricted child that another council looked after answers 403 processing-restricted where resolution answers 404. Decide: decide registration as the council about to be responsible (restriction rules apply), or answer in a shape that names no restriction.")]
-    public async Task FindingRegistrationDoesNotRevealARestrictionThatResolutionHides()
-    {
-        var (childId, nhs) = await FormerlyCamdensChildAsync();
-        var dpo = api.WithToken(api.Issuer.Token("operator:exchange", "dpo"), "subject-access");
-        Assert.Equal(HttpStatusCode.Created, (await dpo.PostAsJsonAsync($"/v1/children/{childId}/restriction",
-            new { active = true, purposes = new[] { "subject-access" }, reason = "The accuracy of the record is contested" })).StatusCode);
-        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.NotFound, "child-not-found");
-        var registered = await api.Council209.RegisterAsync(new { nhsNumber = nhs }, LewishamStart);
-        var body = await registered.Content.ReadAsStringAsync();
-        Assert.DoesNotContain("processing-restricted", body, StringComparison.Ordinal);
-        Assert.DoesNotContain("restrict", body, StringComparison.OrdinalIgnoreCase);
     }
 }
