@@ -8,7 +8,7 @@
 #   audit             src/Exchange.Audit    against tests/Exchange.Audit.Tests
 #   policy            the policy engine (Api/Policy: PolicyEngine, PolicyModel, PolicyLoader, FieldMask)
 #                     against the Api's policy unit tests (decision tables, validation, masks): no web host
-#   policy-endpoints  the rest of Api/Policy (AccessDecider, PolicyDecidedEndpoint, AnswerFields, PolicySetup)
+#   policy-endpoints  the rest of Api/Policy (AccessDecider, AnswerFields, PolicySetup) and Api/Decisions (the decision point endpoint filter)
 #                     against every Policy test, through the test host (slow)
 #
 # Settings per project: tools/mutation/<name>.stryker-config.json (one process at a time, per-test coverage).

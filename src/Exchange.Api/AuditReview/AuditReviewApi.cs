@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Exchange.Api.Decisions;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auditing.Storage;
 using Exchange.Api.Auth;

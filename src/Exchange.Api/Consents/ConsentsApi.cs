@@ -1,3 +1,4 @@
+using Exchange.Api.Decisions;
 using Exchange.Api.Hosting;
 using System.Globalization;
 using Exchange.Api.Auditing;

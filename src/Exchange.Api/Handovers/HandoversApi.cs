@@ -1,4 +1,5 @@
 using System.Globalization;
+using Exchange.Api.Decisions;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;

@@ -1,3 +1,4 @@
+using Exchange.Api.Decisions;
 using Exchange.Api.Hosting;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
@@ -10,7 +11,7 @@ namespace Exchange.Api.Relationships;
 
 /// <summary>
 /// Records relationship facts. Who may record them is the policy's decision, taken before the handler runs; the
-/// child is the one the decision resolved (<see cref="Policy.PolicyDecidedEndpointExtensions.DecidedChild"/>).
+/// child is the one the decision resolved (<see cref="Decisions.PolicyDecidedEndpointExtensions.DecidedChild"/>).
 /// </summary>
 public sealed class RelationshipService(ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock)
 {

@@ -1,3 +1,4 @@
+using Exchange.Api.Decisions;
 using Exchange.Api.Hosting;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Exchange.Api.Decisions;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auditing.Storage;
 using Exchange.Api.BreakGlass;

@@ -5,7 +5,9 @@ using Exchange.Api.Purpose;
 using Microsoft.Extensions.Options;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
-namespace Exchange.Api.Policy;
+using Exchange.Api.Policy;
+
+namespace Exchange.Api.Decisions;
 
 /// <summary>Finds the child a request is about, when it is not the <c>{childId}</c> route value (a body field, a record's owner).</summary>
 public delegate ValueTask<string?> ChildLocator(EndpointFilterInvocationContext context);
