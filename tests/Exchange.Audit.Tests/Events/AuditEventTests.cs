@@ -99,6 +99,28 @@ public sealed class AuditEventTests
         Assert.Throws<ArgumentException>(() => AuditEvent.Create(DateTimeOffset.UnixEpoch, null, AuditEvent.Template("r", Actor, "a", "c", decision)));
 
     [Fact]
+    public void TheTimeIsCutToTheMillisecondNotRounded()
+    {
+        var created = AuditEvent.Create(new DateTimeOffset(2026, 11, 23, 14, 5, 6, 789, TimeSpan.FromHours(1)).AddTicks(9_999), null,
+            AuditEvent.Template("r", Actor, "a", "c", "permit"));
+
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 13, 5, 6, 789, TimeSpan.Zero), created.Time);
+        Assert.Equal(TimeSpan.Zero, created.Time.Offset);
+    }
+
+    [Fact]
+    public void FieldsAreWrittenInOrdinalOrder()
+    {
+        var leaf = Encoding.UTF8.GetString((Sample() with { Fields = ["placement", "childId", "Zone"] }).ToLeaf());
+
+        Assert.Contains("\"fields\":[\"Zone\",\"childId\",\"placement\"]", leaf, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ATemplateIsRequired() =>
+        Assert.Throws<ArgumentNullException>(() => AuditEvent.Create(DateTimeOffset.UnixEpoch, null, null!));
+
+    [Fact]
     public void BreakGlassPolicyAndTargetOrganisationAreWrittenWhenSet()
     {
         var granted = Sample() with { BreakGlass = "bg_1", PolicyHash = "sha256:ab", TargetOrganisation = "council:E10000001" };
