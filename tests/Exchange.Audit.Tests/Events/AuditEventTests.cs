@@ -64,6 +64,75 @@ public sealed class AuditEventTests
     public void AnythingButAPseudonymousChildIdIsRefused(string notAChildId) =>
         Assert.Throws<ArgumentException>(() => Sample(notAChildId));
 
+    [Theory]
+    [InlineData("ch_9bnjp22dq0v581hd6c71mf19mw ")]  // text after the id
+    [InlineData("ch_9bnjp22dq0v581hd6c71mf19mw\n")]
+    [InlineData("xch_9bnjp22dq0v581hd6c71mf19mw")] // text before it
+    [InlineData("ch_9bnjp22dq0v581hd6c71mf19mwa")] // 27 characters
+    [InlineData("ch_9bnjp22dq0v581hd6c71mf19m")]   // 25
+    [InlineData("CH_9bnjp22dq0v581hd6c71mf19mw")]
+    [InlineData("ch_9BNJP22DQ0V581HD6C71MF19MW")]  // the id is lower case
+    [InlineData("ch_ibnjp22dq0v581hd6c71mf19mw")]  // i, l, o and u are not in Crockford's base 32
+    [InlineData("ch_lbnjp22dq0v581hd6c71mf19mw")]
+    [InlineData("ch_obnjp22dq0v581hd6c71mf19mw")]
+    [InlineData("ch_ubnjp22dq0v581hd6c71mf19mw")]
+    public void AChildIdOfTheWrongShapeIsRefused(string notAChildId) =>
+        Assert.Throws<ArgumentException>(() => Sample(notAChildId));
+
+    [Theory]
+    [InlineData("ch_0123456789abcdefghjkmnpqrs")]
+    [InlineData("ch_tvwxyz0123456789abcdefghjk")]
+    public void EveryLetterOfCrockfordsBase32IsAccepted(string childId) =>
+        Assert.Equal(childId, Sample(childId).ChildId);
+
+    [Theory]
+    [InlineData("permit")]
+    [InlineData("deny")]
+    [InlineData("error")]
+    public void EachOfTheThreeDecisionsIsAccepted(string decision) =>
+        Assert.Equal(decision, AuditEvent.Create(DateTimeOffset.UnixEpoch, null, AuditEvent.Template("r", Actor, "a", "c", decision)).Decision);
+
+    [Theory]
+    [InlineData("Permit")]
+    [InlineData("")]
+    public void ADecisionIsOneOfTheThreeExactly(string decision) =>
+        Assert.Throws<ArgumentException>(() => AuditEvent.Create(DateTimeOffset.UnixEpoch, null, AuditEvent.Template("r", Actor, "a", "c", decision)));
+
+    [Fact]
+    public void TheTimeIsCutToTheMillisecondNotRounded()
+    {
+        var created = AuditEvent.Create(new DateTimeOffset(2026, 11, 23, 14, 5, 6, 789, TimeSpan.FromHours(1)).AddTicks(9_999), null,
+            AuditEvent.Template("r", Actor, "a", "c", "permit"));
+
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 13, 5, 6, 789, TimeSpan.Zero), created.Time);
+        Assert.Equal(TimeSpan.Zero, created.Time.Offset);
+    }
+
+    [Fact]
+    public void FieldsAreWrittenInOrdinalOrder()
+    {
+        var leaf = Encoding.UTF8.GetString((Sample() with { Fields = ["placement", "childId", "Zone"] }).ToLeaf());
+
+        Assert.Contains("\"fields\":[\"Zone\",\"childId\",\"placement\"]", leaf, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ATemplateIsRequired() =>
+        Assert.Throws<ArgumentNullException>(() => AuditEvent.Create(DateTimeOffset.UnixEpoch, null, null!));
+
+    [Fact]
+    public void BreakGlassPolicyAndTargetOrganisationAreWrittenWhenSet()
+    {
+        var granted = Sample() with { BreakGlass = "bg_1", PolicyHash = "sha256:ab", TargetOrganisation = "council:E10000001" };
+
+        using var json = JsonDocument.Parse(granted.ToLeaf());
+
+        Assert.Equal("bg_1", json.RootElement.GetProperty("break_glass").GetString());
+        Assert.Equal("sha256:ab", json.RootElement.GetProperty("policy").GetString());
+        Assert.Equal("council:E10000001", json.RootElement.GetProperty("target_org").GetString());
+        Assert.Equal(granted.ToLeaf(), Encoding.UTF8.GetBytes(granted.ToString()));
+    }
+
     [Fact]
     public void AnUnrecognisedChildIdIsRecordedAsSuchWithoutTheCallersText()
     {

@@ -88,6 +88,45 @@ public sealed class AzureKeyVaultSecretReaderTests : IDisposable
     }
 
     [Fact]
+    public async Task ASecretWhoseValueIsNotBase64IsAPermanentFailureNamingTheSecret()
+    {
+        ServeSecret("not-base64", new { value = "not base64!", id = $"{_stub.Authority}/secrets/not-base64/{Version}" });
+
+        var ex = await Assert.ThrowsAsync<KeyProviderException>(() => CreateReader().GetSecretBytesAsync("not-base64", null));
+
+        Assert.IsNotType<KeyProviderUnavailableException>(ex);
+        Assert.Contains("'not-base64' is not base64", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASecretAnsweredWithoutAVersionIsAPermanentFailure()
+    {
+        // The version is what a blind index records beside each digest: without it nothing can be looked up later.
+        ServeSecret("no-version", new { value = Convert.ToBase64String(_secret), id = $"{_stub.Authority}/secrets/no-version" });
+
+        var ex = await Assert.ThrowsAsync<KeyProviderException>(() => CreateReader().GetSecretBytesAsync("no-version", null));
+
+        Assert.Contains("without a secret version", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASecretWithoutAValueReadsAsNoBytes()
+    {
+        ServeSecret("empty", new { id = $"{_stub.Authority}/secrets/empty/{Version}" });
+
+        var (value, version) = await CreateReader().GetSecretBytesAsync("empty", null);
+
+        Assert.Empty(value);
+        Assert.Equal(Version, version);
+    }
+
+    private void ServeSecret(string name, object body) =>
+        _stub.Server.Given(Request.Create().WithPath($"/secrets/{name}/").UsingGet()
+                .WithHeader("Authorization", "Bearer " + _stub.AccessToken))
+            .AtPriority(1)
+            .RespondWith(KeyVaultStub.Json(200).WithBody(JsonSerializer.Serialize(body)));
+
+    [Fact]
     public async Task UnreachableVaultMeansTheSecretIsUnavailable()
     {
         var reader = CreateReader(new Uri($"https://localhost:{KeyVaultStub.ClosedPort()}/"));

@@ -55,6 +55,36 @@ public sealed class DataKeyCacheTests : IDisposable
     }
 
     [Fact]
+    public void AnExpiredKeyNobodyReadsAgainIsZeroedWhenTheNextKeyIsCached()
+    {
+        // The sweep on Set zeroes keys no Get will ever evict; an entry expires on its exact instant.
+        var idle = NewKey("ch_idle", out var material);
+        _cache.Set(idle);
+
+        _clock.Advance(Ttl);
+        _cache.Set(NewKey("ch_b", out _));
+
+        Assert.True(idle.IsDisposed);
+        Assert.All(material, b => Assert.Equal(0, b));
+        Assert.Equal(1, _cache.Count);
+    }
+
+    [Fact]
+    public void TheSweepRunsAgainOnceHalfATimeToLiveHasPassed()
+    {
+        var idle = NewKey("ch_idle", out _);
+        _cache.Set(idle);                       // sweeps at t0; ch_idle expires at t0 + TTL
+        _clock.Advance(Ttl / 2);
+        _cache.Set(NewKey("ch_b", out _));      // sweeps at t0 + TTL/2
+        _clock.Advance(Ttl / 2);
+
+        _cache.Set(NewKey("ch_c", out _));      // exactly half a TTL after the last sweep: sweeps again
+
+        Assert.True(idle.IsDisposed);
+        Assert.Equal(2, _cache.Count);
+    }
+
+    [Fact]
     public void AnOwnerWithNothingCachedIsAMiss() => Assert.Null(_cache.Get("ch_nobody"));
 
     [Fact]
