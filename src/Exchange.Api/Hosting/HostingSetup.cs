@@ -37,10 +37,7 @@ public static class HostingSetup
         builder.Services.AddScoped<IdentityReviewService>();
         builder.Services.AddScoped<ErasureService>();
         builder.Services.AddScoped<Relationships.RelationshipService>();
-        builder.Services.AddScoped<RelationshipFacts>();
-        builder.Services.AddScoped<Consents.ConsentFacts>();
-        builder.Services.AddScoped<Restrictions.ProcessingState>();
-        builder.Services.AddScoped<Policy.AccessDecider>();
+        builder.Services.AddPolicyFacts();
         return builder;
     }
 
