@@ -1,3 +1,4 @@
+using Exchange.Api.Configuration;
 using Exchange.Api.Handovers;
 using Exchange.Api.Auditing;
 using Exchange.Api.BreakGlass;
@@ -36,6 +37,7 @@ public static class HostingSetup
         builder.Services.AddScoped<IdentityService>();
         builder.Services.AddScoped<IdentityReviewService>();
         builder.Services.AddScoped<ErasureService>();
+        builder.Services.AddScoped<Erasure.Storage.ErasureStorage>();
         builder.Services.AddScoped<Relationships.RelationshipService>();
         builder.Services.AddPolicyFacts();
         return builder;

@@ -1,7 +1,7 @@
 using Exchange.Api.Decisions;
 using Exchange.Api.Auditing;
 using Exchange.Api.Errors;
-using Exchange.Api.Hosting;
+using Exchange.Api.Dates;
 using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Storage;
