@@ -90,7 +90,7 @@ public static class ConsentsApi
             until = u;
         }
 
-        return windows.Overlaps(c.From, until is { } end && end < c.From ? c.From : until);
+        return windows.Overlaps(c.From, until is { } end && end < c.From ? c.From : until, c.RecordedAt);
     }
 
     /// <summary>Idempotent: withdrawing a withdrawn consent answers the same.</summary>

@@ -24,15 +24,28 @@ public sealed record AccessDecision(PolicyDecision Decision, string? ChildId, Gu
     internal PolicyRequest? Request { get; init; }
 }
 
-/// <summary>The periods a permitted request may read within (end inclusive; null = open).</summary>
-public sealed record DateWindows(IReadOnlyList<RelationshipFact> Periods)
+/// <summary>
+/// The periods a permitted request may read within (end inclusive; null = open): the caller's own
+/// (<see cref="Periods"/>) and those other organisations handed over to it (<see cref="HandedOver"/>).
+/// </summary>
+public sealed record DateWindows(IReadOnlyList<RelationshipFact> Periods, IReadOnlyList<RelationshipFact>? HandedOver = null)
 {
     /// <summary>
-    /// A fact in force from <paramref name="start"/> to <paramref name="end"/> (inclusive; null = open) is within
-    /// the windows when its period overlaps one of them: it held on at least one day of the caller's periods.
+    /// A record in force from <paramref name="start"/> to <paramref name="end"/> (inclusive; null = open), recorded at
+    /// <paramref name="recordedAt"/>, is within the windows when it held on at least one day of one of the caller's
+    /// periods AND was recorded before that period ended (on its last day at the latest): a record another
+    /// organisation made after the caller's period ended, dated back into it, is not the caller's history. A period
+    /// handed over to the caller is the predecessor's history as a whole, so its records count whenever they were made.
     /// </summary>
-    public bool Overlaps(DateOnly start, DateOnly? end) =>
-        Periods.Any(p => p.Start <= (end ?? DateOnly.MaxValue) && (p.End is null || start <= p.End));
+    public bool Overlaps(DateOnly start, DateOnly? end, DateTimeOffset recordedAt)
+    {
+        var recordedOn = DateOnly.FromDateTime(recordedAt.UtcDateTime);
+        return Periods.Any(p => Overlap(p, start, end) && (p.End is null || recordedOn <= p.End))
+            || (HandedOver ?? []).Any(p => Overlap(p, start, end));
+    }
+
+    private static bool Overlap(RelationshipFact period, DateOnly start, DateOnly? end) =>
+        period.Start <= (end ?? DateOnly.MaxValue) && (period.End is null || start <= period.End);
 }
 
 /// <summary>
@@ -120,6 +133,6 @@ public sealed class AccessDecider(
         }
 
         var handedOver = await relationships.HandedOverAsync(caller.Organisation, childId, category, ct).ConfigureAwait(false);
-        return new DateWindows(facts.Concat(handedOver).Where(f => kinds.Contains(f.Kind)).ToList());
+        return new DateWindows(facts.Where(f => kinds.Contains(f.Kind)).ToList(), handedOver.Where(f => kinds.Contains(f.Kind)).ToList());
     }
 }
