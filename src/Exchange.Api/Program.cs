@@ -52,7 +52,7 @@ if (verb is not null)
     return await KeysCommand.RunAsync(tool.Services, args[1..], Console.Out, Console.Error).ConfigureAwait(false);
 }
 
-builder.AddExchangePolicy()
+builder.AddExchangePolicy(PolicyVocabularyCheck.Ensure)
     .AddExchangeAuth()
     .AddExchangeRateLimits()
     .AddExchangeFeatures();

@@ -1,4 +1,4 @@
-using Exchange.Api.Hosting;
+using Exchange.Api.Configuration;
 using Exchange.Api.Keys;
 using Exchange.Audit.Checkpoints;
 using Exchange.Crypto.KeyVault;

@@ -1,5 +1,5 @@
 using Exchange.Api.Auditing.Storage;
-using Exchange.Api.Hosting;
+using Exchange.Api.Configuration;
 using Exchange.Audit.Storage;
 using Microsoft.EntityFrameworkCore;
 

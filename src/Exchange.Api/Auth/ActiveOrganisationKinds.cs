@@ -1,3 +1,4 @@
+using Exchange.Api.Policy;
 using Exchange.Api.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -7,7 +8,7 @@ namespace Exchange.Api.Auth;
 /// The kind of the caller's organisation, or null when it is not registered and active, looked up once per
 /// request: the sign-in check and the access decision both need it (docs/BENCHMARKS.md, part 4).
 /// </summary>
-public sealed class ActiveOrganisationKinds(ExchangeDbContext db)
+public sealed class ActiveOrganisationKinds(ExchangeDbContext db) : IOrganisationKinds
 {
     private string? _organisation;
     private OrganisationKind? _kind;
@@ -28,4 +29,8 @@ public sealed class ActiveOrganisationKinds(ExchangeDbContext db)
 
         return _kind;
     }
+
+    /// <summary>The kind as the policy names it: the enum's name in lower case.</summary>
+    public async ValueTask<string?> KindOfAsync(string organisation, CancellationToken ct) =>
+        (await OfAsync(organisation, ct).ConfigureAwait(false))?.ToString().ToLowerInvariant();
 }

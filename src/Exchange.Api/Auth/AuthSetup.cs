@@ -1,4 +1,4 @@
-using Exchange.Api.Hosting;
+using Exchange.Api.Configuration;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.IdentityModel.JsonWebTokens;

@@ -2,7 +2,7 @@ namespace Exchange.Api.Auth;
 
 /// <summary>
 /// The roles C# code names (authorization policies, checks); the policy declares them (policies/vocabulary.yaml)
-/// and the start-up check (<see cref="Policy.PolicyVocabularyCheck"/>) stops the service if it lacks one.
+/// and the start-up check (<c>Hosting.PolicyVocabularyCheck</c>) stops the service if it lacks one.
 /// </summary>
 public static class Roles
 {

@@ -2,7 +2,7 @@ using Exchange.Api.Decisions;
 using Exchange.Api.AuditReview;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
-using Exchange.Api.Hosting;
+using Exchange.Api.Dates;
 using Exchange.Api.Errors;
 using Exchange.Api.Identity;
 using Exchange.Api.Paging;

@@ -8,7 +8,7 @@ namespace Exchange.Api.Consents;
 /// The consents that cover a recipient organisation for a child, as the engine's <see cref="ConsentFact"/>s. A
 /// withdrawn consent covers nothing from the day it was withdrawn: withdrawal takes effect on the next decision.
 /// </summary>
-public sealed class ConsentFacts(ExchangeDbContext db)
+public sealed class ConsentFacts(ExchangeDbContext db) : IConsentFacts
 {
     public async Task<IReadOnlyList<ConsentFact>> ForAsync(string recipient, string childId, CancellationToken ct)
     {

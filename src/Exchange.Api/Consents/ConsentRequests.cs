@@ -1,4 +1,4 @@
-using Exchange.Api.Hosting;
+using Exchange.Api.Dates;
 using Exchange.Api.Errors;
 using Exchange.Api.Policy;
 using Exchange.Api.Relationships;

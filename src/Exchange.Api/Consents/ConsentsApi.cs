@@ -1,5 +1,5 @@
 using Exchange.Api.Decisions;
-using Exchange.Api.Hosting;
+using Exchange.Api.Dates;
 using System.Globalization;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
@@ -90,7 +90,7 @@ public static class ConsentsApi
             until = u;
         }
 
-        return windows.Overlaps(c.From, until is { } end && end < c.From ? c.From : until);
+        return windows.Overlaps(c.From, until is { } end && end < c.From ? c.From : until, c.RecordedAt);
     }
 
     /// <summary>Idempotent: withdrawing a withdrawn consent answers the same.</summary>

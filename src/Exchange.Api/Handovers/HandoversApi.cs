@@ -3,7 +3,7 @@ using Exchange.Api.Decisions;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
-using Exchange.Api.Hosting;
+using Exchange.Api.Dates;
 using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Relationships;

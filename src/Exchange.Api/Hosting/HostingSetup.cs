@@ -1,3 +1,4 @@
+using Exchange.Api.Configuration;
 using Exchange.Api.Handovers;
 using Exchange.Api.Auditing;
 using Exchange.Api.BreakGlass;
@@ -36,11 +37,9 @@ public static class HostingSetup
         builder.Services.AddScoped<IdentityService>();
         builder.Services.AddScoped<IdentityReviewService>();
         builder.Services.AddScoped<ErasureService>();
+        builder.Services.AddScoped<Erasure.Storage.ErasureStorage>();
         builder.Services.AddScoped<Relationships.RelationshipService>();
-        builder.Services.AddScoped<RelationshipFacts>();
-        builder.Services.AddScoped<Consents.ConsentFacts>();
-        builder.Services.AddScoped<Restrictions.ProcessingState>();
-        builder.Services.AddScoped<Policy.AccessDecider>();
+        builder.Services.AddPolicyFacts();
         return builder;
     }
 

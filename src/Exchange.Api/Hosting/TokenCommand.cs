@@ -1,3 +1,4 @@
+using Exchange.Api.Configuration;
 using Exchange.Api.Auth;
 
 namespace Exchange.Api.Hosting;

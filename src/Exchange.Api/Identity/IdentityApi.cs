@@ -1,5 +1,5 @@
 using Exchange.Api.Decisions;
-using Exchange.Api.Hosting;
+using Exchange.Api.Dates;
 using System.Globalization;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
@@ -135,7 +135,7 @@ public static class IdentityApi
         var episodes = await db.CareEpisodes.AsNoTracking()
             .Where(e => e.ChildId == survivor)
             .OrderBy(e => e.StartDate)
-            .Select(e => new { e.Id, e.ResponsibleLaNumber, e.StartDate, e.EndDate })
+            .Select(e => new { e.Id, e.ResponsibleLaNumber, e.StartDate, e.EndDate, e.RecordedAt })
             .ToListAsync(ct).ConfigureAwait(false);
         if (!episodes.Any(e => e.ResponsibleLaNumber == laNumber))
         {
@@ -145,7 +145,7 @@ public static class IdentityApi
         // Its own episodes, and another council's only where handed over (or, in data from before the overlap
         // rule or from a merge, overlapping its own).
         var windows = PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows;
-        episodes = episodes.Where(e => e.ResponsibleLaNumber == laNumber || windows?.Overlaps(e.StartDate, e.EndDate) != false).ToList();
+        episodes = episodes.Where(e => e.ResponsibleLaNumber == laNumber || windows?.Overlaps(e.StartDate, e.EndDate, e.RecordedAt) != false).ToList();
 
         // An erased child never reaches here: the decision point answers 410 for it.
         if (survivor != childId)

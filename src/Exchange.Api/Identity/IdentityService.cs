@@ -38,7 +38,7 @@ public sealed partial class IdentityService(
     IdentifierProtector protector,
     IWriteGate writeGate,
     Exchange.Crypto.Keys.DataKeyService dataKeys,
-    Microsoft.Extensions.Options.IOptions<Hosting.ExchangeOptions> limits,
+    Microsoft.Extensions.Options.IOptions<Configuration.ExchangeOptions> limits,
     Auditing.AuditTrail audit,
     TimeProvider clock,
     ILogger<IdentityService> logger)

@@ -1,4 +1,4 @@
-using Exchange.Api.Hosting;
+using Exchange.Api.Configuration;
 using Exchange.Api.Identity;
 using Exchange.Crypto.Keys;
 using Exchange.Crypto.Sealing;

@@ -1,11 +1,3 @@
-using Exchange.Api.Auth;
-using Exchange.Api.Consents;
-using Exchange.Api.Identity;
-using Exchange.Api.Relationships;
-using Exchange.Api.Restrictions;
-using Exchange.Api.Storage;
-using Microsoft.EntityFrameworkCore;
-
 namespace Exchange.Api.Policy;
 
 /// <summary>The engine's decision for one request, and the break-glass grant it relied on (flagged in the audit log).</summary>
@@ -32,56 +24,67 @@ public sealed record AccessDecision(PolicyDecision Decision, string? ChildId, Gu
     internal PolicyRequest? Request { get; init; }
 }
 
-/// <summary>The periods a permitted request may read within (end inclusive; null = open).</summary>
-public sealed record DateWindows(IReadOnlyList<RelationshipFact> Periods)
+/// <summary>
+/// The periods a permitted request may read within (end inclusive; null = open): the caller's own
+/// (<see cref="Periods"/>) and those other organisations handed over to it (<see cref="HandedOver"/>).
+/// </summary>
+public sealed record DateWindows(IReadOnlyList<RelationshipFact> Periods, IReadOnlyList<RelationshipFact>? HandedOver = null)
 {
     /// <summary>
-    /// A fact in force from <paramref name="start"/> to <paramref name="end"/> (inclusive; null = open) is within
-    /// the windows when its period overlaps one of them: it held on at least one day of the caller's periods.
+    /// A record in force from <paramref name="start"/> to <paramref name="end"/> (inclusive; null = open), recorded at
+    /// <paramref name="recordedAt"/>, is within the windows when it held on at least one day of one of the caller's
+    /// periods AND was recorded before that period ended (on its last day at the latest): a record another
+    /// organisation made after the caller's period ended, dated back into it, is not the caller's history. A period
+    /// handed over to the caller is the predecessor's history as a whole, so its records count whenever they were made.
     /// </summary>
-    public bool Overlaps(DateOnly start, DateOnly? end) =>
-        Periods.Any(p => p.Start <= (end ?? DateOnly.MaxValue) && (p.End is null || start <= p.End));
+    public bool Overlaps(DateOnly start, DateOnly? end, DateTimeOffset recordedAt)
+    {
+        var recordedOn = DateOnly.FromDateTime(recordedAt.UtcDateTime);
+        return Periods.Any(p => Overlap(p, start, end) && (p.End is null || recordedOn <= p.End))
+            || (HandedOver ?? []).Any(p => Overlap(p, start, end));
+    }
+
+    private static bool Overlap(RelationshipFact period, DateOnly start, DateOnly? end) =>
+        period.Start <= (end ?? DateOnly.MaxValue) && (period.End is null || start <= period.End);
 }
 
 /// <summary>
 /// Builds the <see cref="PolicyRequest"/> for a caller and a child from the stored facts (the caller
 /// organisation's dated relationships, the consents naming it as recipient, the child's restriction and
 /// objections, the caller's own active break-glass grant) and asks the engine. Nothing else decides access.
+/// The facts come through the interfaces of <c>PolicyFacts.cs</c>, which the features implement.
 /// </summary>
 public sealed class AccessDecider(
     PolicyEngine engine,
-    RelationshipFacts relationships,
-    ConsentFacts consents,
-    ProcessingState processing,
-    IdentityService identity,
-    ActiveOrganisationKinds organisationKinds,
-    ExchangeDbContext db,
+    IChildRegister children,
+    IRelationshipFacts relationships,
+    IConsentFacts consents,
+    IProcessingLimitFacts processing,
+    IBreakGlassGrants grants,
+    IOrganisationKinds organisationKinds,
+    IFactsConnection connection,
     TimeProvider clock)
 {
     public PolicySet Policy => engine.Policy;
 
-    public async Task<AccessDecision> DecideAsync(Caller caller, string action, string category, string purpose, string? childId, CancellationToken ct)
+    public async Task<AccessDecision> DecideAsync(PolicyCaller caller, string action, string category, string purpose, string? childId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
         var now = clock.GetUtcNow();
         // One connection for the whole decision: EF would otherwise open and close it around each of the
         // queries below, and every SQLite open runs the secure_delete pragma (docs/BENCHMARKS.md, part 4).
-        await db.Database.OpenConnectionAsync(ct).ConfigureAwait(false);
-        try
+        var open = await connection.OpenAsync(ct).ConfigureAwait(false);
+        await using (open.ConfigureAwait(false))
         {
             return await DecideOnOpenConnectionAsync(caller, action, category, purpose, childId, now, ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
         }
     }
 
     private async Task<AccessDecision> DecideOnOpenConnectionAsync(
-        Caller caller, string action, string category, string purpose, string? childId, DateTimeOffset now, CancellationToken ct)
+        PolicyCaller caller, string action, string category, string purpose, string? childId, DateTimeOffset now, CancellationToken ct)
     {
         // Known from the sign-in check earlier in the request (an inactive organisation never gets this far).
-        var kind = await organisationKinds.OfAsync(caller.Organisation, ct).ConfigureAwait(false);
+        var kind = await organisationKinds.KindOfAsync(caller.Organisation, ct).ConfigureAwait(false);
         IReadOnlyList<RelationshipFact> facts = [];
         IReadOnlyList<ConsentFact> consented = [];
         (bool Restricted, IReadOnlyList<string> Allows) state = (false, []);
@@ -90,35 +93,21 @@ public sealed class AccessDecider(
         var exists = false;
         if (childId is not null)
         {
-            // A merged id is decided as its survivor, which holds the merged child's relationships. One query
-            // answers both whether the id was merged and whether it was erased; merges are rare and followed only then.
-            var child = Ids.LooksLikeChildId(childId)
-                ? await db.Children.AsNoTracking().Where(c => c.Id == childId)
-                    .Select(c => new { c.MergedIntoChildId, Erased = c.ErasedAt != null }).FirstOrDefaultAsync(ct).ConfigureAwait(false)
-                : null;
-            exists = child is not null; // a merge target always exists
-            if (child?.MergedIntoChildId is not null)
-            {
-                childId = await identity.SurvivorOfAsync(child.MergedIntoChildId, ct).ConfigureAwait(false);
-                erased = await db.Children.AsNoTracking().AnyAsync(c => c.Id == childId && c.ErasedAt != null, ct).ConfigureAwait(false);
-            }
-            else
-            {
-                erased = child?.Erased == true;
-            }
-
+            // A merged id is decided as its survivor, which holds the merged child's relationships.
+            var child = await children.FindAsync(childId, ct).ConfigureAwait(false);
+            exists = child is not null;
+            erased = child?.Erased == true;
+            childId = child?.Id ?? childId;
             facts = await relationships.ForAsync(caller.Organisation, childId, ct).ConfigureAwait(false);
             consented = await consents.ForAsync(caller.Organisation, childId, ct).ConfigureAwait(false);
             state = await processing.ForAsync(childId, ct).ConfigureAwait(false);
-            grant = await db.BreakGlassGrants.AsNoTracking()
-                .Where(g => g.ChildId == childId && g.OrganisationId == caller.Organisation && g.Subject == caller.Subject && g.StartsAt <= now && g.ExpiresAt > now)
-                .OrderByDescending(g => g.ExpiresAt).Select(g => (Guid?)g.Id).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+            grant = await grants.ActiveGrantAsync(caller, childId, now, ct).ConfigureAwait(false);
         }
 
         var request = new PolicyRequest(caller.Roles, action, category, purpose, DateOnly.FromDateTime(now.UtcDateTime),
             facts, consented, state.Restricted, state.Allows, grant is not null)
         {
-            OrganisationKind = kind?.ToString().ToLowerInvariant(),
+            OrganisationKind = kind,
         };
         var decision = engine.Decide(request);
         // Flag the access when only break-glass rules let it through: a relationship rule needs no flag.
@@ -131,10 +120,11 @@ public sealed class AccessDecider(
 
     /// <summary>
     /// The periods of the applying rules' relationships; none (no limit) when any applying rule has no relationship.
-    /// A responsible council's own episodes are widened by the episodes of councils that handed this category over to it.
+    /// They are widened by the periods other organisations handed this category over for, in a relationship of
+    /// a kind the applying rules name (today: a responsible council's own episodes, by its predecessors').
     /// </summary>
     private async Task<DateWindows?> WindowsAsync(
-        Caller caller, string category, string childId, PolicyDecision decision, IReadOnlyList<RelationshipFact> facts, CancellationToken ct)
+        PolicyCaller caller, string category, string childId, PolicyDecision decision, IReadOnlyList<RelationshipFact> facts, CancellationToken ct)
     {
         var kinds = decision.AppliedRules.Select(id => engine.Policy.Rules.First(r => r.Id == id).Relationship).ToHashSet(StringComparer.Ordinal);
         if (kinds.Contains(PolicyRule.NoRelationship))
@@ -142,12 +132,7 @@ public sealed class AccessDecider(
             return null;
         }
 
-        var periods = facts.Where(f => kinds.Contains(f.Kind)).ToList();
-        if (kinds.Contains(ChildRelationship.ResponsibleCouncil))
-        {
-            periods.AddRange(await relationships.HandedOverAsync(caller.Organisation, childId, category, ct).ConfigureAwait(false));
-        }
-
-        return new DateWindows(periods);
+        var handedOver = await relationships.HandedOverAsync(caller.Organisation, childId, category, ct).ConfigureAwait(false);
+        return new DateWindows(facts.Where(f => kinds.Contains(f.Kind)).ToList(), handedOver.Where(f => kinds.Contains(f.Kind)).ToList());
     }
 }

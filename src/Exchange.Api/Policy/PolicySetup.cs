@@ -15,17 +15,20 @@ public static class PolicySetup
 {
     /// <summary>
     /// Loads and validates the policy while the service is built: a fault stops the start with a message naming
-    /// the file, the line and the problem, before anything listens; so does a role, relationship or organisation
-    /// kind the code names and the policy lacks (<see cref="PolicyVocabularyCheck"/>).
+    /// the file, the line and the problem, before anything listens; so does <paramref name="check"/>, which the
+    /// composition root passes to stop the start when the code names a role, relationship or organisation kind the
+    /// policy lacks (Policy cannot name them itself: it imports no feature).
     /// </summary>
-    public static WebApplicationBuilder AddExchangePolicy(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddExchangePolicy(this WebApplicationBuilder builder, Action<PolicySet> check)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(check);
         var options = builder.Configuration.GetSection(PolicyOptions.Section).Get<PolicyOptions>() ?? new PolicyOptions();
         var policy = PolicyLoader.LoadDirectory(options.FullDirectory);
-        PolicyVocabularyCheck.Ensure(policy);
+        check(policy);
         builder.Services.AddSingleton(policy);
         builder.Services.AddSingleton<PolicyEngine>();
+        builder.Services.AddScoped<AccessDecider>();
         return builder;
     }
 }

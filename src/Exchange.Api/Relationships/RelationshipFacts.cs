@@ -9,7 +9,7 @@ namespace Exchange.Api.Relationships;
 /// a council's care episodes (responsible council) and placements in its area (host council), a school's
 /// enrolments, a health body's health responsibility.
 /// </summary>
-public sealed class RelationshipFacts(ExchangeDbContext db)
+public sealed class RelationshipFacts(ExchangeDbContext db) : IRelationshipFacts
 {
     public async Task<IReadOnlyList<RelationshipFact>> ForAsync(string organisationId, string childId, CancellationToken ct)
     {

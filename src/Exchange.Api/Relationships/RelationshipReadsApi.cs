@@ -1,7 +1,7 @@
 using Exchange.Api.Decisions;
 using Exchange.Api.Auditing;
 using Exchange.Api.Errors;
-using Exchange.Api.Hosting;
+using Exchange.Api.Dates;
 using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Storage;
@@ -101,7 +101,7 @@ public static class RelationshipReadsApi
         // Hook for PEPs (not built yet): the current PEP is released the same way as the current enrolment.
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var caller = Auth.Caller.From(http.User).Organisation;
-        return rows.Where(r => windows.Overlaps(r.StartDate, r.EndDate) || r.RecordedBy == caller
+        return rows.Where(r => windows.Overlaps(r.StartDate, r.EndDate, r.RecordedAt) || r.RecordedBy == caller
             || (kind == ChildRelationship.EnrolledSchool && r.StartDate <= today && (r.EndDate is null || r.EndDate >= today))).ToList();
     }
 

@@ -1,4 +1,4 @@
-using Exchange.Api.Hosting;
+using Exchange.Api.Dates;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Exchange.Api.Errors;

@@ -1,5 +1,5 @@
 using Exchange.Api.Decisions;
-using Exchange.Api.Hosting;
+using Exchange.Api.Dates;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;

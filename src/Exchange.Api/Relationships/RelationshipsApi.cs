@@ -1,5 +1,5 @@
 using Exchange.Api.Decisions;
-using Exchange.Api.Hosting;
+using Exchange.Api.Dates;
 using System.Globalization;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;

@@ -1,5 +1,5 @@
 using Exchange.Api.Decisions;
-using Exchange.Api.Hosting;
+using Exchange.Api.Dates;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
@@ -181,7 +181,7 @@ public static class ProcessingLimitsApi
 /// A child's processing state for the engine: restricted, and which purposes remain allowed. An upheld objection
 /// removes its purposes; a restriction allows only the purposes it names (an objection still removes them).
 /// </summary>
-public sealed class ProcessingState(ExchangeDbContext db, PolicySet policy)
+public sealed class ProcessingState(ExchangeDbContext db, PolicySet policy) : IProcessingLimitFacts
 {
     public async Task<(bool Restricted, IReadOnlyList<string> Allows)> ForAsync(string childId, CancellationToken ct)
     {

@@ -1,4 +1,4 @@
-using Exchange.Api.Hosting;
+using Exchange.Api.Configuration;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,4 @@
-using Exchange.Api.Erasure.Storage;
-using Exchange.Api.Hosting;
+using Exchange.Api.Configuration;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -40,7 +39,6 @@ public static class StorageSetup
             throw new InvalidOperationException("Exchange:Database:Provider must be Sqlite or Postgres.");
         }
 
-        builder.Services.AddScoped<ErasureStorage>();
         builder.Services.AddHostedService<DatabaseInitializer>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return builder;

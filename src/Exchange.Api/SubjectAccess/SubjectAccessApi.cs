@@ -4,7 +4,7 @@ using Exchange.Api.Auditing;
 using Exchange.Api.Auditing.Storage;
 using Exchange.Api.BreakGlass;
 using Exchange.Api.Consents;
-using Exchange.Api.Hosting;
+using Exchange.Api.Dates;
 using Exchange.Api.Identity;
 using Exchange.Api.Policy;
 using Exchange.Api.Purpose;

@@ -74,7 +74,7 @@ public abstract class ConsentTestsBase<TFactory>(TFactory api) where TFactory : 
     {
         using var scope = api.Services.CreateScope();
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
-        var consents = await scope.ServiceProvider.GetRequiredService<Exchange.Api.Consents.ConsentFacts>().ForAsync("school:100001", childId, default);
+        var consents = await scope.ServiceProvider.GetRequiredService<IConsentFacts>().ForAsync("school:100001", childId, default);
         return scope.ServiceProvider.GetRequiredService<PolicyEngine>().Decide(new PolicyRequest(["designated-teacher"], "read", "pep", "pep-review", today,
             [new RelationshipFact("enrolled-school", today.AddMonths(-1))], consents));
     }

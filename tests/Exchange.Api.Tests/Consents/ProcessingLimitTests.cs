@@ -234,7 +234,7 @@ public abstract class ProcessingLimitTestsBase<TFactory>(TFactory api) where TFa
     private async Task<PolicyDecision> DecideAsync(string childId, string purpose)
     {
         using var scope = api.Services.CreateScope();
-        var (restricted, allows) = await scope.ServiceProvider.GetRequiredService<Exchange.Api.Restrictions.ProcessingState>().ForAsync(childId, default);
+        var (restricted, allows) = await scope.ServiceProvider.GetRequiredService<IProcessingLimitFacts>().ForAsync(childId, default);
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
         return scope.ServiceProvider.GetRequiredService<PolicyEngine>().Decide(new PolicyRequest(["virtual-school"], "read", "attendance", purpose, today,
             [new RelationshipFact("responsible-council", today.AddMonths(-1))], [], restricted, allows));

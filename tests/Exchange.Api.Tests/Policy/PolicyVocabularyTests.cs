@@ -1,4 +1,5 @@
 using System.Net;
+using Exchange.Api.Hosting;
 using Exchange.Api.Policy;
 using Exchange.Api.Tests.AuditReview;
 using Exchange.Api.Tests.Infrastructure;

@@ -129,7 +129,7 @@ public sealed class RelationshipDecisionTests(ExchangeApiFactory api) : IClassFi
         Assert.Equal(HttpStatusCode.OK, (await api.Council202.PostAsJsonAsync($"/v1/enrolments/{id}/end", new { endDate = "2026-02-13" })).StatusCode);
 
         using var scope = api.Services.CreateScope();
-        var facts = scope.ServiceProvider.GetRequiredService<Exchange.Api.Relationships.RelationshipFacts>();
+        var facts = scope.ServiceProvider.GetRequiredService<Exchange.Api.Policy.IRelationshipFacts>();
         var engine = scope.ServiceProvider.GetRequiredService<Exchange.Api.Policy.PolicyEngine>();
         var school = await facts.ForAsync("school:100001", childId, default);
         var otherSchool = await facts.ForAsync("school:100002", childId, default);

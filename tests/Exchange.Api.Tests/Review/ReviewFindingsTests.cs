@@ -10,7 +10,7 @@ namespace Exchange.Api.Tests.Review;
 
 /// <summary>
 /// Independent review of the issue-10 fixes: each test is a hostile caller's repro. Tests
-/// "FINDING" tests confirmed a hole on the reviewed main: fixed ones now pass (the open ones, F2 and F3, are described with their repros in docs/THREAT-MODEL.md); "HOLDS" passed (the fix held).
+/// "FINDING" tests confirmed a hole on the reviewed main: fixed ones now pass (the open one, F3, is described with its repro in docs/THREAT-MODEL.md); "HOLDS" passed (the fix held).
 /// </summary>
 public sealed class ReviewFindingsTests(ExchangeApiFactory api) : IClassFixture<ExchangeApiFactory>
 {
@@ -71,6 +71,29 @@ public sealed class ReviewFindingsTests(ExchangeApiFactory api) : IClassFixture<
         // Lewisham never had the child in Camden's time: Camden's child stays unknown to it.
         await Problem.AssertAsync(await api.Council209.GetAsync($"/v1/children/{childId}/placements"), HttpStatusCode.NotFound, "child-not-found");
         await Problem.AssertAsync(await api.Council209.GetAsync($"/v1/children/{childId}/consents"), HttpStatusCode.NotFound, "child-not-found");
+    }
+
+    /// <summary>
+    /// FINDING (F2, fixed: a dated record is released only when it was recorded before the reader's period ended).
+    /// The reverse direction of F1: the new council records a fact dated back into the former council's episode
+    /// (here a consent given from 2025-10-01), and the former council, whose windows are its own episodes, read what
+    /// the new council recorded after it took over.
+    /// </summary>
+    [Fact]
+    public async Task FindingTheFormerCouncilDoesNotReadABackdatedRecordTheNewCouncilMade()
+    {
+        var (childId, nhs) = await FormerlyCamdensChildAsync();
+        Assert.Equal(childId, await Problem.ChildIdAsync(await api.Council209.RegisterAsync(new { nhsNumber = nhs }, LewishamStart), HttpStatusCode.OK));
+        Assert.Equal(HttpStatusCode.Created, (await api.Council209.PostAsJsonAsync($"/v1/children/{childId}/consents", new
+        {
+            givenBy = "young-person", categories = new[] { "pep" }, recipients = new[] { "school:100002" }, purposes = new[] { "pep-review" },
+            from = "2025-10-01",
+        })).StatusCode);
+        var camden = api.WithToken(api.Issuer.Token("la:202", "virtual-school"), "subject-access");
+        var consents = await ItemsAsync(camden, $"/v1/children/{childId}/consents");
+        Assert.DoesNotContain(consents.EnumerateArray(), c => c.GetProperty("recipients")[0].GetString() == "school:100002");
+        // Camden's own records of its time stay its history.
+        Assert.Contains(consents.EnumerateArray(), c => c.GetProperty("recipients")[0].GetString() == "school:100001");
     }
 
     /// <summary>HOLDS. Explicit null in a handover's from, by a council: 400, nothing recorded.</summary>

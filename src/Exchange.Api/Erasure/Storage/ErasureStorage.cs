@@ -1,14 +1,12 @@
-using System.Data.Common;
 using Exchange.Api.Storage;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Exchange.Api.Erasure.Storage;
 
 /// <summary>
 /// Makes erasure reach the bytes on disk where the database allows it. SQLite: every connection
-/// runs with <c>secure_delete</c> (freed pages are zeroed) and an erasure checkpoints and truncates
-/// the write-ahead log, so neither the old wrapped key nor the sealed copies linger in the file.
+/// runs with <c>secure_delete</c> (freed pages are zeroed; Storage's <c>SqliteSecureDeleteInterceptor</c>) and an
+/// erasure checkpoints and truncates the write-ahead log, so neither the old wrapped key nor the sealed copies linger in the file.
 /// PostgreSQL keeps dead row versions until VACUUM, and backups keep what they had: there the
 /// erasure of old copies rests on retiring the KEK version that wrapped the key (docs/SENSITIVE-FIELDS.md).
 /// </summary>
@@ -19,29 +17,6 @@ public sealed class ErasureStorage(ExchangeDbContext db)
         if (db.Database.IsSqlite())
         {
             await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", ct).ConfigureAwait(false);
-        }
-    }
-}
-
-/// <summary>Turns on SQLite's secure_delete for every connection the context opens.</summary>
-internal sealed class SqliteSecureDeleteInterceptor : DbConnectionInterceptor
-{
-    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA secure_delete = ON;";
-        command.ExecuteNonQuery();
-    }
-
-    public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        var command = connection.CreateCommand();
-        await using (command.ConfigureAwait(false))
-        {
-            command.CommandText = "PRAGMA secure_delete = ON;";
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Exchange.Api.Hosting;
+namespace Exchange.Api.Dates;
 
 /// <summary>The API's date conventions in one place: dates as YYYY-MM-DD, stored instants to the millisecond.</summary>
 public static class IsoDates

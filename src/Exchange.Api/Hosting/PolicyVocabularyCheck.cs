@@ -1,14 +1,16 @@
 using System.Reflection;
 using Exchange.Api.Auth;
+using Exchange.Api.Policy;
 using Exchange.Api.Storage;
 
-namespace Exchange.Api.Policy;
+namespace Exchange.Api.Hosting;
 
 /// <summary>
 /// The loaded policy is the only source of roles, purposes, organisation kinds and relationship kinds: code reads
 /// them from <see cref="PolicySet"/>. Where C# must name one (a role in an endpoint's authorization, a relationship
 /// kind a table stores, an organisation kind), this check stops the start when the policy does not declare it,
-/// naming what is missing, so the code and <c>policies/vocabulary.yaml</c> cannot drift apart.
+/// naming what is missing, so the code and <c>policies/vocabulary.yaml</c> cannot drift apart. It lives in the
+/// composition root because it names what the features and storage name; Policy itself knows none of them.
 /// </summary>
 public static class PolicyVocabularyCheck
 {

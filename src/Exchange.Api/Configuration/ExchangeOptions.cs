@@ -1,4 +1,4 @@
-namespace Exchange.Api.Hosting;
+namespace Exchange.Api.Configuration;
 
 /// <summary>The <c>Exchange</c> configuration section.</summary>
 public sealed class ExchangeOptions
