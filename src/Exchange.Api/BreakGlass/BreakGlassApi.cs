@@ -42,11 +42,11 @@ public static partial class BreakGlassApi
     }
 
     private static async Task<Results<Created<BreakGlassGrantView>, ProblemHttpResult>> OpenAsync(
-        BreakGlassRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate,
+        BreakGlassRequest request, Decided decided, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate,
         AuditTrail audit, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
     {
         // The decision point resolved a merged id to its survivor, and answered 404 or 410 for no or an erased child.
-        var survivor = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var survivor = decided.ChildId;
         var caller = Caller.From(http.User);
         var now = clock.UtcNowToMillisecond();
         var id = Guid.NewGuid();

@@ -29,11 +29,11 @@ public static class ConsentsApi
     }
 
     private static async Task<Results<Created<ConsentView>, ProblemHttpResult>> RecordAsync(
-        ConsentRequest request, HttpContext http, ExchangeDbContext db, IWriteGate gate,
+        ConsentRequest request, Decided decided, HttpContext http, ExchangeDbContext db, IWriteGate gate,
         AuditTrail audit, TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
         var recipients = request.Recipients!.Distinct(StringComparer.Ordinal).ToList();
         var known = await db.Organisations.AsNoTracking().Where(o => recipients.Contains(o.Id) && o.Active).CountAsync(ct).ConfigureAwait(false);
         if (known != recipients.Count)
@@ -62,12 +62,12 @@ public static class ConsentsApi
     }
 
     private static async Task<Results<Ok<IReadOnlyList<ConsentView>>, ProblemHttpResult>> ListAsync(
-        HttpContext http, ExchangeDbContext db, CancellationToken ct)
+        Decided decided, HttpContext http, ExchangeDbContext db, CancellationToken ct)
     {
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
 
         var records = await db.Consents.AsNoTracking().Where(c => c.ChildId == child).OrderBy(c => c.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
-        var windows = PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows;
+        var windows = decided.Windows;
         var caller = Caller.From(http.User).Organisation;
         return TypedResults.Ok<IReadOnlyList<ConsentView>>(records.Where(c => c.RecordedBy == caller || Within(c, windows)).Select(View).ToList());
     }
@@ -95,17 +95,17 @@ public static class ConsentsApi
 
     /// <summary>Idempotent: withdrawing a withdrawn consent answers the same.</summary>
     private static async Task<Results<Ok<ConsentView>, ProblemHttpResult>> WithdrawAsync(
-        string consentId, HttpContext http, ExchangeDbContext db, IWriteGate gate,
+        string consentId, Decided decided, HttpContext http, ExchangeDbContext db, IWriteGate gate,
         AuditTrail audit, TimeProvider clock, CancellationToken ct)
     {
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
 
         using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
         var record = Guid.TryParse(consentId, CultureInfo.InvariantCulture, out var id)
             ? await db.Consents.FirstOrDefaultAsync(c => c.Id == id && c.ChildId == child, ct).ConfigureAwait(false)
             : null;
         // A consent outside the caller's windows is not one it can see, so not one it can withdraw.
-        if (record is null || (record.RecordedBy != Caller.From(http.User).Organisation && !Within(record, PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows)))
+        if (record is null || (record.RecordedBy != Caller.From(http.User).Organisation && !Within(record, decided.Windows)))
         {
             return Problems.Result(ProblemTypes.ConsentNotFound);
         }

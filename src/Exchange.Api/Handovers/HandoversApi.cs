@@ -35,10 +35,10 @@ public static class HandoversApi
     }
 
     private static async Task<Results<Created<HandoverView>, Ok<HandoverView>, ProblemHttpResult>> RecordAsync(
-        HandoverRequest request, HttpContext http, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+        HandoverRequest request, Decided decided, HttpContext http, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
         string from;
         if (caller.CouncilLaNumber is { } own)
         {
@@ -89,9 +89,9 @@ public static class HandoversApi
     }
 
     /// <summary>A council sees the handovers it gave or received; the operator's DPO all of the child's.</summary>
-    private static async Task<Ok<ListView<HandoverView>>> ListAsync(HttpContext http, ExchangeDbContext db, CancellationToken ct)
+    private static async Task<Ok<ListView<HandoverView>>> ListAsync(Decided decided, HttpContext http, ExchangeDbContext db, CancellationToken ct)
     {
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
         var la = Caller.From(http.User).CouncilLaNumber;
         var query = db.CareHandovers.AsNoTracking().Where(h => h.ChildId == child);
         if (la is not null)
@@ -105,10 +105,10 @@ public static class HandoversApi
 
     /// <summary>Idempotent: revoking a revoked handover answers the same. A council revokes the handovers it gave.</summary>
     private static async Task<Results<Ok<HandoverView>, ProblemHttpResult>> RevokeAsync(
-        string handoverId, HttpContext http, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+        string handoverId, Decided decided, HttpContext http, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
         var la = caller.CouncilLaNumber;
         using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
         var handover = Guid.TryParse(handoverId, CultureInfo.InvariantCulture, out var id)

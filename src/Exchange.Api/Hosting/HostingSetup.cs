@@ -41,6 +41,8 @@ public static class HostingSetup
         builder.Services.AddScoped<Consents.ConsentFacts>();
         builder.Services.AddScoped<Restrictions.ProcessingState>();
         builder.Services.AddScoped<Policy.AccessDecider>();
+        builder.Services.AddScoped<Decisions.Decided>();
+        builder.Services.AddScoped<Decisions.ChildDecisions>();
         return builder;
     }
 

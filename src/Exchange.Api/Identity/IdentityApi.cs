@@ -34,7 +34,7 @@ public static class IdentityApi
     }
 
     private static async Task<Results<Created<ChildIdResponse>, Ok<ChildIdResponse>, ProblemHttpResult>> RegisterAsync(
-        RegisterChildRequest request, HttpContext http, IdentityService identity, CancellationToken ct)
+        RegisterChildRequest request, HttpContext http, IdentityService identity, ChildDecisions decisions, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
         if (caller.CouncilLaNumber is not { } laNumber)
@@ -50,7 +50,7 @@ public static class IdentityApi
         var start = DateOnly.ParseExact(request.CareEpisode!.StartDate!, "yyyy-MM-dd", CultureInfo.InvariantCulture);
         ProblemHttpResult? refusal = null;
         var outcome = await identity.RegisterAsync(caller, laNumber, PresentedIdentifier.From(request.Identifiers), start,
-            async (childId, token) => (refusal = await PolicyDecidedEndpointExtensions.DecideAgainOnChildAsync(http, childId, token).ConfigureAwait(false)) is null,
+            async (childId, token) => (refusal = await decisions.DecideAgainAsync(childId, token).ConfigureAwait(false)) is null,
             ct).ConfigureAwait(false);
         return outcome switch
         {
@@ -72,19 +72,19 @@ public static class IdentityApi
     /// event, which names no child. Every lookup costs one decision, matched or not, so timing says little either.
     /// </summary>
     private static async Task<Results<Ok<ChildIdResponse>, ProblemHttpResult>> ResolveAsync(
-        ResolveIdentityRequest request, HttpContext http, IdentityService identity, CancellationToken ct)
+        ResolveIdentityRequest request, HttpContext http, IdentityService identity, ChildDecisions decisions, CancellationToken ct)
     {
         var decided = 0;
         var adopted = false;
         var outcome = await identity.ResolveAsync(Caller.From(http.User), PresentedIdentifier.From(request.Identifiers!), async (childId, token) =>
         {
             decided++;
-            var access = await PolicyDecidedEndpointExtensions.DecideOnChildAsync(http, childId, token).ConfigureAwait(false);
+            var access = await decisions.DecideOnAsync(childId, token).ConfigureAwait(false);
             var may = access.Decision.Permit && !access.Erased;
             if (may && !adopted)
             {
                 // The answer (a match, or a conflict about children the caller may resolve) rests on this permit.
-                PolicyDecidedEndpointExtensions.Adopt(http, access);
+                decisions.Adopt(access);
                 adopted = true;
             }
 
@@ -93,7 +93,7 @@ public static class IdentityApi
         if (decided == 0)
         {
             // Nothing matched: decide on an id no child has, so an unknown identifier costs what a known one does.
-            await PolicyDecidedEndpointExtensions.DecideOnChildAsync(http, Ids.NewChildId(), ct).ConfigureAwait(false);
+            await decisions.DecideOnAsync(Ids.NewChildId(), ct).ConfigureAwait(false);
         }
 
         return outcome switch
@@ -122,7 +122,7 @@ public static class IdentityApi
     /// address, so ids held by partners keep working after a merge.
     /// </summary>
     private static async Task<Results<Ok<ChildView>, JsonHttpResult<MergedChildView>, ProblemHttpResult>> GetAsync(
-        string childId, HttpContext http, ExchangeDbContext db, IdentityService identity, CancellationToken ct)
+        string childId, Decided decided, HttpContext http, ExchangeDbContext db, IdentityService identity, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
         var notFound = Problems.Result(ProblemTypes.ChildNotFound, "No child with this id is in the caller's care.");
@@ -144,7 +144,7 @@ public static class IdentityApi
 
         // Its own episodes, and another council's only where handed over (or, in data from before the overlap
         // rule or from a merge, overlapping its own).
-        var windows = PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows;
+        var windows = decided.Windows;
         episodes = episodes.Where(e => e.ResponsibleLaNumber == laNumber || windows?.Overlaps(e.StartDate, e.EndDate) != false).ToList();
 
         // An erased child never reaches here: the decision point answers 410 for it.

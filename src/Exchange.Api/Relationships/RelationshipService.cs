@@ -11,7 +11,7 @@ namespace Exchange.Api.Relationships;
 
 /// <summary>
 /// Records relationship facts. Who may record them is the policy's decision, taken before the handler runs; the
-/// child is the one the decision resolved (<see cref="Decisions.PolicyDecidedEndpointExtensions.DecidedChild"/>).
+/// child is the one the decision resolved (<see cref="Decisions.Decided.ChildId"/>).
 /// </summary>
 public sealed class RelationshipService(ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock)
 {

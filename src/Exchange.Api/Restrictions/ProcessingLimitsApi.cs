@@ -98,11 +98,11 @@ public static class ProcessingLimitsApi
     public static IEndpointRouteBuilder MapProcessingLimitsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/children/{childId}").WithTags("Consent").RequirePurposeOfUse();
-        group.MapPost("/restriction", (RestrictionRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
-                RecordAsync(ProcessingLimit.Restriction, request, InformedOn(request), http, db, sealer, gate, audit, clock, ct))
+        group.MapPost("/restriction", (RestrictionRequest request, Decided decided, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
+                RecordAsync(ProcessingLimit.Restriction, request, InformedOn(request), decided, http, db, sealer, gate, audit, clock, ct))
             .Audited("restriction.record", "restriction", "restriction").Decides("write").Validates<RestrictionRequest>();
-        group.MapPost("/objections", (ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
-                RecordAsync(ProcessingLimit.Objection, request, null, http, db, sealer, gate, audit, clock, ct))
+        group.MapPost("/objections", (ProcessingLimitRequest request, Decided decided, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
+                RecordAsync(ProcessingLimit.Objection, request, null, decided, http, db, sealer, gate, audit, clock, ct))
             .Audited("objection.record", "restriction", "objection").Decides("write").Validates<ProcessingLimitRequest>();
         return app;
     }
@@ -111,11 +111,11 @@ public static class ProcessingLimitsApi
         request.DataSubjectInformedOn is { } text ? DateOnly.ParseExact(text, IsoDates.Format, System.Globalization.CultureInfo.InvariantCulture) : null;
 
     private static async Task<Results<Created<ProcessingLimitView>, ProblemHttpResult>> RecordAsync(
-        string kind, IProcessingLimitRequest request, DateOnly? informedOn, HttpContext http, ExchangeDbContext db, FieldSealer sealer,
+        string kind, IProcessingLimitRequest request, DateOnly? informedOn, Decided decided, HttpContext http, ExchangeDbContext db, FieldSealer sealer,
         IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
         var authority = LimitAuthority.Of(caller);
         var purposes = request.Purposes!.Distinct(StringComparer.Ordinal).ToList();
 
