@@ -107,6 +107,22 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     }
 
     /// <summary>
+    /// Appends the event for the outcome a unit of work is about to commit (<see cref="Work.UnitOfWork.CommitAsync"/>):
+    /// <paramref name="status"/>, naming the first of <paramref name="children"/> and recorded once more for each other.
+    /// </summary>
+    internal Task RecordOutcomeAsync(int status, IReadOnlyList<string> children, CancellationToken cancellationToken)
+    {
+        _expectedStatus = status;
+        if (children.Count > 0)
+        {
+            About(children[0]);
+            AlsoAbout(children.Skip(1));
+        }
+
+        return RecordBeforeCommitAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// For an effect outside the database (a key file): appends the event for <paramref name="expectedStatus"/>
     /// before the effect, so an effect never happens without its trace.
     /// </summary>

@@ -8,6 +8,7 @@ using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Relationships;
 using Exchange.Api.Storage;
+using Exchange.Api.Work;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -29,8 +30,8 @@ public static class ConsentsApi
     }
 
     private static async Task<Results<Created<ConsentView>, ProblemHttpResult>> RecordAsync(
-        ConsentRequest request, Decided decided, HttpContext http, ExchangeDbContext db, IWriteGate gate,
-        AuditTrail audit, TimeProvider clock, CancellationToken ct)
+        ConsentRequest request, Decided decided, HttpContext http, ExchangeDbContext db, UnitOfWork work,
+        TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
         var child = decided.ChildId;
@@ -54,10 +55,9 @@ public static class ConsentsApi
             RecordedBy = caller.Organisation,
             RecordedAt = clock.UtcNowToMillisecond(),
         };
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         db.Consents.Add(record);
-        audit.Expect(StatusCodes.Status201Created, child);
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Created(child), ct).ConfigureAwait(false);
         return TypedResults.Created($"/v1/children/{child}/consents/{record.Id}", View(record));
     }
 
@@ -95,12 +95,12 @@ public static class ConsentsApi
 
     /// <summary>Idempotent: withdrawing a withdrawn consent answers the same.</summary>
     private static async Task<Results<Ok<ConsentView>, ProblemHttpResult>> WithdrawAsync(
-        string consentId, Decided decided, HttpContext http, ExchangeDbContext db, IWriteGate gate,
-        AuditTrail audit, TimeProvider clock, CancellationToken ct)
+        string consentId, Decided decided, HttpContext http, ExchangeDbContext db, UnitOfWork work,
+        TimeProvider clock, CancellationToken ct)
     {
         var child = decided.ChildId;
 
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         var record = Guid.TryParse(consentId, CultureInfo.InvariantCulture, out var id)
             ? await db.Consents.FirstOrDefaultAsync(c => c.Id == id && c.ChildId == child, ct).ConfigureAwait(false)
             : null;
@@ -113,8 +113,7 @@ public static class ConsentsApi
         if (record.WithdrawnAt is null)
         {
             record.WithdrawnAt = clock.UtcNowToMillisecond();
-            audit.Expect(StatusCodes.Status200OK, child);
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await work.CommitAsync(Outcome.Ok(child), ct).ConfigureAwait(false);
         }
 
         return TypedResults.Ok(View(record));

@@ -1,3 +1,4 @@
+using Exchange.Api.Work;
 using System.Security.Cryptography;
 using System.Text;
 using Exchange.Api.Auth;
@@ -36,7 +37,7 @@ public abstract record IdentityOutcome
 public sealed partial class IdentityService(
     ExchangeDbContext db,
     IdentifierProtector protector,
-    IWriteGate writeGate,
+    UnitOfWork unitOfWork,
     Exchange.Crypto.Keys.DataKeyService dataKeys,
     Microsoft.Extensions.Options.IOptions<Hosting.ExchangeOptions> limits,
     Auditing.AuditTrail audit,
@@ -128,8 +129,7 @@ public sealed partial class IdentityService(
                 childId = children[0];
                 // Hold the child (a no-op update takes its row lock): an erasure in progress finishes first and wins.
                 var held = childId;
-                if (await db.Children.Where(c => c.Id == held && c.ErasedAt == null)
-                        .ExecuteUpdateAsync(u => u.SetProperty(c => c.MergedAt, c => c.MergedAt), ct).ConfigureAwait(false) == 0)
+                if (await unitOfWork.UpdateAsync(db.Children.Where(c => c.Id == held && c.ErasedAt == null), u => u.SetProperty(c => c.MergedAt, c => c.MergedAt), ct).ConfigureAwait(false) == 0)
                 {
                     return new IdentityOutcome.Erased();
                 }
@@ -176,7 +176,7 @@ public sealed partial class IdentityService(
                 }
             }
 
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await unitOfWork.FlushAsync(ct).ConfigureAwait(false);
             var linked = presented.Count(p => p.MatchedChildId is null);
             LogRegistered(logger, childId, children.Count == 0, linked);
             return children.Count == 0 ? new IdentityOutcome.Created(childId) : new IdentityOutcome.Matched(childId);
@@ -357,7 +357,7 @@ public sealed partial class IdentityService(
         }
 
         db.IdentityReviews.Add(review);
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await unitOfWork.FlushAsync(ct).ConfigureAwait(false);
         LogConflict(logger, reviewId, reason, children.Count);
         return new IdentityOutcome.Conflict(reviewId, children);
     }
@@ -379,56 +379,47 @@ public sealed partial class IdentityService(
     }
 
     /// <summary>
-    /// One writer at a time on SQLite; on PostgreSQL a concurrent registration of the same
-    /// identifier hits the unique index, and the retry then finds the other's child.
+    /// One unit of work per attempt: one writer at a time on SQLite; on PostgreSQL a concurrent registration of the
+    /// same identifier hits the unique index, and the retry then finds the other's child. An outcome that changes
+    /// nothing rolls back; the others commit with their audit event (a conflict names every child it disclosed
+    /// something about).
     /// </summary>
     private async Task<IdentityOutcome> WithRetryAsync(Func<Task<IdentityOutcome>> work, CancellationToken ct, Action? onRollback = null)
     {
-        using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await unitOfWork.BeginAsync(ct).ConfigureAwait(false);
             try
             {
                 var outcome = await work().ConfigureAwait(false);
                 if (outcome is IdentityOutcome.CareConflict or IdentityOutcome.CareOverlap or IdentityOutcome.Erased or IdentityOutcome.Refused)
                 {
-                    await transaction.RollbackAsync(ct).ConfigureAwait(false);
+                    await unitOfWork.RollbackAsync(ct).ConfigureAwait(false);
                     // The 409 tells the caller the child is in another council's care: its event names the child.
                     audit.About((outcome as IdentityOutcome.CareConflict)?.ChildId);
                 }
                 else
                 {
-                    // The audit event goes in before the commit, with the answer this outcome gets.
-                    audit.Expect(outcome switch
+                    await unitOfWork.CommitAsync(outcome switch
                     {
-                        IdentityOutcome.Created => StatusCodes.Status201Created,
-                        IdentityOutcome.Conflict => StatusCodes.Status409Conflict,
-                        _ => StatusCodes.Status200OK,
-                    }, outcome switch
-                    {
-                        IdentityOutcome.Created c => c.ChildId,
-                        IdentityOutcome.Matched m => m.ChildId,
-                        // A conflict discloses something about each child it names: one event for each.
-                        IdentityOutcome.Conflict c => c.ChildIds.Order(StringComparer.Ordinal).FirstOrDefault(),
-                        _ => null,
-                    });
-                    if (outcome is IdentityOutcome.Conflict conflict)
-                    {
-                        audit.AlsoAbout(conflict.ChildIds.Order(StringComparer.Ordinal).Skip(1));
-                    }
-
-                    await transaction.CommitAsync(ct).ConfigureAwait(false);
+                        IdentityOutcome.Created c => Outcome.Created(c.ChildId),
+                        IdentityOutcome.Matched m => Outcome.Ok(m.ChildId),
+                        IdentityOutcome.Conflict c => Outcome.Conflict(c.ChildIds),
+                        _ => Outcome.Ok(),
+                    }, ct).ConfigureAwait(false);
                 }
 
                 return outcome;
             }
             catch (DbUpdateException) when (attempt < 3)
             {
-                await transaction.RollbackAsync(ct).ConfigureAwait(false);
-                db.ChangeTracker.Clear();
+                await unitOfWork.RollbackAsync(ct).ConfigureAwait(false);
                 // A key cached for a row that was rolled back must not be used: the next attempt makes its own.
                 onRollback?.Invoke();
+            }
+            finally
+            {
+                await unitOfWork.RollbackAsync(CancellationToken.None).ConfigureAwait(false); // nothing, once committed
             }
         }
     }

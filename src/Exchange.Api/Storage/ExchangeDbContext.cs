@@ -25,6 +25,9 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<CareHandover> CareHandovers => Set<CareHandover>();
     public DbSet<DpoAlert> DpoAlerts => Set<DpoAlert>();
 
+    /// <summary>The unit of work that holds this context's transaction, while one is open (it sets and clears this).</summary>
+    internal Work.UnitOfWork? Work { get; set; }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
