@@ -48,13 +48,30 @@ public static class IdentityApi
         }
 
         var start = DateOnly.ParseExact(request.CareEpisode!.StartDate!, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        ProblemHttpResult? refusal = null;
-        var outcome = await identity.RegisterAsync(caller, laNumber, PresentedIdentifier.From(request.Identifiers), start,
-            async (childId, token) => (refusal = await decisions.DecideAgainAsync(childId, token).ConfigureAwait(false)) is null,
-            ct).ConfigureAwait(false);
+        using var registration = await identity.PrepareRegistrationAsync(caller, laNumber, PresentedIdentifier.From(request.Identifiers), start, ct)
+            .ConfigureAwait(false);
+        IdentityOutcome? outcome = null;
+        while (outcome is null)
+        {
+            var match = await identity.MatchRegistrationAsync(registration, ct).ConfigureAwait(false);
+            if (match.Retry)
+            {
+                continue; // a concurrent registration of the same identifier won: match again
+            }
+
+            // Identifiers that match a child already: the same action is decided on that child (its erasure, its
+            // restriction as it bears on the council about to be responsible) before anything is linked to it.
+            if (match.ExistingChildId is { } existing && await decisions.DecideAgainAsync(existing, ct).ConfigureAwait(false) is { } refusal)
+            {
+                await identity.AbandonRegistrationAsync(registration, ct).ConfigureAwait(false);
+                return refusal;
+            }
+
+            outcome = match.Answer ?? await identity.CompleteRegistrationAsync(registration, match, ct).ConfigureAwait(false);
+        }
+
         return outcome switch
         {
-            IdentityOutcome.Refused => refusal!,
             IdentityOutcome.Created created => TypedResults.Created($"/v1/children/{created.ChildId}", new ChildIdResponse(created.ChildId)),
             IdentityOutcome.Matched matched => TypedResults.Ok(new ChildIdResponse(matched.ChildId)),
             IdentityOutcome.Conflict conflict => ConflictProblem(conflict),
@@ -74,28 +91,30 @@ public static class IdentityApi
     private static async Task<Results<Ok<ChildIdResponse>, ProblemHttpResult>> ResolveAsync(
         ResolveIdentityRequest request, HttpContext http, IdentityService identity, ChildDecisions decisions, CancellationToken ct)
     {
-        var decided = 0;
-        var adopted = false;
-        var outcome = await identity.ResolveAsync(Caller.From(http.User), PresentedIdentifier.From(request.Identifiers!), async (childId, token) =>
+        var candidates = await identity.FindForResolutionAsync(PresentedIdentifier.From(request.Identifiers!), ct).ConfigureAwait(false);
+        var visible = new List<string>();
+        foreach (var childId in candidates.Children)
         {
-            decided++;
-            var access = await decisions.DecideOnAsync(childId, token).ConfigureAwait(false);
-            var may = access.Decision.Permit && !access.Erased;
-            if (may && !adopted)
+            var access = await decisions.DecideOnAsync(childId, ct).ConfigureAwait(false);
+            if (access.Decision.Permit && !access.Erased)
             {
-                // The answer (a match, or a conflict about children the caller may resolve) rests on this permit.
-                decisions.Adopt(access);
-                adopted = true;
-            }
+                if (visible.Count == 0)
+                {
+                    // The answer (a match, or a conflict about children the caller may resolve) rests on this permit.
+                    decisions.Adopt(access);
+                }
 
-            return may;
-        }, ct).ConfigureAwait(false);
-        if (decided == 0)
+                visible.Add(childId);
+            }
+        }
+
+        if (candidates.Children.Count == 0)
         {
             // Nothing matched: decide on an id no child has, so an unknown identifier costs what a known one does.
             await decisions.DecideOnAsync(Ids.NewChildId(), ct).ConfigureAwait(false);
         }
 
+        var outcome = await identity.ResolveAsync(Caller.From(http.User), candidates, visible, ct).ConfigureAwait(false);
         return outcome switch
         {
             IdentityOutcome.Matched matched => TypedResults.Ok(new ChildIdResponse(matched.ChildId)),
