@@ -6,6 +6,7 @@ using Exchange.Api.Keys;
 using Exchange.Api.Logging;
 using Exchange.Api.Policy;
 using Exchange.Api.Storage;
+using Exchange.Api.Work;
 
 // `token ...` mints a demo token from the local development issuer and exits.
 if (args.Length > 0 && args[0] == TokenCommand.Verb)
@@ -27,6 +28,7 @@ builder.AddExchangeOptions()
     .AddExchangeHeaderEncoding()
     .AddExchangeStorage()
     .AddExchangeAuditing()
+    .AddExchangeUnitOfWork()
     .AddExchangeKeys();
 
 if (verb is not null)

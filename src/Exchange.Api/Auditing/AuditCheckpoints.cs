@@ -1,3 +1,4 @@
+using Exchange.Api.Work;
 using Exchange.Api.Auditing.Storage;
 using Exchange.Api.Storage;
 using Exchange.Audit.Checkpoints;
@@ -10,7 +11,7 @@ namespace Exchange.Api.Auditing;
 /// Signs and stores checkpoints of the audit log (C2SP signed notes, Ed25519). The signer is loaded by
 /// <see cref="AuditStartupCheck"/> before the service takes requests.
 /// </summary>
-public sealed class AuditCheckpoints(MerkleLog log, AuditDatabase database, IServiceScopeFactory scopes, IWriteGate gate, TimeProvider clock) : IDisposable
+public sealed class AuditCheckpoints(MerkleLog log, AuditDatabase database, IServiceScopeFactory scopes, TimeProvider clock) : IDisposable
 {
     private readonly SemaphoreSlim _oneSigner = new(1, 1);
     private NoteSigner? _signer;
@@ -109,9 +110,11 @@ public sealed class AuditCheckpoints(MerkleLog log, AuditDatabase database, ISer
     // from an older copy, or stripped of its checkpoints, no longer matches it at the next start.
     private async Task MirrorAsync(AuditCheckpointRecord record, CancellationToken cancellationToken)
     {
-        using var _ = await gate.EnterAsync(cancellationToken).ConfigureAwait(false);
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<ExchangeDbContext>();
+        // Its own scope and unit of work (a background writer: the checkpoint is not a request's effect).
+        var work = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
+        await work.BeginAsync(cancellationToken).ConfigureAwait(false);
         var head = await db.AuditHeads.FirstOrDefaultAsync(h => h.Name == AuditHead.Latest, cancellationToken).ConfigureAwait(false);
         if (head is null)
         {
@@ -130,7 +133,7 @@ public sealed class AuditCheckpoints(MerkleLog log, AuditDatabase database, ISer
 
         try
         {
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await work.CommitAsync(Outcome.Background, cancellationToken).ConfigureAwait(false);
         }
         catch (DbUpdateException)
         {

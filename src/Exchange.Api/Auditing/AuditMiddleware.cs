@@ -7,7 +7,7 @@ namespace Exchange.Api.Auditing;
 /// Runs around authorization and the endpoint of every audited request, so refusals (401, 403, a missing
 /// purpose, invalid input) are recorded as well as grants. The answer is held back until the request's
 /// event is durable; if it cannot be made durable the caller gets 503 <c>audit-unavailable</c> instead,
-/// and a write never commits (its event is appended before the commit: <see cref="AuditCommitInterceptor"/>).
+/// and a write never commits (its event is appended before the commit: <see cref="Work.UnitOfWork.CommitAsync"/>).
 /// </summary>
 internal sealed partial class AuditMiddleware(RequestDelegate next, ILogger<AuditMiddleware> logger)
 {

@@ -8,10 +8,10 @@ namespace Exchange.Api.Auditing;
 
 /// <summary>
 /// The audit record of one request (scoped). <see cref="AuditMiddleware"/> begins it for audited
-/// endpoints; handlers and services say what the request concerned (<see cref="About"/>) and, before they
-/// commit, what it will answer (<see cref="Expect"/>). The event is appended before the first commit
-/// (<see cref="AuditCommitInterceptor"/>) or, for a request that commits nothing, before the answer is
-/// released. Outside an audited request every method does nothing.
+/// endpoints; the decision point says which child and decision it concerns (<see cref="About"/>,
+/// <see cref="Decided"/>). A request that writes has its event appended by its unit of work, for the outcome it
+/// commits, just before the commit (<see cref="Work.UnitOfWork.CommitAsync"/>); a request that commits nothing has it
+/// appended by the middleware before the answer is released. Outside an audited request every method does nothing.
 /// </summary>
 public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.PolicySet? policy = null)
 {
@@ -20,7 +20,6 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     private string? _childId;
     private bool _childUnrecognised;
     private int? _expectedStatus;
-    private IReadOnlyList<string>? _fields;
     private Func<Task>? _onRecorded;
     private string? _recordedChildId;
     private Policy.PolicyDecision? _decision;
@@ -98,22 +97,19 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
         _breakGlassGrant = breakGlassGrant;
     }
 
-    /// <summary>Says what the request will answer if its commit succeeds, and which fields it releases.</summary>
-    public void Expect(int status, string? childId = null, IReadOnlyList<string>? fields = null)
+    /// <summary>
+    /// Appends the event for the outcome a unit of work is about to commit (<see cref="Work.UnitOfWork.CommitAsync"/>):
+    /// <paramref name="status"/>, naming the first of <paramref name="children"/> and recorded once more for each other.
+    /// </summary>
+    internal Task RecordOutcomeAsync(int status, IReadOnlyList<string> children, CancellationToken cancellationToken)
     {
         _expectedStatus = status;
-        _fields = fields ?? _fields;
-        About(childId);
-    }
+        if (children.Count > 0)
+        {
+            About(children[0]);
+            AlsoAbout(children.Skip(1));
+        }
 
-    /// <summary>
-    /// For an effect outside the database (a key file): appends the event for <paramref name="expectedStatus"/>
-    /// before the effect, so an effect never happens without its trace.
-    /// </summary>
-    /// <exception cref="AuditUnavailableException">It could not be made durable.</exception>
-    public Task BeforeEffectAsync(int expectedStatus, CancellationToken cancellationToken)
-    {
-        Expect(expectedStatus);
         return RecordBeforeCommitAsync(cancellationToken);
     }
 
@@ -146,7 +142,7 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
         var template = AuditEvent.Template(requestId, ActorOf(http), _endpoint!.Action, _endpoint.Category, decision) with
         {
             Purpose = PurposeOfUse.Of(http) ?? DeclaredPurpose(http),
-            Fields = decision == "permit" && status < 300 ? _fields ?? _released ?? _endpoint.Fields : [],
+            Fields = decision == "permit" && status < 300 ? _released ?? _endpoint.Fields : [],
             // Routes outside the child policy (administration, keys) name their endpoint's authorization policy.
             Rule = _decision?.Rule ?? RuleOf(http) ?? (decision == "permit" ? null : Policy.PolicyDecision.DefaultDeny),
             // A refusal processed nothing, so it rests on no lawful basis, even after the policy permitted the attempt.

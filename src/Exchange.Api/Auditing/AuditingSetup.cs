@@ -43,8 +43,6 @@ public static class AuditingSetup
         builder.Services.AddSingleton<MerkleLog>();
         builder.Services.AddSingleton<AuditWriter>();
         builder.Services.AddScoped<AuditTrail>();
-        builder.Services.AddSingleton<AuditCommitInterceptor>();
-        builder.Services.AddSingleton<AuditAutocommitInterceptor>();
         builder.Services.AddSingleton<AuditCheckpoints>();
         builder.Services.AddHostedService<AuditStartupCheck>(); // after the database initializer (registered by storage)
         builder.Services.AddHostedService<AuditCheckpointer>();

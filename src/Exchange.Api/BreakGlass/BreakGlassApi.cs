@@ -9,6 +9,7 @@ using Exchange.Api.Paging;
 using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Storage;
+using Exchange.Api.Work;
 using Exchange.Crypto.Sealing;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -42,11 +43,11 @@ public static partial class BreakGlassApi
     }
 
     private static async Task<Results<Created<BreakGlassGrantView>, ProblemHttpResult>> OpenAsync(
-        BreakGlassRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate,
-        AuditTrail audit, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
+        BreakGlassRequest request, Decided decided, HttpContext http, ExchangeDbContext db, FieldSealer sealer, UnitOfWork work,
+        TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
     {
         // The decision point resolved a merged id to its survivor, and answered 404 or 410 for no or an erased child.
-        var survivor = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var survivor = decided.ChildId;
         var caller = Caller.From(http.User);
         var now = clock.UtcNowToMillisecond();
         var id = Guid.NewGuid();
@@ -60,11 +61,9 @@ public static partial class BreakGlassApi
             StartsAt = now,
             ExpiresAt = now.AddMinutes(request.DurationMinutes!.Value),
         };
-        // One writer at a time on SQLite, as every other write (it was the one write that skipped the gate).
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         db.BreakGlassGrants.Add(grant);
-        audit.Expect(StatusCodes.Status201Created, survivor);
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Created(survivor), ct).ConfigureAwait(false);
         LogOpened(loggers.CreateLogger(typeof(BreakGlassApi)), id, caller.Organisation, request.DurationMinutes.Value);
         return TypedResults.Created((string?)null, new BreakGlassGrantView(id, survivor, grant.StartsAt, grant.ExpiresAt));
     }

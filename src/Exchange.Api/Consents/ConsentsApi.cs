@@ -8,6 +8,7 @@ using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Relationships;
 using Exchange.Api.Storage;
+using Exchange.Api.Work;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -29,11 +30,11 @@ public static class ConsentsApi
     }
 
     private static async Task<Results<Created<ConsentView>, ProblemHttpResult>> RecordAsync(
-        ConsentRequest request, HttpContext http, ExchangeDbContext db, IWriteGate gate,
-        AuditTrail audit, TimeProvider clock, CancellationToken ct)
+        ConsentRequest request, Decided decided, HttpContext http, ExchangeDbContext db, UnitOfWork work,
+        TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
         var recipients = request.Recipients!.Distinct(StringComparer.Ordinal).ToList();
         var known = await db.Organisations.AsNoTracking().Where(o => recipients.Contains(o.Id) && o.Active).CountAsync(ct).ConfigureAwait(false);
         if (known != recipients.Count)
@@ -54,20 +55,19 @@ public static class ConsentsApi
             RecordedBy = caller.Organisation,
             RecordedAt = clock.UtcNowToMillisecond(),
         };
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         db.Consents.Add(record);
-        audit.Expect(StatusCodes.Status201Created, child);
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Created(child), ct).ConfigureAwait(false);
         return TypedResults.Created($"/v1/children/{child}/consents/{record.Id}", View(record));
     }
 
     private static async Task<Results<Ok<IReadOnlyList<ConsentView>>, ProblemHttpResult>> ListAsync(
-        HttpContext http, ExchangeDbContext db, CancellationToken ct)
+        Decided decided, HttpContext http, ExchangeDbContext db, CancellationToken ct)
     {
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
 
         var records = await db.Consents.AsNoTracking().Where(c => c.ChildId == child).OrderBy(c => c.RecordedAt).ToListAsync(ct).ConfigureAwait(false);
-        var windows = PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows;
+        var windows = decided.Windows;
         var caller = Caller.From(http.User).Organisation;
         return TypedResults.Ok<IReadOnlyList<ConsentView>>(records.Where(c => c.RecordedBy == caller || Within(c, windows)).Select(View).ToList());
     }
@@ -95,17 +95,17 @@ public static class ConsentsApi
 
     /// <summary>Idempotent: withdrawing a withdrawn consent answers the same.</summary>
     private static async Task<Results<Ok<ConsentView>, ProblemHttpResult>> WithdrawAsync(
-        string consentId, HttpContext http, ExchangeDbContext db, IWriteGate gate,
-        AuditTrail audit, TimeProvider clock, CancellationToken ct)
+        string consentId, Decided decided, HttpContext http, ExchangeDbContext db, UnitOfWork work,
+        TimeProvider clock, CancellationToken ct)
     {
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
 
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         var record = Guid.TryParse(consentId, CultureInfo.InvariantCulture, out var id)
             ? await db.Consents.FirstOrDefaultAsync(c => c.Id == id && c.ChildId == child, ct).ConfigureAwait(false)
             : null;
         // A consent outside the caller's windows is not one it can see, so not one it can withdraw.
-        if (record is null || (record.RecordedBy != Caller.From(http.User).Organisation && !Within(record, PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows)))
+        if (record is null || (record.RecordedBy != Caller.From(http.User).Organisation && !Within(record, decided.Windows)))
         {
             return Problems.Result(ProblemTypes.ConsentNotFound);
         }
@@ -113,8 +113,7 @@ public static class ConsentsApi
         if (record.WithdrawnAt is null)
         {
             record.WithdrawnAt = clock.UtcNowToMillisecond();
-            audit.Expect(StatusCodes.Status200OK, child);
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await work.CommitAsync(Outcome.Ok(child), ct).ConfigureAwait(false);
         }
 
         return TypedResults.Ok(View(record));

@@ -17,25 +17,6 @@ public sealed record PolicyDecidedEndpoint(string Action);
 
 public static class PolicyDecidedEndpointExtensions
 {
-    private static readonly object ItemKey = new();
-
-    /// <summary>The decision made for this request, once <see cref="Decides{TBuilder}"/> has run.</summary>
-    public static AccessDecision? DecisionOf(HttpContext http) =>
-        http is not null && http.Items.TryGetValue(ItemKey, out var value) ? value as AccessDecision : null;
-
-    /// <summary>
-    /// The child this permitted request is about, as the decision resolved it (a merged id becomes its survivor).
-    /// Handlers use it rather than the route value, and check nothing more about who may act: the policy did.
-    /// </summary>
-    public static string DecidedChild(HttpContext http) => DecisionOf(http)?.ChildId
-        ?? throw new InvalidOperationException("A policy-decided endpoint about a child runs only after its decision.");
-
-    private static readonly object MaskKey = new();
-
-    /// <summary>The field mask of this request's permit: a handler must not order by a field it hides either.</summary>
-    public static FieldMask? MaskOf(HttpContext http) =>
-        http is not null && http.Items.TryGetValue(MaskKey, out var value) ? value as FieldMask : null;
-
     /// <summary>
     /// The request is decided by the policy: <paramref name="action"/> on the category named by the endpoint's
     /// <see cref="AuditedEndpoint"/>, for the child in the <c>{childId}</c> route value, the one
@@ -47,9 +28,10 @@ public static class PolicyDecidedEndpointExtensions
     /// <paramref name="servesErased"/> (the DPO's subject access export of what is still held). The decision (rule, lawful basis, fields, break-glass grant) goes into the
     /// request's audit event, granted or denied.
     /// <paramref name="findsChild"/> (with <paramref name="noChild"/>): the handler finds the child itself and decides
-    /// on it (<see cref="DecideOnChildAsync"/>), so a first denial that depends on the child (a relationship, its
+    /// on it (<see cref="ChildDecisions"/>), so a first denial that depends on the child (a relationship, its
     /// restriction) is left to that decision; one that does not (no rule for the role, a purpose it may not use)
     /// refuses at once. Such a handler must not answer with success without a permit of its own.
+    /// The handler reads what was decided from its <see cref="Decided"/> parameter (never from the HTTP context).
     /// </summary>
     public static TBuilder Decides<TBuilder>(this TBuilder builder, string action, ChildLocator? child = null, bool noChild = false,
         ProblemTypes.ProblemType? notFound = null, IReadOnlyDictionary<string, string[]>? queryFields = null, bool servesErased = false,
@@ -71,6 +53,8 @@ public static class PolicyDecidedEndpointExtensions
                 return Problems.Result(notFound ?? ProblemTypes.ChildNotFound);
             }
             var decider = http.RequestServices.GetRequiredService<AccessDecider>();
+            var decided = http.RequestServices.GetRequiredService<Decided>();
+            decided.Ask(action, category, Caller.From(http.User), PurposeOfUse.Of(http) ?? "");
             var access = await decider.DecideAsync(Caller.From(http.User), action, category, PurposeOfUse.Of(http) ?? "", childId, http.RequestAborted)
                 .ConfigureAwait(false);
             var decision = access.Decision;
@@ -89,7 +73,7 @@ public static class PolicyDecidedEndpointExtensions
             // Until the answer is known (a read that commits, such as signing a checkpoint, records its event
             // during the handler), a read releases the endpoint's declared fields within the mask.
             audit.Decided(decision, access.BreakGlassGrant?.ToString(), action == "read" ? AnswerFields.Narrow(decision.Fields, null, options, declared) : null);
-            http.Items[ItemKey] = access;
+            decided.Set(access, null);
             var leftToHandler = noChild && findsChild && !decision.Permit && DependsOnChild(decision.Reason);
             if (!decision.Permit && !leftToHandler)
             {
@@ -109,7 +93,7 @@ public static class PolicyDecidedEndpointExtensions
             }
 
             var mask = new FieldMask(decider.Policy.Categories[category].Fields, decision.Fields);
-            http.Items[MaskKey] = mask;
+            decided.Set(access, mask);
             if (mask.HiddenFieldNamedBy(http.Request.Query, queryFields) is { } hidden)
             {
                 // The same answer whatever the data holds: a hidden field cannot be used to probe values.
@@ -117,8 +101,8 @@ public static class PolicyDecidedEndpointExtensions
             }
 
             var answer = await next(context).ConfigureAwait(false);
-            // The handler may have decided again, on the child it found (DecideAgainOnChildAsync): that decision stands.
-            var final = DecisionOf(http) ?? access;
+            // The handler may have decided again, on the child it found (ChildDecisions): that decision stands.
+            var final = decided.Access;
             if (leftToHandler && !final.Decision.Permit && (answer is INestedHttpResult nested ? nested.Result : answer) is not IStatusCodeHttpResult { StatusCode: >= 400 })
             {
                 throw new InvalidOperationException("A handler that finds its child answered with success without a permit for it.");
@@ -129,68 +113,9 @@ public static class PolicyDecidedEndpointExtensions
                 audit.Decided(final.Decision, final.BreakGlassGrant?.ToString(), AnswerFields.Narrow(final.Decision.Fields, AnswerFields.ValueOf(answer), options, declared));
             }
 
-            return (MaskOf(http) ?? mask).Apply(answer, http);
+            return decided.Mask.Apply(answer, http);
         });
         return builder;
-    }
-
-    /// <summary>
-    /// For an endpoint decided without a child (registration, resolution): once the handler knows which existing
-    /// child the request is about, the same action is decided again on that child, so its restriction and
-    /// objections apply (UK GDPR Art. 18, 21) and the audit event names the child and the second decision.
-    /// Returns the refusal to answer, or null to go on.
-    /// </summary>
-    public static async Task<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult?> DecideAgainOnChildAsync(HttpContext http, string childId, CancellationToken ct)
-    {
-        var access = await DecideOnChildAsync(http, childId, ct).ConfigureAwait(false);
-        Adopt(http, access);
-        if (!access.Decision.Permit)
-        {
-            return Refusal(access.Decision.Reason, ProblemTypes.ChildNotFound);
-        }
-
-        return access.Erased ? Problems.Result(ProblemTypes.ChildErased, "This child's data has been erased.") : null;
-    }
-
-    /// <summary>
-    /// Decides this endpoint's action on <paramref name="childId"/> without recording anything: the handler
-    /// <see cref="Adopt"/>s the decision it acts on. For a handler that must look at several children (or at none,
-    /// to spend the same queries) before it knows which decision its answer rests on.
-    /// </summary>
-    public static Task<AccessDecision> DecideOnChildAsync(HttpContext http, string childId, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(http);
-        var endpoint = http.GetEndpoint();
-        var action = endpoint?.Metadata.GetMetadata<PolicyDecidedEndpoint>()?.Action;
-        var category = endpoint?.Metadata.GetMetadata<AuditedEndpoint>()?.Category;
-        if (action is null || category is null)
-        {
-            throw new InvalidOperationException("Only a policy-decided, audited endpoint can decide again on a child.");
-        }
-
-        var decider = http.RequestServices.GetRequiredService<AccessDecider>();
-        return decider.DecideAsync(Caller.From(http.User), action, category, PurposeOfUse.Of(http) ?? "", childId, ct);
-    }
-
-    /// <summary>The request acts on this decision: the audit event names its child and records it, and it masks the answer.</summary>
-    public static void Adopt(HttpContext http, AccessDecision access)
-    {
-        ArgumentNullException.ThrowIfNull(http);
-        ArgumentNullException.ThrowIfNull(access);
-        var endpoint = http.GetEndpoint();
-        var action = endpoint?.Metadata.GetMetadata<PolicyDecidedEndpoint>()?.Action;
-        var category = endpoint?.Metadata.GetMetadata<AuditedEndpoint>()?.Category
-            ?? throw new InvalidOperationException("Only a policy-decided, audited endpoint can adopt a decision.");
-        var audit = http.RequestServices.GetRequiredService<AuditTrail>();
-        audit.About(access.ChildId);
-        audit.Decided(access.Decision, access.BreakGlassGrant?.ToString(), action == "read" ? access.Decision.Fields : null);
-        http.Items[ItemKey] = access;
-        if (access.Decision.Permit)
-        {
-            // The answer is masked by this decision, not the first.
-            var policy = http.RequestServices.GetRequiredService<AccessDecider>().Policy;
-            http.Items[MaskKey] = new FieldMask(policy.Categories[category].Fields, access.Decision.Fields);
-        }
     }
 
     /// <summary>Whether a denial depends on the child asked about (no relationship to it, its dates, restriction, consent) rather than on the caller alone.</summary>
@@ -200,7 +125,7 @@ public static class PolicyDecidedEndpointExtensions
     /// 404 only where the caller has no relationship at all (a child it may not know exists, or none); the
     /// other reasons are about a child the caller legitimately knows, or say nothing about any child.
     /// </summary>
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Refusal(DenyReason reason, ProblemTypes.ProblemType notFound) => reason switch
+    internal static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Refusal(DenyReason reason, ProblemTypes.ProblemType notFound) => reason switch
     {
         DenyReason.NoRelationship => Problems.Result(notFound),
         DenyReason.PurposeNotPermitted => Problems.Result(ProblemTypes.PurposeNotPermitted,

@@ -1,3 +1,4 @@
+using Exchange.Api.Work;
 using Exchange.Api.Erasure.Storage;
 using Exchange.Api.Identity;
 using Exchange.Api.Storage;
@@ -13,10 +14,9 @@ namespace Exchange.Api.Erasure;
 public sealed partial class ErasureService(
     ExchangeDbContext db,
     IdentityService identity,
-    IWriteGate writeGate,
+    UnitOfWork work,
     DataKeyService dataKeys,
     ErasureStorage storage,
-    Auditing.AuditTrail audit,
     TimeProvider clock,
     ILogger<ErasureService> logger)
 {
@@ -30,16 +30,15 @@ public sealed partial class ErasureService(
     /// </summary>
     public async Task<(string ChildId, DateTimeOffset ErasedAt)?> EraseAsync(string childId, CancellationToken ct)
     {
-        using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         var survivor = await identity.SurvivorOfAsync(childId, ct).ConfigureAwait(false);
         var now = clock.GetUtcNow();
         List<string> ids = [survivor];
         var reviews = new List<string>();
-        await using (var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false))
+        try
         {
             // Claim the child: concurrent registrations and merges touching it wait for this and then see it erased.
-            var claimed = await db.Children.Where(c => c.Id == survivor && c.ErasedAt == null)
-                .ExecuteUpdateAsync(u => u.SetProperty(c => c.ErasedAt, now), ct).ConfigureAwait(false);
+            var claimed = await work.UpdateAsync(db.Children.Where(c => c.Id == survivor && c.ErasedAt == null), u => u.SetProperty(c => c.ErasedAt, now), ct).ConfigureAwait(false);
             var child = await db.Children.AsNoTracking().FirstOrDefaultAsync(c => c.Id == survivor, ct).ConfigureAwait(false);
             if (child is null)
             {
@@ -49,17 +48,14 @@ public sealed partial class ErasureService(
             if (claimed == 1)
             {
                 ids.AddRange(await MergedIntoAsync(survivor, ct).ConfigureAwait(false));
-                await db.Children.Where(c => ids.Contains(c.Id) && c.ErasedAt == null)
-                    .ExecuteUpdateAsync(u => u.SetProperty(c => c.ErasedAt, now), ct).ConfigureAwait(false);
-                await db.ChildIdentifiers.Where(i => ids.Contains(i.ChildId)).ExecuteDeleteAsync(ct).ConfigureAwait(false);
+                await work.UpdateAsync(db.Children.Where(c => ids.Contains(c.Id) && c.ErasedAt == null), u => u.SetProperty(c => c.ErasedAt, now), ct).ConfigureAwait(false);
+                await work.DeleteAsync(db.ChildIdentifiers.Where(i => ids.Contains(i.ChildId)), ct).ConfigureAwait(false);
                 reviews = await ReviewsNamingAsync(ids, ct).ConfigureAwait(false);
 
                 // Every case that named the child or an id merged into it loses its copies of the presented identifiers
                 // (a case holds identifiers presented together, so all of them are about this child); open ones close.
-                await db.IdentityReviewIdentifiers.Where(i => reviews.Contains(i.ReviewId) || (i.MatchedChildId != null && ids.Contains(i.MatchedChildId)))
-                    .ExecuteDeleteAsync(ct).ConfigureAwait(false);
-                await db.IdentityReviews.Where(r => reviews.Contains(r.Id) && r.Status == ReviewStatus.Open)
-                    .ExecuteUpdateAsync(u => u.SetProperty(r => r.Status, ReviewStatus.Dismissed).SetProperty(r => r.ClosedAt, now)
+                await work.DeleteAsync(db.IdentityReviewIdentifiers.Where(i => reviews.Contains(i.ReviewId) || (i.MatchedChildId != null && ids.Contains(i.MatchedChildId))), ct).ConfigureAwait(false);
+                await work.UpdateAsync(db.IdentityReviews.Where(r => reviews.Contains(r.Id) && r.Status == ReviewStatus.Open), u => u.SetProperty(r => r.Status, ReviewStatus.Dismissed).SetProperty(r => r.ClosedAt, now)
                         .SetProperty(r => r.ClosedBy, "erasure"), ct).ConfigureAwait(false);
                 foreach (var owner in reviews.Concat(ids))
                 {
@@ -69,8 +65,7 @@ public sealed partial class ErasureService(
                 LogErased(logger, survivor, ids.Count - 1);
             }
 
-            audit.Expect(StatusCodes.Status200OK, survivor);
-            await transaction.CommitAsync(ct).ConfigureAwait(false);
+            await work.CommitAsync(Outcome.Ok(survivor), ct).ConfigureAwait(false);
             if (claimed == 1)
             {
                 // A request that read a key between our delete and our commit may have cached it.
@@ -83,6 +78,10 @@ public sealed partial class ErasureService(
             }
 
             return (survivor, child.ErasedAt ?? now);
+        }
+        finally
+        {
+            await work.RollbackAsync(CancellationToken.None).ConfigureAwait(false); // nothing, once committed
         }
     }
 

@@ -8,6 +8,7 @@ using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Relationships;
 using Exchange.Api.Storage;
+using Exchange.Api.Work;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -35,10 +36,10 @@ public static class HandoversApi
     }
 
     private static async Task<Results<Created<HandoverView>, Ok<HandoverView>, ProblemHttpResult>> RecordAsync(
-        HandoverRequest request, HttpContext http, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+        HandoverRequest request, Decided decided, HttpContext http, ExchangeDbContext db, UnitOfWork work, TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
         string from;
         if (caller.CouncilLaNumber is { } own)
         {
@@ -59,7 +60,7 @@ public static class HandoversApi
         }
 
         var to = request.To![3..];
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         var councils = await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == child).Select(e => e.ResponsibleLaNumber).Distinct()
             .ToListAsync(ct).ConfigureAwait(false);
         if (!councils.Contains(from) || !councils.Contains(to) || from == to)
@@ -83,15 +84,14 @@ public static class HandoversApi
             RecordedBy = caller.Organisation, RecordedAt = clock.UtcNowToMillisecond(),
         };
         db.CareHandovers.Add(handover);
-        audit.Expect(StatusCodes.Status201Created, child);
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Created(child), ct).ConfigureAwait(false);
         return TypedResults.Created($"/v1/children/{child}/handovers/{handover.Id}", View(handover));
     }
 
     /// <summary>A council sees the handovers it gave or received; the operator's DPO all of the child's.</summary>
-    private static async Task<Ok<ListView<HandoverView>>> ListAsync(HttpContext http, ExchangeDbContext db, CancellationToken ct)
+    private static async Task<Ok<ListView<HandoverView>>> ListAsync(Decided decided, HttpContext http, ExchangeDbContext db, CancellationToken ct)
     {
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
         var la = Caller.From(http.User).CouncilLaNumber;
         var query = db.CareHandovers.AsNoTracking().Where(h => h.ChildId == child);
         if (la is not null)
@@ -105,12 +105,12 @@ public static class HandoversApi
 
     /// <summary>Idempotent: revoking a revoked handover answers the same. A council revokes the handovers it gave.</summary>
     private static async Task<Results<Ok<HandoverView>, ProblemHttpResult>> RevokeAsync(
-        string handoverId, HttpContext http, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+        string handoverId, Decided decided, HttpContext http, ExchangeDbContext db, UnitOfWork work, TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
         var la = caller.CouncilLaNumber;
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         var handover = Guid.TryParse(handoverId, CultureInfo.InvariantCulture, out var id)
             ? await db.CareHandovers.FirstOrDefaultAsync(h => h.Id == id && h.ChildId == child && (la == null || h.FromLaNumber == la), ct).ConfigureAwait(false)
             : null;
@@ -123,8 +123,7 @@ public static class HandoversApi
         {
             handover.RevokedAt = clock.UtcNowToMillisecond();
             handover.RevokedBy = caller.Organisation;
-            audit.Expect(StatusCodes.Status200OK, child);
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await work.CommitAsync(Outcome.Ok(child), ct).ConfigureAwait(false);
         }
 
         return TypedResults.Ok(View(handover));

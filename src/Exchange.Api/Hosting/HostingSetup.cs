@@ -40,6 +40,8 @@ public static class HostingSetup
         builder.Services.AddScoped<Erasure.Storage.ErasureStorage>();
         builder.Services.AddScoped<Relationships.RelationshipService>();
         builder.Services.AddPolicyFacts();
+        builder.Services.AddScoped<Decisions.Decided>();
+        builder.Services.AddScoped<Decisions.ChildDecisions>();
         return builder;
     }
 

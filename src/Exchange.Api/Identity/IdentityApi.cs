@@ -34,7 +34,7 @@ public static class IdentityApi
     }
 
     private static async Task<Results<Created<ChildIdResponse>, Ok<ChildIdResponse>, ProblemHttpResult>> RegisterAsync(
-        RegisterChildRequest request, HttpContext http, IdentityService identity, CancellationToken ct)
+        RegisterChildRequest request, HttpContext http, IdentityService identity, ChildDecisions decisions, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
         if (caller.CouncilLaNumber is not { } laNumber)
@@ -48,13 +48,30 @@ public static class IdentityApi
         }
 
         var start = DateOnly.ParseExact(request.CareEpisode!.StartDate!, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        ProblemHttpResult? refusal = null;
-        var outcome = await identity.RegisterAsync(caller, laNumber, PresentedIdentifier.From(request.Identifiers), start,
-            async (childId, token) => (refusal = await PolicyDecidedEndpointExtensions.DecideAgainOnChildAsync(http, childId, token).ConfigureAwait(false)) is null,
-            ct).ConfigureAwait(false);
+        using var registration = await identity.PrepareRegistrationAsync(caller, laNumber, PresentedIdentifier.From(request.Identifiers), start, ct)
+            .ConfigureAwait(false);
+        IdentityOutcome? outcome = null;
+        while (outcome is null)
+        {
+            var match = await identity.MatchRegistrationAsync(registration, ct).ConfigureAwait(false);
+            if (match.Retry)
+            {
+                continue; // a concurrent registration of the same identifier won: match again
+            }
+
+            // Identifiers that match a child already: the same action is decided on that child (its erasure, its
+            // restriction as it bears on the council about to be responsible) before anything is linked to it.
+            if (match.ExistingChildId is { } existing && await decisions.DecideAgainAsync(existing, ct).ConfigureAwait(false) is { } refusal)
+            {
+                await identity.AbandonRegistrationAsync(registration, ct).ConfigureAwait(false);
+                return refusal;
+            }
+
+            outcome = match.Answer ?? await identity.CompleteRegistrationAsync(registration, match, ct).ConfigureAwait(false);
+        }
+
         return outcome switch
         {
-            IdentityOutcome.Refused => refusal!,
             IdentityOutcome.Created created => TypedResults.Created($"/v1/children/{created.ChildId}", new ChildIdResponse(created.ChildId)),
             IdentityOutcome.Matched matched => TypedResults.Ok(new ChildIdResponse(matched.ChildId)),
             IdentityOutcome.Conflict conflict => ConflictProblem(conflict),
@@ -72,30 +89,32 @@ public static class IdentityApi
     /// event, which names no child. Every lookup costs one decision, matched or not, so timing says little either.
     /// </summary>
     private static async Task<Results<Ok<ChildIdResponse>, ProblemHttpResult>> ResolveAsync(
-        ResolveIdentityRequest request, HttpContext http, IdentityService identity, CancellationToken ct)
+        ResolveIdentityRequest request, HttpContext http, IdentityService identity, ChildDecisions decisions, CancellationToken ct)
     {
-        var decided = 0;
-        var adopted = false;
-        var outcome = await identity.ResolveAsync(Caller.From(http.User), PresentedIdentifier.From(request.Identifiers!), async (childId, token) =>
+        var candidates = await identity.FindForResolutionAsync(PresentedIdentifier.From(request.Identifiers!), ct).ConfigureAwait(false);
+        var visible = new List<string>();
+        foreach (var childId in candidates.Children)
         {
-            decided++;
-            var access = await PolicyDecidedEndpointExtensions.DecideOnChildAsync(http, childId, token).ConfigureAwait(false);
-            var may = access.Decision.Permit && !access.Erased;
-            if (may && !adopted)
+            var access = await decisions.DecideOnAsync(childId, ct).ConfigureAwait(false);
+            if (access.Decision.Permit && !access.Erased)
             {
-                // The answer (a match, or a conflict about children the caller may resolve) rests on this permit.
-                PolicyDecidedEndpointExtensions.Adopt(http, access);
-                adopted = true;
-            }
+                if (visible.Count == 0)
+                {
+                    // The answer (a match, or a conflict about children the caller may resolve) rests on this permit.
+                    decisions.Adopt(access);
+                }
 
-            return may;
-        }, ct).ConfigureAwait(false);
-        if (decided == 0)
-        {
-            // Nothing matched: decide on an id no child has, so an unknown identifier costs what a known one does.
-            await PolicyDecidedEndpointExtensions.DecideOnChildAsync(http, Ids.NewChildId(), ct).ConfigureAwait(false);
+                visible.Add(childId);
+            }
         }
 
+        if (candidates.Children.Count == 0)
+        {
+            // Nothing matched: decide on an id no child has, so an unknown identifier costs what a known one does.
+            await decisions.DecideOnAsync(Ids.NewChildId(), ct).ConfigureAwait(false);
+        }
+
+        var outcome = await identity.ResolveAsync(Caller.From(http.User), candidates, visible, ct).ConfigureAwait(false);
         return outcome switch
         {
             IdentityOutcome.Matched matched => TypedResults.Ok(new ChildIdResponse(matched.ChildId)),
@@ -122,7 +141,7 @@ public static class IdentityApi
     /// address, so ids held by partners keep working after a merge.
     /// </summary>
     private static async Task<Results<Ok<ChildView>, JsonHttpResult<MergedChildView>, ProblemHttpResult>> GetAsync(
-        string childId, HttpContext http, ExchangeDbContext db, IdentityService identity, CancellationToken ct)
+        string childId, Decided decided, HttpContext http, ExchangeDbContext db, IdentityService identity, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
         var notFound = Problems.Result(ProblemTypes.ChildNotFound, "No child with this id is in the caller's care.");
@@ -144,7 +163,7 @@ public static class IdentityApi
 
         // Its own episodes, and another council's only where handed over (or, in data from before the overlap
         // rule or from a merge, overlapping its own).
-        var windows = PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows;
+        var windows = decided.Windows;
         episodes = episodes.Where(e => e.ResponsibleLaNumber == laNumber || windows?.Overlaps(e.StartDate, e.EndDate, e.RecordedAt) != false).ToList();
 
         // An erased child never reaches here: the decision point answers 410 for it.

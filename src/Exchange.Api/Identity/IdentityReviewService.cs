@@ -1,3 +1,4 @@
+using Exchange.Api.Work;
 using Exchange.Api.Auth;
 using Exchange.Api.Storage;
 using Exchange.Crypto.Keys;
@@ -26,23 +27,32 @@ public sealed partial class IdentityReviewService(
     ExchangeDbContext db,
     IdentifierProtector protector,
     IdentityService identity,
-    IWriteGate writeGate,
+    UnitOfWork work,
     DataKeyService dataKeys,
     Exchange.Crypto.Sealing.FieldSealer sealer,
-    Auditing.AuditTrail audit,
     TimeProvider clock,
     ILogger<IdentityReviewService> logger)
 {
     public async Task<ReviewOutcome> MergeAsync(Caller caller, string reviewId, string? survivorChildId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await MergeInWorkAsync(caller, reviewId, survivorChildId, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await work.RollbackAsync(CancellationToken.None).ConfigureAwait(false); // nothing, once committed
+        }
+    }
+
+    private async Task<ReviewOutcome> MergeInWorkAsync(Caller caller, string reviewId, string? survivorChildId, CancellationToken ct)
+    {
         var now = clock.GetUtcNow();
         // Claim the case: a conditional update that a concurrent merge or dismiss of the same case
         // (on PostgreSQL, where writers are not serialised) waits for and then finds nothing to claim.
-        if (await db.IdentityReviews.Where(r => r.Id == reviewId && r.Status == ReviewStatus.Open)
-                .ExecuteUpdateAsync(u => u.SetProperty(r => r.ClosedAt, now), ct).ConfigureAwait(false) == 0)
+        if (await work.UpdateAsync(db.IdentityReviews.Where(r => r.Id == reviewId && r.Status == ReviewStatus.Open), u => u.SetProperty(r => r.ClosedAt, now), ct).ConfigureAwait(false) == 0)
         {
             return await db.IdentityReviews.AnyAsync(r => r.Id == reviewId, ct).ConfigureAwait(false)
                 ? new ReviewOutcome.Closed() : new ReviewOutcome.NotFound();
@@ -53,8 +63,7 @@ public sealed partial class IdentityReviewService(
         // Lock the candidate children (a no-op update takes their row locks) so that two merges
         // over overlapping children run one after the other and never point children at each other.
         var lockIds = review.CandidateChildIds.ToList();
-        await db.Children.Where(c => lockIds.Contains(c.Id))
-            .ExecuteUpdateAsync(u => u.SetProperty(c => c.MergedAt, c => c.MergedAt), ct).ConfigureAwait(false);
+        await work.UpdateAsync(db.Children.Where(c => lockIds.Contains(c.Id)), u => u.SetProperty(c => c.MergedAt, c => c.MergedAt), ct).ConfigureAwait(false);
 
         // Candidates may have been merged by an earlier review since this one opened; erased ones are out.
         var candidates = new List<string>();
@@ -109,11 +118,10 @@ public sealed partial class IdentityReviewService(
         review.ClosedAt = now;
         review.ClosedBy = caller.Subject;
         review.SurvivorChildId = survivor;
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await work.FlushAsync(ct).ConfigureAwait(false);
         // The identifiers presented with the case are now linked or were already known: the case's copies go.
         await dataKeys.EraseAsync(review.Id, ct).ConfigureAwait(false);
-        audit.Expect(StatusCodes.Status200OK, survivor);
-        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Ok(survivor), ct).ConfigureAwait(false);
         dataKeys.ForgetCached(review.Id);
         LogMerged(logger, review.Id, survivor, merged.Count);
         return new ReviewOutcome.Done(review, merged);
@@ -122,12 +130,22 @@ public sealed partial class IdentityReviewService(
     public async Task<ReviewOutcome> DismissAsync(Caller caller, string reviewId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
         // Closing the case and shredding its copies of the identifiers happen together or not at all.
-        await using var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await DismissInWorkAsync(caller, reviewId, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await work.RollbackAsync(CancellationToken.None).ConfigureAwait(false); // nothing, once committed
+        }
+    }
+
+    private async Task<ReviewOutcome> DismissInWorkAsync(Caller caller, string reviewId, CancellationToken ct)
+    {
         var now = clock.GetUtcNow();
-        var claimed = await db.IdentityReviews.Where(r => r.Id == reviewId && r.Status == ReviewStatus.Open)
-            .ExecuteUpdateAsync(u => u
+        var claimed = await work.UpdateAsync(db.IdentityReviews.Where(r => r.Id == reviewId && r.Status == ReviewStatus.Open), u => u
                 .SetProperty(r => r.Status, ReviewStatus.Dismissed)
                 .SetProperty(r => r.ClosedAt, now)
                 .SetProperty(r => r.ClosedBy, caller.Subject), ct).ConfigureAwait(false);
@@ -143,8 +161,7 @@ public sealed partial class IdentityReviewService(
         }
 
         await dataKeys.EraseAsync(review.Id, ct).ConfigureAwait(false);
-        audit.Expect(StatusCodes.Status200OK);
-        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Ok(), ct).ConfigureAwait(false);
         dataKeys.ForgetCached(review.Id);
         LogDismissed(logger, review.Id);
         return new ReviewOutcome.Done(review, []);
@@ -287,7 +304,7 @@ public sealed partial class IdentityReviewService(
     /// </summary>
     private async Task<List<Guid>> LinkUnmatchedAsync(Caller caller, IdentityReview review, string survivor, DateTimeOffset now, CancellationToken ct)
     {
-        await db.SaveChangesAsync(ct).ConfigureAwait(false); // identifiers moved by the merge count as held
+        await work.FlushAsync(ct).ConfigureAwait(false); // identifiers moved by the merge count as held
         var held = await db.ChildIdentifiers.Where(i => i.ChildId == survivor).Select(i => new { i.Type, i.IsTemporary }).ToListAsync(ct).ConfigureAwait(false);
         var linked = new List<Guid>();
         foreach (var presented in review.Identifiers.Where(i => i.MatchedChildId is null))

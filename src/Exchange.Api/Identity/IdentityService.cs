@@ -1,3 +1,4 @@
+using Exchange.Api.Work;
 using System.Security.Cryptography;
 using System.Text;
 using Exchange.Api.Auth;
@@ -24,8 +25,6 @@ public abstract record IdentityOutcome
     public sealed record CareOverlap : IdentityOutcome;
     public sealed record Erased : IdentityOutcome;
 
-    /// <summary>The identifiers match a child the caller may not process (its restriction or objection); nothing was changed.</summary>
-    public sealed record Refused : IdentityOutcome;
 }
 
 /// <summary>
@@ -36,7 +35,7 @@ public abstract record IdentityOutcome
 public sealed partial class IdentityService(
     ExchangeDbContext db,
     IdentifierProtector protector,
-    IWriteGate writeGate,
+    UnitOfWork unitOfWork,
     Exchange.Crypto.Keys.DataKeyService dataKeys,
     Microsoft.Extensions.Options.IOptions<Configuration.ExchangeOptions> limits,
     Auditing.AuditTrail audit,
@@ -48,19 +47,14 @@ public sealed partial class IdentityService(
     public const string ReasonDifferentChildren = "identifiers-match-different-children";
     public const string ReasonDiffersFromRegister = "identifier-differs-from-register";
 
-    private sealed record Presented(PresentedIdentifier Identifier, byte[] Index, string? MatchedChildId);
+    internal sealed record Presented(PresentedIdentifier Identifier, byte[] Index, string? MatchedChildId);
 
     /// <summary>
-    /// Resolution is read-only apart from opening a review case: it never creates or links. The identifiers are
-    /// compared with the part of the register the caller may resolve: <paramref name="mayResolve"/> is asked about
-    /// every child they match, and an identifier of any other child counts as unknown, so the answer (a match, a
-    /// conflict, none) says nothing about children the caller is not responsible for.
+    /// Resolution, step 1: the children the identifiers match (merges followed). Read-only. The handler decides on each
+    /// whether the caller may resolve it, then calls <see cref="ResolveAsync"/> with those it may.
     /// </summary>
-    public async Task<IdentityOutcome> ResolveAsync(Caller caller, IReadOnlyList<PresentedIdentifier> identifiers,
-        Func<string, CancellationToken, Task<bool>> mayResolve, CancellationToken ct)
+    public async Task<ResolutionCandidates> FindForResolutionAsync(IReadOnlyList<PresentedIdentifier> identifiers, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(caller);
-        ArgumentNullException.ThrowIfNull(mayResolve);
         var presented = await MatchAsync(identifiers, ct).ConfigureAwait(false);
         foreach (var _ in presented.Where(p => p.MatchedChildId is null))
         {
@@ -68,120 +62,195 @@ public sealed partial class IdentityService(
             await SurvivorOfAsync(Ids.NewChildId(), ct).ConfigureAwait(false);
         }
 
-        var visible = new List<string>();
-        foreach (var child in presented.Select(p => p.MatchedChildId).OfType<string>().Distinct(StringComparer.Ordinal).ToList())
+        return new ResolutionCandidates
         {
-            if (await mayResolve(child, ct).ConfigureAwait(false))
-            {
-                visible.Add(child);
-            }
-        }
+            Presented = presented,
+            Children = presented.Select(p => p.MatchedChildId).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
+        };
+    }
 
-        var view = presented.Select(p => p.MatchedChildId is { } c && !visible.Contains(c) ? p with { MatchedChildId = null } : p).ToList();
+    /// <summary>
+    /// Resolution, step 2: read-only apart from opening a review case; it never creates or links. The identifiers are
+    /// compared with the part of the register the caller may resolve (<paramref name="visible"/>): an identifier of any
+    /// other child counts as unknown, so the answer (a match, a conflict, none) says nothing about children the caller
+    /// is not responsible for.
+    /// </summary>
+    public async Task<IdentityOutcome> ResolveAsync(Caller caller, ResolutionCandidates candidates, IReadOnlyList<string> visible, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(visible);
+        var view = candidates.Presented.Select(p => p.MatchedChildId is { } c && !visible.Contains(c) ? p with { MatchedChildId = null } : p).ToList();
         if (visible.Count == 0)
         {
             return new IdentityOutcome.NoMatch();
         }
 
-        if (visible.Count > 1 || await DiffersFromRegisterAsync(visible[0], view, ct).ConfigureAwait(false))
+        var children = visible.ToList();
+        if (children.Count > 1 || await DiffersFromRegisterAsync(children[0], view, ct).ConfigureAwait(false))
         {
-            return await WithRetryAsync(() => OpenReviewAsync(caller, view, visible, ct), ct).ConfigureAwait(false);
+            return await WithRetryAsync(() => OpenReviewAsync(caller, view, children, ct), ct).ConfigureAwait(false);
         }
 
-        return new IdentityOutcome.Matched(visible[0]);
+        return new IdentityOutcome.Matched(children[0]);
     }
 
-    /// <summary>Registers a child in the caller council's care, or links new identifiers to the one child they match.</summary>
-    /// <param name="mayProcessExisting">Asked before anything is linked to a child the identifiers already match.</param>
-    public async Task<IdentityOutcome> RegisterAsync(
-        Caller caller, string laNumber, IReadOnlyList<PresentedIdentifier> identifiers, DateOnly careStart,
-        Func<string, CancellationToken, Task<bool>> mayProcessExisting, CancellationToken ct)
+    /// <summary>
+    /// Registration, step 1 (before the write gate: key work may be a Key Vault round trip): warms the keys of the
+    /// children the identifiers match now, or prepares one for the child it may create.
+    /// </summary>
+    public async Task<PreparedRegistration> PrepareRegistrationAsync(
+        Caller caller, string laNumber, IReadOnlyList<PresentedIdentifier> identifiers, DateOnly careStart, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(mayProcessExisting);
         ArgumentNullException.ThrowIfNull(caller);
-        // Key work (a Key Vault round trip) happens before the write lock and the transaction: warm the
-        // keys of the children these identifiers match now, or wrap a key for the child we may create.
         var newChildId = Ids.NewChildId();
-        using var prepared = await PrepareKeysAsync(identifiers, newChildId, ct).ConfigureAwait(false);
-        return await WithRetryAsync(async () =>
+        var key = await PrepareKeysAsync(identifiers, newChildId, ct).ConfigureAwait(false);
+        return new PreparedRegistration(caller, laNumber, identifiers, careStart, newChildId, key);
+    }
+
+    /// <summary>
+    /// Registration, step 2: begins the unit of work and matches the identifiers. A conflict opens (and commits) a
+    /// review case; another council's open care, an overlap with another council's episode or an erased child roll back;
+    /// each is an <see cref="RegistrationMatch.Answer"/>. Otherwise the unit of work stays open for the handler to decide
+    /// on the existing child (if any), then <see cref="CompleteRegistrationAsync"/> or <see cref="AbandonRegistrationAsync"/>.
+    /// </summary>
+    public async Task<RegistrationMatch> MatchRegistrationAsync(PreparedRegistration registration, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        registration.Attempts++;
+        await unitOfWork.BeginAsync(ct).ConfigureAwait(false);
+        try
         {
-            var presented = await MatchAsync(identifiers, ct).ConfigureAwait(false);
+            var presented = await MatchAsync(registration.Identifiers, ct).ConfigureAwait(false);
             var children = presented.Select(p => p.MatchedChildId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
             if (children.Count > 1 || (children.Count == 1 && await DiffersFromRegisterAsync(children[0], presented, ct).ConfigureAwait(false)))
             {
-                return await OpenReviewAsync(caller, presented, children, ct).ConfigureAwait(false);
+                var conflict = await OpenReviewAsync(registration.Caller, presented, children, ct).ConfigureAwait(false);
+                await CommitAsync(conflict, ct).ConfigureAwait(false);
+                return new RegistrationMatch { Answer = conflict };
             }
 
-            var now = clock.GetUtcNow();
-            string childId;
             if (children.Count == 0)
             {
-                childId = newChildId;
-                db.Children.Add(new Child { Id = childId, CreatedAt = now, CreatedByOrganisation = caller.Organisation });
-                if (prepared is { IsSpent: false })
-                {
-                    await dataKeys.AdoptAsync(prepared, ct).ConfigureAwait(false);
-                }
+                return new RegistrationMatch { Presented = presented };
             }
-            else
+
+            var childId = children[0];
+            // Hold the child (a no-op update takes its row lock): an erasure in progress finishes first and wins.
+            if (await unitOfWork.UpdateAsync(db.Children.Where(c => c.Id == childId && c.ErasedAt == null), u => u.SetProperty(c => c.MergedAt, c => c.MergedAt), ct).ConfigureAwait(false) == 0)
             {
-                childId = children[0];
-                // Hold the child (a no-op update takes its row lock): an erasure in progress finishes first and wins.
-                var held = childId;
-                if (await db.Children.Where(c => c.Id == held && c.ErasedAt == null)
-                        .ExecuteUpdateAsync(u => u.SetProperty(c => c.MergedAt, c => c.MergedAt), ct).ConfigureAwait(false) == 0)
-                {
-                    return new IdentityOutcome.Erased();
-                }
-
-                var episodes = await db.CareEpisodes.Where(e => e.ChildId == childId && e.EndDate == null).ToListAsync(ct).ConfigureAwait(false);
-                if (episodes.Any(e => e.ResponsibleLaNumber != laNumber))
-                {
-                    return new IdentityOutcome.CareConflict(childId);
-                }
-
-                // A council may not reach back into another council's care: a new episode starts after every other
-                // council's episode for the child ended (the other episodes are all ended here).
-                var otherEnds = await db.CareEpisodes.Where(e => e.ChildId == childId && e.ResponsibleLaNumber != laNumber)
-                    .Select(e => e.EndDate).ToListAsync(ct).ConfigureAwait(false);
-                if (episodes.Count == 0 && otherEnds.Any(end => end is null || careStart <= end))
-                {
-                    return new IdentityOutcome.CareOverlap();
-                }
-
-                // After the care check: a council the child is not with learns of the other council's care, as
-                // before, and nothing about a restriction.
-                if (!await mayProcessExisting(childId, ct).ConfigureAwait(false))
-                {
-                    return new IdentityOutcome.Refused();
-                }
-
-                if (episodes.Count > 0)
-                {
-                    careStart = default; // already in this council's care: keep the open episode
-                }
+                return await RefuseAsync(new IdentityOutcome.Erased(), ct).ConfigureAwait(false);
             }
 
-            foreach (var p in presented.Where(p => p.MatchedChildId is null))
+            var episodes = await db.CareEpisodes.Where(e => e.ChildId == childId && e.EndDate == null).ToListAsync(ct).ConfigureAwait(false);
+            if (episodes.Any(e => e.ResponsibleLaNumber != registration.LaNumber))
             {
-                await LinkAsync(childId, p.Identifier, p.Index, protector.CurrentIndexVersion, caller.Organisation, now, ct).ConfigureAwait(false);
+                // The 409 tells the caller the child is in another council's care: its event names the child.
+                audit.About(childId);
+                return await RefuseAsync(new IdentityOutcome.CareConflict(childId), ct).ConfigureAwait(false);
             }
 
-            if (careStart != default)
+            // A council may not reach back into another council's care: a new episode starts after every other
+            // council's episode for the child ended (the other episodes are all ended here).
+            var otherEnds = await db.CareEpisodes.Where(e => e.ChildId == childId && e.ResponsibleLaNumber != registration.LaNumber)
+                .Select(e => e.EndDate).ToListAsync(ct).ConfigureAwait(false);
+            if (episodes.Count == 0 && otherEnds.Any(end => end is null || registration.CareStart <= end))
             {
-                db.CareEpisodes.Add(new CareEpisode { Id = Guid.NewGuid(), ChildId = childId, ResponsibleLaNumber = laNumber, StartDate = careStart, RecordedAt = now });
-                if (children.Count == 1)
-                {
-                    await RaiseEpisodeOpenedAsync(childId, laNumber, now, ct).ConfigureAwait(false);
-                }
+                return await RefuseAsync(new IdentityOutcome.CareOverlap(), ct).ConfigureAwait(false);
             }
 
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
-            var linked = presented.Count(p => p.MatchedChildId is null);
-            LogRegistered(logger, childId, children.Count == 0, linked);
-            return children.Count == 0 ? new IdentityOutcome.Created(childId) : new IdentityOutcome.Matched(childId);
-        }, ct, onRollback: () => dataKeys.ForgetCached(newChildId)).ConfigureAwait(false);
+            // After the care check: a council the child is not with learns of the other council's care, as before,
+            // and nothing about a restriction. The handler decides on the child before anything is linked.
+            return new RegistrationMatch { Presented = presented, ExistingChildId = childId, KeepsOpenEpisode = episodes.Count > 0 };
+        }
+        catch (DbUpdateException) when (registration.Attempts < 3)
+        {
+            await AbandonRegistrationAsync(registration, ct).ConfigureAwait(false);
+            return new RegistrationMatch { Retry = true };
+        }
+        catch
+        {
+            await unitOfWork.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
     }
+
+    /// <summary>
+    /// Registration, step 3 (the handler has decided on the existing child, if any): creates the child or links the new
+    /// identifiers to it, opens the care episode, and commits. Null when a concurrent writer won: match again.
+    /// </summary>
+    public async Task<IdentityOutcome?> CompleteRegistrationAsync(PreparedRegistration registration, RegistrationMatch match, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        ArgumentNullException.ThrowIfNull(match);
+        try
+        {
+            var now = clock.GetUtcNow();
+            var childId = match.ExistingChildId ?? registration.NewChildId;
+            if (match.ExistingChildId is null)
+            {
+                db.Children.Add(new Child { Id = childId, CreatedAt = now, CreatedByOrganisation = registration.Caller.Organisation });
+                if (registration.Key is { IsSpent: false } key)
+                {
+                    await dataKeys.AdoptAsync(key, ct).ConfigureAwait(false);
+                }
+            }
+
+            foreach (var p in match.Presented.Where(p => p.MatchedChildId is null))
+            {
+                await LinkAsync(childId, p.Identifier, p.Index, protector.CurrentIndexVersion, registration.Caller.Organisation, now, ct).ConfigureAwait(false);
+            }
+
+            // Already in this council's care: the open episode stays.
+            if (!match.KeepsOpenEpisode)
+            {
+                db.CareEpisodes.Add(new CareEpisode { Id = Guid.NewGuid(), ChildId = childId, ResponsibleLaNumber = registration.LaNumber, StartDate = registration.CareStart, RecordedAt = now });
+                if (match.ExistingChildId is not null)
+                {
+                    await RaiseEpisodeOpenedAsync(childId, registration.LaNumber, now, ct).ConfigureAwait(false);
+                }
+            }
+
+            IdentityOutcome outcome = match.ExistingChildId is null ? new IdentityOutcome.Created(childId) : new IdentityOutcome.Matched(childId);
+            await CommitAsync(outcome, ct).ConfigureAwait(false);
+            var linked = match.Presented.Count(p => p.MatchedChildId is null);
+            LogRegistered(logger, childId, match.ExistingChildId is null, linked);
+            return outcome;
+        }
+        catch (DbUpdateException) when (registration.Attempts < 3)
+        {
+            await AbandonRegistrationAsync(registration, ct).ConfigureAwait(false);
+            return null;
+        }
+        finally
+        {
+            await unitOfWork.RollbackAsync(CancellationToken.None).ConfigureAwait(false); // nothing, once committed
+        }
+    }
+
+    /// <summary>Registration refused after matching (the handler's decision): nothing is changed.</summary>
+    public async Task AbandonRegistrationAsync(PreparedRegistration registration, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        await unitOfWork.RollbackAsync(ct).ConfigureAwait(false);
+        // A key cached for a row that was rolled back must not be used: the next attempt makes its own.
+        dataKeys.ForgetCached(registration.NewChildId);
+    }
+
+    private async Task<RegistrationMatch> RefuseAsync(IdentityOutcome outcome, CancellationToken ct)
+    {
+        await unitOfWork.RollbackAsync(ct).ConfigureAwait(false);
+        return new RegistrationMatch { Answer = outcome };
+    }
+
+    private Task CommitAsync(IdentityOutcome outcome, CancellationToken ct) => unitOfWork.CommitAsync(outcome switch
+    {
+        IdentityOutcome.Created c => Outcome.Created(c.ChildId),
+        IdentityOutcome.Matched m => Outcome.Ok(m.ChildId),
+        // A conflict discloses something about each child it names: one event for each.
+        IdentityOutcome.Conflict c => Outcome.Conflict(c.ChildIds),
+        _ => Outcome.Ok(),
+    }, ct);
 
     /// <summary>
     /// A care episode opened for a child the exchange already knew: the DPOs of the opening council and of every
@@ -357,7 +426,7 @@ public sealed partial class IdentityService(
         }
 
         db.IdentityReviews.Add(review);
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await unitOfWork.FlushAsync(ct).ConfigureAwait(false);
         LogConflict(logger, reviewId, reason, children.Count);
         return new IdentityOutcome.Conflict(reviewId, children);
     }
@@ -379,56 +448,27 @@ public sealed partial class IdentityService(
     }
 
     /// <summary>
-    /// One writer at a time on SQLite; on PostgreSQL a concurrent registration of the same
-    /// identifier hits the unique index, and the retry then finds the other's child.
+    /// Resolution's review case, one unit of work per attempt: on PostgreSQL a concurrent writer can hit the unique
+    /// index, and the retry then finds the other's case.
     /// </summary>
-    private async Task<IdentityOutcome> WithRetryAsync(Func<Task<IdentityOutcome>> work, CancellationToken ct, Action? onRollback = null)
+    private async Task<IdentityOutcome> WithRetryAsync(Func<Task<IdentityOutcome>> work, CancellationToken ct)
     {
-        using var _ = await writeGate.EnterAsync(ct).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await unitOfWork.BeginAsync(ct).ConfigureAwait(false);
             try
             {
                 var outcome = await work().ConfigureAwait(false);
-                if (outcome is IdentityOutcome.CareConflict or IdentityOutcome.CareOverlap or IdentityOutcome.Erased or IdentityOutcome.Refused)
-                {
-                    await transaction.RollbackAsync(ct).ConfigureAwait(false);
-                    // The 409 tells the caller the child is in another council's care: its event names the child.
-                    audit.About((outcome as IdentityOutcome.CareConflict)?.ChildId);
-                }
-                else
-                {
-                    // The audit event goes in before the commit, with the answer this outcome gets.
-                    audit.Expect(outcome switch
-                    {
-                        IdentityOutcome.Created => StatusCodes.Status201Created,
-                        IdentityOutcome.Conflict => StatusCodes.Status409Conflict,
-                        _ => StatusCodes.Status200OK,
-                    }, outcome switch
-                    {
-                        IdentityOutcome.Created c => c.ChildId,
-                        IdentityOutcome.Matched m => m.ChildId,
-                        // A conflict discloses something about each child it names: one event for each.
-                        IdentityOutcome.Conflict c => c.ChildIds.Order(StringComparer.Ordinal).FirstOrDefault(),
-                        _ => null,
-                    });
-                    if (outcome is IdentityOutcome.Conflict conflict)
-                    {
-                        audit.AlsoAbout(conflict.ChildIds.Order(StringComparer.Ordinal).Skip(1));
-                    }
-
-                    await transaction.CommitAsync(ct).ConfigureAwait(false);
-                }
-
+                await CommitAsync(outcome, ct).ConfigureAwait(false);
                 return outcome;
             }
             catch (DbUpdateException) when (attempt < 3)
             {
-                await transaction.RollbackAsync(ct).ConfigureAwait(false);
-                db.ChangeTracker.Clear();
-                // A key cached for a row that was rolled back must not be used: the next attempt makes its own.
-                onRollback?.Invoke();
+                await unitOfWork.RollbackAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                await unitOfWork.RollbackAsync(CancellationToken.None).ConfigureAwait(false); // nothing, once committed
             }
         }
     }

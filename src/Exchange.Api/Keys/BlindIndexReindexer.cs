@@ -1,3 +1,4 @@
+using Exchange.Api.Work;
 using Exchange.Api.Identity;
 using Exchange.Api.Storage;
 using Exchange.Crypto.Sealing;
@@ -17,15 +18,16 @@ public sealed partial class BlindIndexReindexer(
     ExchangeDbContext db,
     IdentifierProtector protector,
     BlindIndexKeys keys,
-    IWriteGate gate,
+    UnitOfWork work,
     ILogger<BlindIndexReindexer> logger)
 {
-    public async Task<BlindIndexReport> ReindexAsync(int batchSize, CancellationToken ct)
+    /// <param name="outcome">The request's answer, or <see cref="Outcome.Background"/> for the command-line verb.</param>
+    public async Task<BlindIndexReport> ReindexAsync(int batchSize, Outcome outcome, CancellationToken ct)
     {
         var current = keys.Ring.CurrentVersion;
         var moved = 0;
         var unreadable = 0;
-        using (await gate.EnterAsync(ct).ConfigureAwait(false))
+        await work.BeginAsync(ct).ConfigureAwait(false);
         {
             var rows = await db.ChildIdentifiers.Where(i => i.IndexKeyVersion != current)
                 .OrderBy(i => i.Id).Take(batchSize).ToListAsync(ct).ConfigureAwait(false);
@@ -59,7 +61,7 @@ public sealed partial class BlindIndexReindexer(
                 }
             }
 
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await work.CommitAsync(outcome, ct).ConfigureAwait(false);
         }
 
         var report = await ReportAsync(moved, unreadable, ct).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Exchange.Api.Work;
 using Exchange.Api.Storage;
 using Exchange.Crypto.Keys;
 using Microsoft.EntityFrameworkCore;
@@ -5,18 +6,43 @@ using Microsoft.EntityFrameworkCore;
 namespace Exchange.Api.Keys;
 
 /// <summary>
-/// Data keys in the service's database, through the request's own DbContext, so that a key
-/// created while registering a child commits (or rolls back) with the child.
+/// Data keys in the service's database, through the request's own DbContext and unit of work, so that a key
+/// created while registering a child commits (or rolls back) with the child. A key written when no unit of work is
+/// open (a key made while sealing, before the request's write begins) gets one of its own.
 /// </summary>
-internal sealed class EfDataKeyStore(ExchangeDbContext db, TimeProvider clock) : IDataKeyStore
+internal sealed class EfDataKeyStore(ExchangeDbContext db, UnitOfWork work, TimeProvider clock) : IDataKeyStore
 {
+    private async Task<T> InWorkAsync<T>(Func<Task<T>> write, CancellationToken ct)
+    {
+        if (work.IsOpen)
+        {
+            return await write().ConfigureAwait(false);
+        }
+
+        await work.BeginAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var result = await write().ConfigureAwait(false);
+            // Key material, not a request's effect: the request's own write (or its end) records the event.
+            await work.CommitAsync(Outcome.Background, ct).ConfigureAwait(false);
+            return result;
+        }
+        finally
+        {
+            await work.RollbackAsync(CancellationToken.None).ConfigureAwait(false); // nothing, once committed
+        }
+    }
+
     public async Task<WrappedDataKey?> FindAsync(string ownerId, CancellationToken cancellationToken)
     {
         var row = await db.DataKeys.AsNoTracking().FirstOrDefaultAsync(k => k.OwnerId == ownerId, cancellationToken).ConfigureAwait(false);
         return row is null ? null : ToWrapped(row);
     }
 
-    public async Task<WrappedDataKey> AddIfAbsentAsync(WrappedDataKey key, CancellationToken cancellationToken)
+    public Task<WrappedDataKey> AddIfAbsentAsync(WrappedDataKey key, CancellationToken cancellationToken) =>
+        InWorkAsync(() => AddInWorkAsync(key, cancellationToken), cancellationToken);
+
+    private async Task<WrappedDataKey> AddInWorkAsync(WrappedDataKey key, CancellationToken cancellationToken)
     {
         var existing = await FindAsync(key.OwnerId, cancellationToken).ConfigureAwait(false);
         if (existing is not null)
@@ -36,18 +62,20 @@ internal sealed class EfDataKeyStore(ExchangeDbContext db, TimeProvider clock) :
         };
         db.DataKeys.Add(row);
         // A concurrent creator makes this fail on the primary key; the caller's unit of work retries.
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await work.FlushAsync(cancellationToken).ConfigureAwait(false);
         db.Entry(row).State = EntityState.Detached;
         return key;
     }
 
-    public async Task<bool> DeleteAsync(string ownerId, CancellationToken cancellationToken)
+    public Task<bool> DeleteAsync(string ownerId, CancellationToken cancellationToken) =>
+        InWorkAsync(() => DeleteInWorkAsync(ownerId, cancellationToken), cancellationToken);
+
+    private async Task<bool> DeleteInWorkAsync(string ownerId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var tombstone = WrappedDataKey.Tombstone(ownerId);
         // The row stays as a tombstone: its key material is overwritten, and its presence says "erased".
-        var hadLiveKey = await db.DataKeys.Where(k => k.OwnerId == ownerId && k.ErasedAt == null)
-            .ExecuteUpdateAsync(u => u
+        var hadLiveKey = await work.UpdateAsync(db.DataKeys.Where(k => k.OwnerId == ownerId && k.ErasedAt == null), u => u
                 .SetProperty(k => k.WrappedKey, tombstone.WrappedKey)
                 .SetProperty(k => k.KeyId, tombstone.KeyId)
                 .SetProperty(k => k.KekKeyId, tombstone.KekKeyId)
@@ -59,7 +87,7 @@ internal sealed class EfDataKeyStore(ExchangeDbContext db, TimeProvider clock) :
             {
                 OwnerId = ownerId, KeyId = tombstone.KeyId, KekKeyId = "", Algorithm = "", WrappedKey = [], CreatedAt = now, ErasedAt = now,
             });
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await work.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return hadLiveKey;
@@ -69,13 +97,15 @@ internal sealed class EfDataKeyStore(ExchangeDbContext db, TimeProvider clock) :
         (await db.DataKeys.AsNoTracking().Where(k => k.ErasedAt == null && k.KekKeyId != kekKeyId).OrderBy(k => k.OwnerId).Take(max)
             .ToListAsync(cancellationToken).ConfigureAwait(false)).Select(ToWrapped).ToList();
 
-    public async Task<bool> ReplaceWrappingAsync(string ownerId, string expectedKekKeyId, WrappedDataKey rewrapped, CancellationToken cancellationToken)
+    public Task<bool> ReplaceWrappingAsync(string ownerId, string expectedKekKeyId, WrappedDataKey rewrapped, CancellationToken cancellationToken) =>
+        InWorkAsync(() => ReplaceInWorkAsync(ownerId, expectedKekKeyId, rewrapped, cancellationToken), cancellationToken);
+
+    private async Task<bool> ReplaceInWorkAsync(string ownerId, string expectedKekKeyId, WrappedDataKey rewrapped, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         // Conditional update: a key erased or rotated by someone else since it was read is left alone.
-        return await db.DataKeys
-            .Where(k => k.OwnerId == ownerId && k.ErasedAt == null && k.KekKeyId == expectedKekKeyId)
-            .ExecuteUpdateAsync(u => u
+        return await work.UpdateAsync(db.DataKeys
+            .Where(k => k.OwnerId == ownerId && k.ErasedAt == null && k.KekKeyId == expectedKekKeyId), u => u
                 .SetProperty(k => k.KekKeyId, rewrapped.KekKeyId)
                 .SetProperty(k => k.Algorithm, rewrapped.Algorithm)
                 .SetProperty(k => k.WrappedKey, rewrapped.WrappedKey)

@@ -1,3 +1,4 @@
+using Exchange.Api.Work;
 using System.Security.Cryptography;
 using System.Text;
 using Exchange.Api.Storage;
@@ -59,14 +60,16 @@ internal sealed partial class KeyConsistencyCheck(
             }
         }
 
+        var work = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
         try
         {
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            await work.BeginAsync(cancellationToken).ConfigureAwait(false);
+            await work.CommitAsync(Outcome.Background, cancellationToken).ConfigureAwait(false);
         }
         catch (DbUpdateException)
         {
             // Another instance starting at the same moment recorded the fingerprints first: check against theirs.
-            db.ChangeTracker.Clear();
+            await work.RollbackAsync(cancellationToken).ConfigureAwait(false);
             await StartAsync(cancellationToken).ConfigureAwait(false);
             return;
         }

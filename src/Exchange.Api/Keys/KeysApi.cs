@@ -1,3 +1,4 @@
+using Exchange.Api.Work;
 using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
@@ -41,21 +42,23 @@ public static partial class KeysApi
 
     /// <summary>Moves one batch of data keys to the current KEK; call again until remaining is 0.</summary>
     private static async Task<Results<Ok<KeysView>, ProblemHttpResult>> RotateAsync(
-        DataKeyService keys, IKeyEncryptionKeyProvider keks, ILoggerFactory logs, int? batchSize, CancellationToken ct)
+        DataKeyService keys, IKeyEncryptionKeyProvider keks, ILoggerFactory logs, UnitOfWork work, int? batchSize, CancellationToken ct)
     {
         if (batchSize is < 1 or > 10_000)
         {
             return Problems.Result(ProblemTypes.ValidationFailed, "batchSize must be between 1 and 10000.");
         }
 
+        await work.BeginAsync(ct).ConfigureAwait(false);
         var report = await keys.RewrapAsync(batchSize ?? 500, ct).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Ok(), ct).ConfigureAwait(false);
         var logger = logs.CreateLogger(typeof(KeysApi));
         LogRotated(logger, report.Moved, report.Remaining, report.CurrentKekKeyId);
         return TypedResults.Ok(KeysView.Of(keks, report));
     }
 
     private static async Task<Results<Created<KekVersionView>, ProblemHttpResult>> CreateKekVersion(
-        IKeyEncryptionKeyProvider keks, ILoggerFactory logs, AuditTrail audit, CancellationToken ct)
+        IKeyEncryptionKeyProvider keks, ILoggerFactory logs, UnitOfWork work, CancellationToken ct)
     {
         if (keks is not LocalKeyEncryptionKeyProvider local)
         {
@@ -63,7 +66,7 @@ public static partial class KeysApi
         }
 
         // The new key is a file, not a database commit: the event goes in before it is written.
-        await audit.BeforeEffectAsync(StatusCodes.Status201Created, ct).ConfigureAwait(false);
+        await work.RecordBeforeEffectAsync(Outcome.Created(), ct).ConfigureAwait(false);
         var id = local.CreateNextVersion();
         var logger = logs.CreateLogger(typeof(KeysApi));
         LogNewKek(logger, id);
@@ -78,18 +81,18 @@ public static partial class KeysApi
             return Problems.Result(ProblemTypes.ValidationFailed, "batchSize must be between 1 and 10000.");
         }
 
-        return TypedResults.Ok(await reindexer.ReindexAsync(batchSize ?? 500, ct).ConfigureAwait(false));
+        return TypedResults.Ok(await reindexer.ReindexAsync(batchSize ?? 500, Outcome.Ok(), ct).ConfigureAwait(false));
     }
 
     private static async Task<Results<Created<BlindIndexVersionView>, ProblemHttpResult>> CreateBlindIndexVersion(
-        BlindIndexKeys blindIndex, ILoggerFactory logs, AuditTrail audit, CancellationToken ct)
+        BlindIndexKeys blindIndex, ILoggerFactory logs, UnitOfWork work, CancellationToken ct)
     {
         if (!blindIndex.IsLocal)
         {
             return Problems.Result(ProblemTypes.KekManagedExternally, "Blind-index secrets in Key Vault get new versions in the vault; list them in Exchange:Keys:BlindIndex:Versions.");
         }
 
-        await audit.BeforeEffectAsync(StatusCodes.Status201Created, ct).ConfigureAwait(false);
+        await work.RecordBeforeEffectAsync(Outcome.Created(), ct).ConfigureAwait(false);
         var version = blindIndex.CreateNextLocalVersion();
         var logger = logs.CreateLogger(typeof(KeysApi));
         LogNewBlindIndex(logger, version);

@@ -1,3 +1,4 @@
+using Exchange.Api.Work;
 using System.Globalization;
 using Exchange.Api.Storage;
 using Exchange.Crypto.Keys;
@@ -38,7 +39,7 @@ public static class KeysCommand
         var report = await reindexer.ReportAsync(default).ConfigureAwait(false);
         while (report.Remaining > 0)
         {
-            report = await reindexer.ReindexAsync(batch, default).ConfigureAwait(false);
+            report = await reindexer.ReindexAsync(batch, Outcome.Background, default).ConfigureAwait(false);
             await output.WriteLineAsync($"re-indexed {report.Moved}, {report.Remaining} remaining").ConfigureAwait(false);
             if (report.Moved == 0)
             {
@@ -91,7 +92,10 @@ public static class KeysCommand
         var moved = 0;
         while (action == "rotate" && report.Remaining > 0)
         {
+            var work = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
+            await work.BeginAsync(default).ConfigureAwait(false);
             report = await keys.RewrapAsync(batch).ConfigureAwait(false);
+            await work.CommitAsync(Outcome.Background, default).ConfigureAwait(false);
             moved += report.Moved;
             await output.WriteLineAsync($"moved {report.Moved}, {report.Remaining} remaining").ConfigureAwait(false);
             if (report.Moved == 0)

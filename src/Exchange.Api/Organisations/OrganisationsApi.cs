@@ -3,6 +3,7 @@ using Exchange.Api.Auth;
 using Exchange.Api.Errors;
 using Exchange.Api.Paging;
 using Exchange.Api.Storage;
+using Exchange.Api.Work;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -24,9 +25,9 @@ public static partial class OrganisationsApi
 
     /// <summary>Idempotent: registering the same organisation again with the same details answers 200.</summary>
     private static async Task<Results<Created<OrganisationView>, Ok<OrganisationView>, ProblemHttpResult>> RegisterAsync(
-        RegisterOrganisationRequest request, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
+        RegisterOrganisationRequest request, ExchangeDbContext db, UnitOfWork work, AuditTrail audit, TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
     {
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         var id = request.Id!;
         audit.Concerning(id); // validated: a well-formed organisation id, nothing else the caller typed
         var kind = OrganisationIds.KindOf(id);
@@ -42,8 +43,7 @@ public static partial class OrganisationsApi
 
         var organisation = new Organisation { Id = id, Kind = kind, Name = name, LaNumber = laNumber, CreatedAt = clock.GetUtcNow() };
         db.Organisations.Add(organisation);
-        audit.Expect(StatusCodes.Status201Created);
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Created(), ct).ConfigureAwait(false);
         var logger = logs.CreateLogger(typeof(OrganisationsApi));
         LogRegistered(logger, id);
         return TypedResults.Created($"/v1/organisations/{id}", OrganisationView.Of(organisation));
@@ -75,14 +75,14 @@ public static partial class OrganisationsApi
 
     /// <summary>Deactivation takes effect on the organisation's next request: its tokens are refused (403).</summary>
     private static async Task<Results<Ok<OrganisationView>, ProblemHttpResult>> DeactivateAsync(
-        string organisationId, ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
+        string organisationId, ExchangeDbContext db, UnitOfWork work, AuditTrail audit, TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
     {
         if (organisationId == DatabaseInitializer.OperatorId)
         {
             return Problems.Result(ProblemTypes.OperatorImmutable);
         }
 
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         var organisation = await db.Organisations.FirstOrDefaultAsync(o => o.Id == organisationId, ct).ConfigureAwait(false);
         if (organisation is null)
         {
@@ -94,7 +94,7 @@ public static partial class OrganisationsApi
         {
             organisation.Active = false;
             organisation.DeactivatedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(ct).ConfigureAwait(false);
+            await work.CommitAsync(Outcome.Ok(), ct).ConfigureAwait(false);
             var logger = logs.CreateLogger(typeof(OrganisationsApi));
             LogDeactivated(logger, organisationId);
         }

@@ -40,32 +40,32 @@ public static class RelationshipReadsApi
     }
 
     private static async Task<Results<Ok<ListView<PlacementView>>, ProblemHttpResult>> PlacementsAsync(
-        HttpContext http, ExchangeDbContext db, TimeProvider clock, string? hostLa, bool? current, string? sort, CancellationToken ct)
+        Decided decided, HttpContext http, ExchangeDbContext db, TimeProvider clock, string? hostLa, bool? current, string? sort, CancellationToken ct)
     {
         if (hostLa is not null && !Identity.IdentifierRules.IsLaNumber(hostLa))
         {
             return Problems.Result(ProblemTypes.LaNumberFormat, "hostLa must be a three-digit LA number.");
         }
 
-        var rows = await RowsAsync(http, db, clock, ChildRelationship.HostCouncil, hostLa is null ? null : "la:" + hostLa, ct).ConfigureAwait(false);
-        return Listed(http, rows, clock, current, sort, r => new PlacementView(r.Id, r.ChildId, r.OrganisationId[3..], r.StartDate.Iso(), r.EndDate?.Iso()));
+        var rows = await RowsAsync(decided, http, db, clock, ChildRelationship.HostCouncil, hostLa is null ? null : "la:" + hostLa, ct).ConfigureAwait(false);
+        return Listed(decided, http, rows, clock, current, sort, r => new PlacementView(r.Id, r.ChildId, r.OrganisationId[3..], r.StartDate.Iso(), r.EndDate?.Iso()));
     }
 
     private static async Task<Results<Ok<ListView<EnrolmentView>>, ProblemHttpResult>> EnrolmentsAsync(
-        HttpContext http, ExchangeDbContext db, TimeProvider clock, string? urn, bool? current, string? sort, CancellationToken ct)
+        Decided decided, HttpContext http, ExchangeDbContext db, TimeProvider clock, string? urn, bool? current, string? sort, CancellationToken ct)
     {
         if (urn is not null && !RelationshipRules.Urn().IsMatch(urn))
         {
             return Problems.Result(ProblemTypes.UrnFormat, "urn must be a six-digit school URN.");
         }
 
-        var rows = await RowsAsync(http, db, clock, ChildRelationship.EnrolledSchool, urn is null ? null : "school:" + urn, ct).ConfigureAwait(false);
-        return Listed(http, rows, clock, current, sort, r => new EnrolmentView(r.Id, r.ChildId, r.OrganisationId["school:".Length..], r.StartDate.Iso(), r.EndDate?.Iso(), r.RecordedBy));
+        var rows = await RowsAsync(decided, http, db, clock, ChildRelationship.EnrolledSchool, urn is null ? null : "school:" + urn, ct).ConfigureAwait(false);
+        return Listed(decided, http, rows, clock, current, sort, r => new EnrolmentView(r.Id, r.ChildId, r.OrganisationId["school:".Length..], r.StartDate.Iso(), r.EndDate?.Iso(), r.RecordedBy));
     }
 
-    private static async Task<Ok<PlacementNoticeView>> NoticeAsync(HttpContext http, ExchangeDbContext db, TimeProvider clock, CancellationToken ct)
+    private static async Task<Ok<PlacementNoticeView>> NoticeAsync(Decided decided, HttpContext http, ExchangeDbContext db, TimeProvider clock, CancellationToken ct)
     {
-        var childId = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var childId = decided.ChildId;
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var school = await db.ChildRelationships.AsNoTracking()
             .Where(r => r.ChildId == childId && r.Kind == ChildRelationship.EnrolledSchool && r.StartDate <= today && (r.EndDate == null || r.EndDate >= today))
@@ -82,9 +82,9 @@ public static class RelationshipReadsApi
     /// caller's organisation recorded itself, and the current enrolment whatever its start, which the council now
     /// responsible needs.
     /// </summary>
-    private static async Task<List<ChildRelationship>> RowsAsync(HttpContext http, ExchangeDbContext db, TimeProvider clock, string kind, string? organisation, CancellationToken ct)
+    private static async Task<List<ChildRelationship>> RowsAsync(Decided decided, HttpContext http, ExchangeDbContext db, TimeProvider clock, string kind, string? organisation, CancellationToken ct)
     {
-        var childId = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var childId = decided.ChildId;
         var query = db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == childId && r.Kind == kind);
         if (organisation is not null)
         {
@@ -92,7 +92,7 @@ public static class RelationshipReadsApi
         }
 
         var rows = await query.ToListAsync(ct).ConfigureAwait(false);
-        if (PolicyDecidedEndpointExtensions.DecisionOf(http)?.Windows is not { } windows)
+        if (decided.Windows is not { } windows)
         {
             return rows;
         }
@@ -106,7 +106,7 @@ public static class RelationshipReadsApi
     }
 
     private static Results<Ok<ListView<T>>, ProblemHttpResult> Listed<T>(
-        HttpContext http, List<ChildRelationship> rows, TimeProvider clock, bool? current, string? sort, Func<ChildRelationship, T> view)
+        Decided decided, HttpContext http, List<ChildRelationship> rows, TimeProvider clock, bool? current, string? sort, Func<ChildRelationship, T> view)
     {
         if (sort is not (null or "startDate" or "-startDate"))
         {
@@ -119,7 +119,7 @@ public static class RelationshipReadsApi
             : rows;
         // Where the caller may not see the dates, the default order must not reveal them either: the records'
         // random ids order the list instead (an explicit sort=startDate was already refused).
-        selected = PolicyDecidedEndpointExtensions.MaskOf(http)?.Hides("startDate") == true ? selected.OrderBy(r => r.Id)
+        selected = decided.Mask.Hides("startDate") ? selected.OrderBy(r => r.Id)
             : sort == "startDate" ? selected.OrderBy(r => r.StartDate).ThenBy(r => r.Id)
             : selected.OrderByDescending(r => r.StartDate).ThenBy(r => r.Id);
         return TypedResults.Ok(new ListView<T>(selected.Select(view).ToList()));

@@ -4,6 +4,7 @@ using Exchange.Api.Auditing;
 using Exchange.Api.Auth;
 using Exchange.Api.Errors;
 using Exchange.Api.Storage;
+using Exchange.Api.Work;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,9 +12,9 @@ namespace Exchange.Api.Relationships;
 
 /// <summary>
 /// Records relationship facts. Who may record them is the policy's decision, taken before the handler runs; the
-/// child is the one the decision resolved (<see cref="Decisions.PolicyDecidedEndpointExtensions.DecidedChild"/>).
+/// child is the one the decision resolved (<see cref="Decisions.Decided.ChildId"/>).
 /// </summary>
-public sealed class RelationshipService(ExchangeDbContext db, IWriteGate gate, AuditTrail audit, TimeProvider clock)
+public sealed class RelationshipService(ExchangeDbContext db, UnitOfWork work, TimeProvider clock)
 {
     public async Task<Results<Created<RelationshipView>, Ok<RelationshipView>, ProblemHttpResult>> RecordAsync(
         Caller caller, string child, string kind, string organisationId, DateOnly start, DateOnly? end, CancellationToken ct)
@@ -24,7 +25,7 @@ public sealed class RelationshipService(ExchangeDbContext db, IWriteGate gate, A
             return Problems.Result(ProblemTypes.OrganisationNotRegistered, $"{organisationId.Split(':')[0]} is not a registered, active organisation.");
         }
 
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         var existing = await db.ChildRelationships.AsNoTracking()
             .FirstOrDefaultAsync(r => r.ChildId == child && r.Kind == kind && r.OrganisationId == organisationId && r.StartDate == start, ct).ConfigureAwait(false);
         if (existing is not null)
@@ -38,8 +39,7 @@ public sealed class RelationshipService(ExchangeDbContext db, IWriteGate gate, A
             RecordedBy = caller.Organisation, RecordedAt = clock.GetUtcNow(),
         };
         db.ChildRelationships.Add(record);
-        audit.Expect(StatusCodes.Status201Created, child);
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Created(child), ct).ConfigureAwait(false);
         return TypedResults.Created($"/v1/relationships/{record.Id}", View(record));
     }
 
@@ -63,10 +63,9 @@ public sealed class RelationshipService(ExchangeDbContext db, IWriteGate gate, A
             return ended == end ? TypedResults.Ok(View(record)) : Problems.Result(ProblemTypes.RelationshipEnded);
         }
 
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         record.EndDate = end;
-        audit.Expect(StatusCodes.Status200OK, record.ChildId);
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Ok(record.ChildId), ct).ConfigureAwait(false);
         return TypedResults.Ok(View(record));
     }
 
@@ -95,10 +94,9 @@ public sealed class RelationshipService(ExchangeDbContext db, IWriteGate gate, A
             return ended == end ? TypedResults.Ok(view) : Problems.Result(ProblemTypes.RelationshipEnded);
         }
 
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         episode.EndDate = end;
-        audit.Expect(StatusCodes.Status200OK, episode.ChildId);
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Ok(episode.ChildId), ct).ConfigureAwait(false);
         return TypedResults.Ok(view);
     }
 

@@ -39,16 +39,16 @@ public static class RelationshipsApi
     }
 
     private static Task<Results<Created<RelationshipView>, Ok<RelationshipView>, ProblemHttpResult>> PlaceAsync(
-        PlacementRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
-        relationships.RecordAsync(Caller.From(http.User), PolicyDecidedEndpointExtensions.DecidedChild(http), ChildRelationship.HostCouncil, "la:" + request.La, Date(request.StartDate), request.EndDate is null ? null : Date(request.EndDate), ct);
+        PlacementRequest request, Decided decided, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
+        relationships.RecordAsync(Caller.From(http.User), decided.ChildId, ChildRelationship.HostCouncil, "la:" + request.La, Date(request.StartDate), request.EndDate is null ? null : Date(request.EndDate), ct);
 
     private static Task<Results<Created<RelationshipView>, Ok<RelationshipView>, ProblemHttpResult>> HealthAsync(
-        HealthResponsibilityRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
-        relationships.RecordAsync(Caller.From(http.User), PolicyDecidedEndpointExtensions.DecidedChild(http), ChildRelationship.HealthResponsibility, "health:" + request.Ods, Date(request.StartDate), null, ct);
+        HealthResponsibilityRequest request, Decided decided, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
+        relationships.RecordAsync(Caller.From(http.User), decided.ChildId, ChildRelationship.HealthResponsibility, "health:" + request.Ods, Date(request.StartDate), null, ct);
 
     private static Task<Results<Created<RelationshipView>, Ok<RelationshipView>, ProblemHttpResult>> EnrolAsync(
-        EnrolmentRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
-        relationships.RecordAsync(Caller.From(http.User), PolicyDecidedEndpointExtensions.DecidedChild(http), ChildRelationship.EnrolledSchool, "school:" + request.Urn, Date(request.StartDate), null, ct);
+        EnrolmentRequest request, Decided decided, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
+        relationships.RecordAsync(Caller.From(http.User), decided.ChildId, ChildRelationship.EnrolledSchool, "school:" + request.Urn, Date(request.StartDate), null, ct);
 
     private static Task<Results<Ok<RelationshipView>, ProblemHttpResult>> EndEnrolmentAsync(
         string enrolmentId, EndRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
@@ -57,9 +57,9 @@ public static class RelationshipsApi
             : Task.FromResult<Results<Ok<RelationshipView>, ProblemHttpResult>>(Problems.Result(ProblemTypes.RelationshipNotFound));
 
     private static async Task<Results<Ok<RelationshipView>, ProblemHttpResult>> EndCareAsync(
-        string episodeId, EndRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
+        string episodeId, EndRequest request, Decided decided, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
         Guid.TryParse(episodeId, CultureInfo.InvariantCulture, out var id)
-            ? await relationships.EndCareEpisodeAsync(Caller.From(http.User), PolicyDecidedEndpointExtensions.DecidedChild(http), id, Date(request.EndDate), ct).ConfigureAwait(false)
+            ? await relationships.EndCareEpisodeAsync(Caller.From(http.User), decided.ChildId, id, Date(request.EndDate), ct).ConfigureAwait(false)
             : Problems.Result(ProblemTypes.RelationshipNotFound);
 
     /// <summary>The child an enrolment is for: the decision is about that child (an unknown id has no relationship: 404).</summary>

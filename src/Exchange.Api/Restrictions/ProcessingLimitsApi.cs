@@ -7,6 +7,7 @@ using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Relationships;
 using Exchange.Api.Storage;
+using Exchange.Api.Work;
 using Exchange.Crypto.Sealing;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -98,11 +99,11 @@ public static class ProcessingLimitsApi
     public static IEndpointRouteBuilder MapProcessingLimitsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/children/{childId}").WithTags("Consent").RequirePurposeOfUse();
-        group.MapPost("/restriction", (RestrictionRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
-                RecordAsync(ProcessingLimit.Restriction, request, InformedOn(request), http, db, sealer, gate, audit, clock, ct))
+        group.MapPost("/restriction", (RestrictionRequest request, Decided decided, HttpContext http, ExchangeDbContext db, FieldSealer sealer, UnitOfWork work, TimeProvider clock, CancellationToken ct) =>
+                RecordAsync(ProcessingLimit.Restriction, request, InformedOn(request), decided, http, db, sealer, work, clock, ct))
             .Audited("restriction.record", "restriction", "restriction").Decides("write").Validates<RestrictionRequest>();
-        group.MapPost("/objections", (ProcessingLimitRequest request, HttpContext http, ExchangeDbContext db, FieldSealer sealer, IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct) =>
-                RecordAsync(ProcessingLimit.Objection, request, null, http, db, sealer, gate, audit, clock, ct))
+        group.MapPost("/objections", (ProcessingLimitRequest request, Decided decided, HttpContext http, ExchangeDbContext db, FieldSealer sealer, UnitOfWork work, TimeProvider clock, CancellationToken ct) =>
+                RecordAsync(ProcessingLimit.Objection, request, null, decided, http, db, sealer, work, clock, ct))
             .Audited("objection.record", "restriction", "objection").Decides("write").Validates<ProcessingLimitRequest>();
         return app;
     }
@@ -111,22 +112,21 @@ public static class ProcessingLimitsApi
         request.DataSubjectInformedOn is { } text ? DateOnly.ParseExact(text, IsoDates.Format, System.Globalization.CultureInfo.InvariantCulture) : null;
 
     private static async Task<Results<Created<ProcessingLimitView>, ProblemHttpResult>> RecordAsync(
-        string kind, IProcessingLimitRequest request, DateOnly? informedOn, HttpContext http, ExchangeDbContext db, FieldSealer sealer,
-        IWriteGate gate, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+        string kind, IProcessingLimitRequest request, DateOnly? informedOn, Decided decided, HttpContext http, ExchangeDbContext db, FieldSealer sealer,
+        UnitOfWork work, TimeProvider clock, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
         var authority = LimitAuthority.Of(caller);
         var purposes = request.Purposes!.Distinct(StringComparer.Ordinal).ToList();
 
         var id = Guid.NewGuid();
         // Free text a person wrote about the child: sealed under its key (before the write lock: key work may be remote).
         var sealedReason = await sealer.SealAsync(ReasonPlace(child, id), request.Reason!, ct).ConfigureAwait(false);
-        using var _ = await gate.EnterAsync(ct).ConfigureAwait(false);
         // Check-then-insert must be atomic: the newest record is the one in force, so a lower authority's record
         // stamped after a higher one's but checked before it was written would outrank it. SQLite's write gate
         // serialises the whole process; on PostgreSQL (no gate, several instances) a per-child transaction lock does.
-        await using var transaction = await db.Database.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await work.BeginAsync(ct).ConfigureAwait(false);
         if (db.Database.IsNpgsql())
         {
             await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"processing-limit:" + child}))", ct).ConfigureAwait(false);
@@ -147,9 +147,7 @@ public static class ProcessingLimitsApi
         }
 
         db.ProcessingLimits.Add(record);
-        audit.Expect(StatusCodes.Status201Created, child);
-        await db.SaveChangesAsync(ct).ConfigureAwait(false);
-        await transaction.CommitAsync(ct).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Created(child), ct).ConfigureAwait(false);
         return TypedResults.Created($"/v1/children/{child}/{kind}", View(record));
     }
 

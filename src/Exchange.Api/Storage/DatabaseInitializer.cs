@@ -1,4 +1,5 @@
 using Exchange.Api.Configuration;
+using Exchange.Api.Work;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -62,7 +63,10 @@ internal sealed partial class DatabaseInitializer(
             LogSeeded(logger, DemoOrganisations.Count);
         }
 
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        // Start-up seeding is a writer outside any request: its own unit of work, with no request event.
+        var work = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
+        await work.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await work.CommitAsync(Outcome.Background, cancellationToken).ConfigureAwait(false);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -25,6 +25,33 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<CareHandover> CareHandovers => Set<CareHandover>();
     public DbSet<DpoAlert> DpoAlerts => Set<DpoAlert>();
 
+    /// <summary>
+    /// The unit of work that holds this context's transaction, while one is open (it sets and clears this). Typed as
+    /// object because the unit of work sits above Storage (it joins the database, the write gate and the audit trail).
+    /// </summary>
+    internal object? Work { get; set; }
+
+    // No hidden writer: a save outside a unit of work would skip the write gate, the transaction and the audit event.
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        EnsureInUnitOfWork();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        EnsureInUnitOfWork();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    private void EnsureInUnitOfWork()
+    {
+        if (Work is null)
+        {
+            throw new InvalidOperationException("The database is written only through a unit of work (Work/UnitOfWork.cs): BeginAsync, then CommitAsync.");
+        }
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);

@@ -19,8 +19,7 @@ public static class StorageSetup
                 throw new InvalidOperationException("Exchange:Database:Provider is Postgres but ConnectionStrings:Exchange is not set.");
             }
 
-            builder.Services.AddDbContext<ExchangeDbContext, PostgresExchangeDbContext>((sp, o) => o.UseNpgsql(connectionString)
-                .AddInterceptors(sp.GetRequiredService<Auditing.AuditCommitInterceptor>(), sp.GetRequiredService<Auditing.AuditAutocommitInterceptor>()));
+            builder.Services.AddDbContext<ExchangeDbContext, PostgresExchangeDbContext>(o => o.UseNpgsql(connectionString));
             builder.Services.AddSingleton<IWriteGate, OpenWriteGate>();
         }
         else if (string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
@@ -30,8 +29,8 @@ public static class StorageSetup
                 ? $"Data Source={Path.Combine(options.FullDataDirectory, "exchange.db")};Pooling=True"
                 : connectionString;
             PrivateFiles.PrepareSqliteFile(sqlite);
-            builder.Services.AddDbContext<ExchangeDbContext, SqliteExchangeDbContext>((sp, o) => o.UseSqlite(sqlite)
-                .AddInterceptors(new SqliteSecureDeleteInterceptor(), sp.GetRequiredService<Auditing.AuditCommitInterceptor>(), sp.GetRequiredService<Auditing.AuditAutocommitInterceptor>()));
+            builder.Services.AddDbContext<ExchangeDbContext, SqliteExchangeDbContext>(o => o.UseSqlite(sqlite)
+                .AddInterceptors(new SqliteSecureDeleteInterceptor()));
             builder.Services.AddSingleton<IWriteGate, SerialWriteGate>();
         }
         else

@@ -75,10 +75,10 @@ public static class SubjectAccessApi
     }
 
     private static async Task<Ok<SubjectAccessExport>> ExportAsync(
-        HttpContext http, ExchangeDbContext db, IdentifierProtector protector, FieldSealer sealer, AuditDatabase audit, TimeProvider clock, CancellationToken ct)
+        Decided decided, HttpContext http, ExchangeDbContext db, IdentifierProtector protector, FieldSealer sealer, AuditDatabase audit, TimeProvider clock, CancellationToken ct)
     {
         // The decision point has answered 404 for an id that names no registered child; an erased one is exported.
-        var child = PolicyDecidedEndpointExtensions.DecidedChild(http);
+        var child = decided.ChildId;
         var record = await db.Children.AsNoTracking().FirstAsync(c => c.Id == child, ct).ConfigureAwait(false);
 
         // A merge moves most records to the survivor, but not all (a merged child's relationships that duplicate the

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Exchange.Api.Tests.Infrastructure;
 
@@ -25,6 +26,29 @@ public abstract class AuditFailClosedTestsBase<TFactory>(TFactory api) where TFa
         // Nothing was registered: the identifiers resolve to no child, and registering now creates it afresh.
         await Problem.AssertAsync(await api.Council202.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.NotFound, "child-not-found");
         await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = nhs }), HttpStatusCode.Created);
+    }
+
+    /// <summary>The unit of work appends the event before it commits: a consent whose event fails is not stored.</summary>
+    [SkippableFact]
+    public async Task AConsentWhoseEventCannotBeRecordedIsNotStored()
+    {
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        var consent = new
+        {
+            givenBy = "young-person", categories = new[] { "pep" }, recipients = new[] { "school:100001" }, purposes = new[] { "pep-review" },
+            from = "2025-10-01",
+        };
+        await api.BreakAuditStoreAsync();
+        try
+        {
+            await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/consents", consent), HttpStatusCode.ServiceUnavailable, "audit-unavailable");
+        }
+        finally
+        {
+            await api.RepairAuditStoreAsync();
+        }
+
+        Assert.Equal(0, JsonDocument.Parse(await api.Council202.GetStringAsync($"/v1/children/{childId}/consents")).RootElement.GetArrayLength());
     }
 
     [SkippableFact]
@@ -94,7 +118,7 @@ public abstract class AuditFailClosedTestsBase<TFactory>(TFactory api) where TFa
         await api.BreakAuditStoreAsync();
         try
         {
-            // Re-wrapping runs statement by statement outside a transaction: still nothing moves without its event.
+            // Re-wrapping a batch is one unit of work: nothing moves without its event.
             await Problem.AssertAsync(await api.Admin.PostAsync("/v1/admin/keys/rotate?batchSize=10", null), HttpStatusCode.ServiceUnavailable, "audit-unavailable");
         }
         finally

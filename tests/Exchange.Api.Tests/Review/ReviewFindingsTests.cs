@@ -10,7 +10,7 @@ namespace Exchange.Api.Tests.Review;
 
 /// <summary>
 /// Independent review of the issue-10 fixes: each test is a hostile caller's repro. Tests
-/// "FINDING" tests confirmed a hole on the reviewed main: fixed ones now pass (the open one, F3, is described with its repro in docs/THREAT-MODEL.md); "HOLDS" passed (the fix held).
+/// "FINDING" tests confirmed a hole on the reviewed main: fixed ones now pass; "HOLDS" passed (the fix held).
 /// </summary>
 public sealed class ReviewFindingsTests(ExchangeApiFactory api) : IClassFixture<ExchangeApiFactory>
 {
@@ -94,6 +94,27 @@ public sealed class ReviewFindingsTests(ExchangeApiFactory api) : IClassFixture<
         Assert.DoesNotContain(consents.EnumerateArray(), c => c.GetProperty("recipients")[0].GetString() == "school:100002");
         // Camden's own records of its time stay its history.
         Assert.Contains(consents.EnumerateArray(), c => c.GetProperty("recipients")[0].GetString() == "school:100001");
+    }
+
+    /// <summary>
+    /// FINDING (F3, fixed: registration is decided as the council about to be responsible, which a restriction does not
+    /// stop). Resolution answers a restricted child like an unknown one (404); registration, the other way a council
+    /// presents an NHS number, answered 403 processing-restricted, telling a council that was never responsible that the
+    /// child is restricted. It now answers as for any child the council registers.
+    /// </summary>
+    [Fact]
+    public async Task FindingRegistrationDoesNotRevealARestrictionToACouncilThatWasNeverResponsible()
+    {
+        var (childId, nhs) = await FormerlyCamdensChildAsync();
+        var dpo = api.WithToken(api.Issuer.Token("operator:exchange", "dpo"), "subject-access");
+        Assert.Equal(HttpStatusCode.Created, (await dpo.PostAsJsonAsync($"/v1/children/{childId}/restriction",
+            new { active = true, purposes = new[] { "subject-access" }, reason = "The accuracy of the record is contested" })).StatusCode);
+        await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs }), HttpStatusCode.NotFound, "child-not-found");
+
+        var registered = await api.Council209.RegisterAsync(new { nhsNumber = nhs }, LewishamStart);
+        var body = await registered.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("restrict", body, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(childId, await Problem.ChildIdAsync(registered, HttpStatusCode.OK));
     }
 
     /// <summary>HOLDS. Explicit null in a handover's from, by a council: 400, nothing recorded.</summary>

@@ -1,0 +1,54 @@
+using Exchange.Api.Auditing;
+using Exchange.Api.Errors;
+using Exchange.Api.Policy;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Exchange.Api.Decisions;
+
+/// <summary>
+/// For an endpoint decided without a child (registration, resolution): once the handler knows which existing child
+/// the request is about, the endpoint's action is decided on that child, so its restriction, objections and erasure
+/// apply (UK GDPR Art. 18, 21) and the audit event names the child and the decision the answer rests on. Scoped; it
+/// asks the same question the decision point asked (<see cref="Decided"/>), only about a child.
+/// </summary>
+public sealed class ChildDecisions(Decided decided, AccessDecider decider, AuditTrail audit)
+{
+    /// <summary>
+    /// Decides on <paramref name="childId"/> and adopts the decision; returns the refusal to answer, or null to go on.
+    /// </summary>
+    public async Task<ProblemHttpResult?> DecideAgainAsync(string childId, CancellationToken ct)
+    {
+        var access = await DecideOnAsync(childId, ct).ConfigureAwait(false);
+        Adopt(access);
+        if (!access.Decision.Permit)
+        {
+            return PolicyDecidedEndpointExtensions.Refusal(access.Decision.Reason, ProblemTypes.ChildNotFound);
+        }
+
+        return access.Erased ? Problems.Result(ProblemTypes.ChildErased, "This child's data has been erased.") : null;
+    }
+
+    /// <summary>
+    /// Decides this endpoint's action on <paramref name="childId"/> without recording anything: the handler
+    /// <see cref="Adopt"/>s the decision it acts on. For a handler that must look at several children (or at none,
+    /// to spend the same queries) before it knows which decision its answer rests on.
+    /// </summary>
+    public Task<AccessDecision> DecideOnAsync(string childId, CancellationToken ct)
+    {
+        var (action, category, caller, purpose) = decided.Question
+            ?? throw new InvalidOperationException("Only a policy-decided endpoint can decide again on a child.");
+        return decider.DecideAsync(caller, action, category, purpose, childId, ct);
+    }
+
+    /// <summary>The request acts on this decision: the audit event names its child and records it, and it masks the answer.</summary>
+    public void Adopt(AccessDecision access)
+    {
+        ArgumentNullException.ThrowIfNull(access);
+        var (action, category, _, _) = decided.Question
+            ?? throw new InvalidOperationException("Only a policy-decided endpoint can adopt a decision.");
+        audit.About(access.ChildId);
+        audit.Decided(access.Decision, access.BreakGlassGrant?.ToString(), action == "read" ? access.Decision.Fields : null);
+        // The answer is masked by this decision, not the first.
+        decided.Set(access, access.Decision.Permit ? new FieldMask(decider.Policy.Categories[category].Fields, access.Decision.Fields) : null);
+    }
+}

@@ -1,0 +1,39 @@
+namespace Exchange.Api.Work;
+
+/// <summary>
+/// What a unit of work answers when it commits: the status of the request's audit event and the children it names.
+/// A request's event is appended before its commit, for this outcome, so a write is never committed without its
+/// trace. <see cref="Background"/> is for writers outside a request (hosted jobs, start-up seeding, key rotation),
+/// which append no request event.
+/// </summary>
+public sealed record Outcome
+{
+    private Outcome(int status, IReadOnlyList<string> children, bool isBackground)
+    {
+        Status = status;
+        Children = children;
+        IsBackground = isBackground;
+    }
+
+    /// <summary>The HTTP status the request answers once the commit succeeds.</summary>
+    public int Status { get; }
+
+    /// <summary>The children the answer is about or discloses something about: the event is recorded once for each.</summary>
+    public IReadOnlyList<string> Children { get; }
+
+    /// <summary>A writer outside any request: no request event is appended.</summary>
+    public bool IsBackground { get; }
+
+    /// <summary>200: the request changed something, about <paramref name="childId"/> if it concerns a child.</summary>
+    public static Outcome Ok(string? childId = null) => new(StatusCodes.Status200OK, childId is null ? [] : [childId], false);
+
+    /// <summary>201: the request created something, about <paramref name="childId"/> if it concerns a child.</summary>
+    public static Outcome Created(string? childId = null) => new(StatusCodes.Status201Created, childId is null ? [] : [childId], false);
+
+    /// <summary>409 that stores something (a review case): it names every child the conflict disclosed something about.</summary>
+    public static Outcome Conflict(params IEnumerable<string> children) =>
+        new(StatusCodes.Status409Conflict, children.Order(StringComparer.Ordinal).ToList(), false);
+
+    /// <summary>A writer outside a request (hosted job, seeding, key rotation): nothing is appended to a request event.</summary>
+    public static Outcome Background { get; } = new(0, [], true);
+}
