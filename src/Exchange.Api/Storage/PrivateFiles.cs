@@ -30,6 +30,19 @@ internal static class PrivateFiles
         }
     }
 
+    /// <summary>The file a SQLite connection string names (for messages: never the connection string itself).</summary>
+    public static string SqliteFileOf(string connectionString)
+    {
+        try
+        {
+            return new SqliteConnectionStringBuilder(connectionString).DataSource;
+        }
+        catch (ArgumentException)
+        {
+            return "(a SQLite connection string that cannot be read)";
+        }
+    }
+
     /// <summary>
     /// Creates the file of a SQLite connection string empty and 0600 when absent (SQLite takes an empty file
     /// for an empty database), and narrows it and its companions to the owner when they exist.
