@@ -58,6 +58,12 @@ internal static class PrivateFiles
         }
 
         var file = Path.GetFullPath(source);
+        if (Directory.Exists(file))
+        {
+            // Said plainly: creating it would fail with "already exists", which sends an operator the wrong way.
+            throw new IOException($"'{file}' is a directory, not a database file.");
+        }
+
         if (Path.GetDirectoryName(file) is { } directory)
         {
             CreateDirectory(directory);

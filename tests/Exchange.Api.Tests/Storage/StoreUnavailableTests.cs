@@ -36,7 +36,7 @@ public sealed class StoreUnavailableTests : IDisposable
         environment["ConnectionStrings__Exchange"] = $"Data Source={database};Password=hunter2-not-for-logs";
         var run = await ApiProcess.RunAsync(environment, TimeSpan.FromSeconds(90));
         AssertCleanExit(run, "DATABASE UNAVAILABLE");
-        Assert.Contains(database, run.All, StringComparison.Ordinal);
+        Assert.Contains($"'{database}' is a directory", run.All, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", run.All, StringComparison.Ordinal);
     }
 
@@ -46,6 +46,7 @@ public sealed class StoreUnavailableTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "audit.db"));
         var run = await ApiProcess.RunAsync(Environment(_root), TimeSpan.FromSeconds(90));
         AssertCleanExit(run, "AUDIT STORE UNAVAILABLE");
+        Assert.Contains("audit.db' is a directory", run.All, StringComparison.Ordinal);
     }
 
     private static void AssertCleanExit(ApiProcess.Outcome run, string headline)
