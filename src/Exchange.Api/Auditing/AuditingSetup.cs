@@ -1,5 +1,6 @@
 using Exchange.Api.Auditing.Storage;
 using Exchange.Api.Configuration;
+using Exchange.Api.Storage;
 using Exchange.Audit.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -28,7 +29,7 @@ public static class AuditingSetup
         {
             var connection = builder.Configuration.GetConnectionString("Audit")
                 ?? $"Data Source={Path.Combine(exchange.FullDataDirectory, "audit.db")};Pooling=True";
-            Exchange.Api.Storage.PrivateFiles.PrepareSqliteFile(connection);
+            StoreUnavailableException.Guard(UnavailableStore.AuditStore, PrivateFiles.SqliteFileOf(connection), () => PrivateFiles.PrepareSqliteFile(connection));
             builder.Services.AddDbContextFactory<SqliteAuditDbContext>(o =>
                 o.UseSqlite(connection, s => s.MigrationsHistoryTable(AuditDbContext.HistoryTable))
                     .AddInterceptors(new SqliteDurableCommitInterceptor()));

@@ -42,10 +42,13 @@ public static class LoggingSetup
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Database.Command", LogEventLevel.Fatal)
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Update", LogEventLevel.Fatal)
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Query", LogEventLevel.Fatal)
+                // A connection that cannot be opened surfaces as an exception too: at start as one DATABASE/AUDIT STORE
+                // UNAVAILABLE line (Hosting/StartupFailures.cs), later through the exception handler.
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Database.Connection", LogEventLevel.Fatal)
                 .Enrich.FromLogContext()
-                // A failed start-up audit check has logged its one line; the host's "failed to start" error with the
-                // same exception and its stack trace would only bury it.
-                .Filter.ByExcluding(e => e.Exception is Auditing.AuditStartupFailedException)
+                // A failed start-up audit check has logged its one line, and a store that cannot be opened gets one from the
+                // entry point; the host's "failed to start" error with the same exception and its stack trace would only bury it.
+                .Filter.ByExcluding(e => e.Exception is Auditing.AuditStartupFailedException or Storage.StoreUnavailableException)
                 .WriteTo.Sink(new ScrubbingSink(inner.CreateLogger()));
         }, preserveStaticLogger: true); // one logger per host, never the process-wide static one
         return builder;

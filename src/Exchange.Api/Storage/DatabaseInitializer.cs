@@ -23,17 +23,30 @@ internal sealed partial class DatabaseInitializer(
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<ExchangeDbContext>();
+        // Where each store is, for the start-up failure line: a file or a server, never the connection string.
+        var database = db.Database.GetDbConnection().DataSource;
+        const string auditStore = "the audit store";
         if (options.Value.Database.ApplyMigrations || ForceMigrations)
         {
-            await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            await StoreUnavailableException.GuardAsync(UnavailableStore.Database, database, async () =>
+            {
+                await db.Database.MigrateAsync(cancellationToken).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
             // After the main migrations: on PostgreSQL those once held the audit tables and drop them first.
-            await audit.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            await StoreUnavailableException.GuardAsync(UnavailableStore.AuditStore, auditStore, async () =>
+            {
+                await audit.MigrateAsync(cancellationToken).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
         }
         else
         {
             await using var auditDb = audit.Create();
-            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken).ConfigureAwait(false))
-                .Concat(await auditDb.Database.GetPendingMigrationsAsync(cancellationToken).ConfigureAwait(false)).ToList();
+            var pending = (await StoreUnavailableException.GuardAsync(UnavailableStore.Database, database,
+                    () => db.Database.GetPendingMigrationsAsync(cancellationToken)).ConfigureAwait(false))
+                .Concat(await StoreUnavailableException.GuardAsync(UnavailableStore.AuditStore, auditStore,
+                    () => auditDb.Database.GetPendingMigrationsAsync(cancellationToken)).ConfigureAwait(false)).ToList();
             if (pending.Count > 0)
             {
                 throw new InvalidOperationException(

@@ -30,6 +30,19 @@ internal static class PrivateFiles
         }
     }
 
+    /// <summary>The file a SQLite connection string names (for messages: never the connection string itself).</summary>
+    public static string SqliteFileOf(string connectionString)
+    {
+        try
+        {
+            return new SqliteConnectionStringBuilder(connectionString).DataSource;
+        }
+        catch (ArgumentException)
+        {
+            return "(a SQLite connection string that cannot be read)";
+        }
+    }
+
     /// <summary>
     /// Creates the file of a SQLite connection string empty and 0600 when absent (SQLite takes an empty file
     /// for an empty database), and narrows it and its companions to the owner when they exist.
@@ -45,6 +58,12 @@ internal static class PrivateFiles
         }
 
         var file = Path.GetFullPath(source);
+        if (Directory.Exists(file))
+        {
+            // Said plainly: creating it would fail with "already exists", which sends an operator the wrong way.
+            throw new IOException($"'{file}' is a directory, not a database file.");
+        }
+
         if (Path.GetDirectoryName(file) is { } directory)
         {
             CreateDirectory(directory);

@@ -24,11 +24,12 @@ public static class StorageSetup
         }
         else if (string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
         {
-            PrivateFiles.CreateDirectory(options.FullDataDirectory);
+            StoreUnavailableException.Guard(UnavailableStore.DataDirectory, options.FullDataDirectory,
+                () => PrivateFiles.CreateDirectory(options.FullDataDirectory));
             var sqlite = string.IsNullOrWhiteSpace(connectionString)
                 ? $"Data Source={Path.Combine(options.FullDataDirectory, "exchange.db")};Pooling=True"
                 : connectionString;
-            PrivateFiles.PrepareSqliteFile(sqlite);
+            StoreUnavailableException.Guard(UnavailableStore.Database, PrivateFiles.SqliteFileOf(sqlite), () => PrivateFiles.PrepareSqliteFile(sqlite));
             builder.Services.AddDbContext<ExchangeDbContext, SqliteExchangeDbContext>(o => o.UseSqlite(sqlite)
                 .AddInterceptors(new SqliteSecureDeleteInterceptor()));
             builder.Services.AddSingleton<IWriteGate, SerialWriteGate>();
