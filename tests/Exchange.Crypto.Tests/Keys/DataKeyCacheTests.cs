@@ -74,8 +74,8 @@ public sealed class DataKeyCacheTests : IDisposable
     {
         var idle = NewKey("ch_idle", out _);
         _cache.Set(idle);                       // sweeps at t0; ch_idle expires at t0 + TTL
-        _clock.Advance(Ttl / 2);
-        _cache.Set(NewKey("ch_b", out _));      // sweeps at t0 + TTL/2
+        _clock.Advance(Ttl / 2 + TimeSpan.FromTicks(1));
+        _cache.Set(NewKey("ch_b", out _));      // sweeps at t1 = t0 + TTL/2 + 1 tick
         _clock.Advance(Ttl / 2);
 
         _cache.Set(NewKey("ch_c", out _));      // exactly half a TTL after the last sweep: sweeps again

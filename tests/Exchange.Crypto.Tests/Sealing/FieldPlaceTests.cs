@@ -66,4 +66,39 @@ public sealed class FieldPlaceTests : IDisposable
             Assert.Equal(Encoding.UTF8.GetBytes("v" + i), SealedField.Open(_key, place, sealedValue));
         }
     }
+
+    [Fact]
+    public void WriteReturnsTheNumberOfBytesItWrote()
+    {
+        var place = new FieldPlace("children", "given_name", "ch_a", "row1");
+        var destination = new byte[place.ByteCount + 10];
+
+        Assert.Equal(place.ByteCount, place.Write(destination));
+    }
+
+    [Fact]
+    public void ATruncatedOrTamperedValueSaysWhichCheckItFailed()
+    {
+        var place = new FieldPlace("e", "f", "ch_a", "r");
+        var sealedValue = SealedField.Seal(_key, place, "9434765919");
+        sealedValue[^1] ^= 1;
+
+        Assert.Contains("too short", Assert.Throws<SealedValueException>(() => SealedField.Open(_key, place, sealedValue.AsSpan(0, SealedField.Overhead - 1))).Message, StringComparison.Ordinal);
+        Assert.Contains("failed its integrity check", Assert.Throws<SealedValueException>(() => SealedField.Open(_key, place, sealedValue)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFailureNamedWithItsPlaceKeepsTheCausesMessage()
+    {
+        var place = new FieldPlace("e", "f", "ch_a", "r");
+        var cause = new SealedValueException("The sealed value is too short.");
+
+        var named = new SealedValueException(cause, place);
+
+        Assert.Equal("The sealed value is too short.", named.Message);
+        Assert.Same(cause, named.InnerException);
+        Assert.Equal(place, named.Place);
+        Assert.Equal("The sealed value failed to open.", new SealedValueException().Message);
+        Assert.Equal("The sealed value failed to open.", new SealedValueException(null!, place).Message);
+    }
 }

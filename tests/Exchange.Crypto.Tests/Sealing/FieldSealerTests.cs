@@ -169,4 +169,27 @@ public sealed class FieldSealerTests : IDisposable
         Assert.DoesNotContain(value, ex.ToString(), StringComparison.Ordinal);
         Assert.Equal(new OpenedField.Opened(value), await _rig.Sealer.OpenAsync(KeyRig.PlaceOf("ch_a"), sealedValue));
     }
+
+    [Fact]
+    public async Task SealingAndOpeningWithACachedKeyCostNoUnwrap()
+    {
+        var sealedValue = await _rig.Sealer.SealAsync(KeyRig.PlaceOf("ch_a"), "first");
+        await _rig.Sealer.SealAsync(KeyRig.PlaceOf("ch_a"), "second");
+        await _rig.Sealer.OpenAsync(KeyRig.PlaceOf("ch_a"), sealedValue);
+
+        Assert.Equal(0, _rig.Keks.Unwraps);
+    }
+
+    [Fact]
+    public async Task AValueWhoseOwnerHasNoKeyAtAllFailsAsTampered()
+    {
+        // Sealed under a key this store never held: not erased (that leaves a tombstone), so tampering.
+        using var other = new KeyRig();
+        var sealedValue = await other.Sealer.SealAsync(KeyRig.PlaceOf("ch_a"), "v");
+
+        var ex = await Assert.ThrowsAsync<SealedValueException>(() => _rig.Sealer.OpenAsync(KeyRig.PlaceOf("ch_a"), sealedValue));
+
+        Assert.Contains("No data key exists", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(KeyRig.PlaceOf("ch_a"), ex.Place);
+    }
 }
