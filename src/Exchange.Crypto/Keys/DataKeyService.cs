@@ -204,12 +204,10 @@ public sealed class DataKeyService
         foreach (var old in await _store.ListNotWrappedByAsync(current.KeyId, batchSize, cancellationToken).ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            byte[] material;
-            try
-            {
-                material = await Unwrap(old, cancellationToken).ConfigureAwait(false);
-            }
-            catch (WrappedKeyIntegrityException)
+            // Not a try/catch around an unassigned local: Stryker drops every mutant of a method in which one mutant
+            // does not compile, and removing the `continue` would leave the local unassigned (CS0165).
+            var material = await UnwrapOrNullIfDamagedAsync(old, cancellationToken).ConfigureAwait(false);
+            if (material is null)
             {
                 // A damaged row must not stop the rotation of every other key; it is reported and stays.
                 failed++;
@@ -236,6 +234,18 @@ public sealed class DataKeyService
         }
 
         return await ReportAsync(moved, cancellationToken).ConfigureAwait(false) with { Failed = failed };
+    }
+
+    private async Task<byte[]?> UnwrapOrNullIfDamagedAsync(WrappedDataKey wrapped, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Unwrap(wrapped, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WrappedKeyIntegrityException)
+        {
+            return null;
+        }
     }
 
     /// <summary>How many data keys each KEK version wraps.</summary>
