@@ -238,6 +238,39 @@ public sealed class KeyRotationTests : IDisposable
     }
 
     [Fact]
+    public async Task ADamagedKeyIsReportedAndLeftWhileEveryOtherKeyMoves()
+    {
+        await SealOneValuePerOwnerAsync();
+        var damaged = (await _rig.Store.FindAsync("ch_07", CancellationToken.None))!;
+        var tampered = (byte[])damaged.WrappedKey.Clone();
+        tampered[^1] ^= 0x01;
+        Assert.True(await _rig.Store.ReplaceWrappingAsync("ch_07", V1, damaged with { WrappedKey = tampered }, CancellationToken.None));
+        _rig.Local.CreateNextVersion();
+
+        var report = await _rig.Service.RewrapAsync(Owners);
+
+        Assert.Equal(1, report.Failed);
+        Assert.Equal(Owners - 1, report.Moved);
+        Assert.Equal(1, report.Remaining);
+        Assert.Equal(V1, (await _rig.Store.FindAsync("ch_07", CancellationToken.None))!.KekKeyId);
+        _sealed.Remove("ch_07");
+        await AssertEverySealedValueOpensThroughAFreshServiceAsync();
+    }
+
+    [Fact]
+    public async Task ACancelledRotationMovesNothing()
+    {
+        await SealOneValuePerOwnerAsync();
+        _rig.Local.CreateNextVersion();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _rig.Service.RewrapAsync(Owners, cancelled.Token));
+
+        Assert.Equal(Owners, (await _rig.Service.ReportAsync()).Remaining);
+    }
+
+    [Fact]
     public async Task BatchSizeBelowOneIsRejected() =>
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _rig.Service.RewrapAsync(0));
 
