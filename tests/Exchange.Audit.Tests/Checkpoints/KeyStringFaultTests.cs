@@ -12,7 +12,7 @@ public sealed class KeyStringFaultTests
 
     public static TheoryData<string, string> BrokenSignerKeys()
     {
-        var parts = Signer.ExportSignerKey().Split('+'); // PRIVATE, KEY, name, key ID, key
+        var parts = Signer.ExportSignerKey().Split('+', 5); // the key is base64 and may hold '+': PRIVATE, KEY, name, key ID, key
         var (name, id, key) = (parts[2], parts[3], parts[4]);
         return new()
         {
@@ -37,7 +37,7 @@ public sealed class KeyStringFaultTests
 
     public static TheoryData<string, string> BrokenVerifierKeys()
     {
-        var parts = Signer.CreateVerifier().VerifierKey.Split('+'); // name, key ID, key
+        var parts = Signer.CreateVerifier().VerifierKey.Split('+', 3); // the key may hold '+': name, key ID, key
         var (name, id, key) = (parts[0], parts[1], parts[2]);
         return new()
         {

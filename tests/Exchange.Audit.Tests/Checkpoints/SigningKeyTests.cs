@@ -53,7 +53,7 @@ public sealed class SigningKeyTests : IDisposable
     public void SignerKeyWhoseKeyIdDoesNotMatchIsRejectedWithoutEchoingTheKey()
     {
         using var signer = NoteSigner.Generate(Name);
-        var parts = signer.ExportSignerKey().Split('+');
+        var parts = signer.ExportSignerKey().Split('+', 5);
         parts[3] = parts[3] == "00000000" ? "00000001" : "00000000";
         var mismatched = string.Join('+', parts);
 
