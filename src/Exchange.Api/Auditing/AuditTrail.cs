@@ -25,8 +25,9 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     private Policy.PolicyDecision? _decision;
     private string? _breakGlassGrant;
     private IReadOnlyList<string>? _released;
-    private IReadOnlyList<string> _alsoAbout = [];
+    private List<string> _alsoAbout = [];
     private string? _targetOrganisation;
+    private int? _count;
 
     /// <summary>Whether this request is audited at all.</summary>
     public bool IsActive => _http is not null && writer.Enabled;
@@ -100,11 +101,18 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     /// <summary>
     /// Appends the event for the outcome a unit of work is about to commit (<see cref="Work.UnitOfWork.CommitAsync"/>):
     /// <paramref name="status"/>, naming the first of <paramref name="children"/> and recorded once more for each other.
+    /// A batch (<paramref name="count"/> items) names no child in its own event, which carries the count, and is
+    /// recorded once more for each of <paramref name="children"/>.
     /// </summary>
-    internal Task RecordOutcomeAsync(int status, IReadOnlyList<string> children, CancellationToken cancellationToken)
+    internal Task RecordOutcomeAsync(int status, IReadOnlyList<string> children, CancellationToken cancellationToken, int? count = null)
     {
         _expectedStatus = status;
-        if (children.Count > 0)
+        if (count is not null)
+        {
+            _count = count;
+            AlsoAbout(children);
+        }
+        else if (children.Count > 0)
         {
             About(children[0]);
             AlsoAbout(children.Skip(1));
@@ -152,12 +160,17 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
             BreakGlass = _breakGlassGrant,
             TargetOrganisation = _targetOrganisation,
             ChildUnrecognised = _childId is null && _childUnrecognised,
+            Count = _count,
         };
         var now = clock.GetUtcNow();
         RecordedIndex = await writer.AppendAsync(AuditEvent.Create(now, _childId, template), cancellationToken).ConfigureAwait(false);
-        foreach (var other in _alsoAbout)
+        if (_alsoAbout.Count > 0)
         {
-            RecordedIndex = await writer.AppendAsync(AuditEvent.Create(now, other, template), cancellationToken).ConfigureAwait(false);
+            // Appended together, so the log commits them as one group (a batch can name thousands of children);
+            // each child's event is about that child alone and carries no batch count.
+            var each = template with { Count = null, ChildUnrecognised = false };
+            var indexes = await Task.WhenAll(_alsoAbout.Select(other => writer.AppendAsync(AuditEvent.Create(now, other, each), cancellationToken))).ConfigureAwait(false);
+            RecordedIndex = indexes.Max();
         }
 
         RecordedStatus = status;

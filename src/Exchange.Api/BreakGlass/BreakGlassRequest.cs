@@ -59,10 +59,11 @@ public sealed record BreakGlassGrantView(Guid GrantId, string ChildId, DateTimeO
 /// An alert as a DPO reviews it. <c>kind</c> is <c>break-glass</c> (a grant, with its holder, reason (null once the
 /// child's data has been erased) and times), <c>episode-opened</c> (a council opened a care episode for a child the
 /// exchange knew) or <c>merge-relationship</c> (a merge gave an organisation a relationship to a child it did not
-/// have). Every alert names the child's pseudonymous id, the organisation that raised it and the organisations
+/// have) or <c>roll-check-oversize</c> (a school checked a roll far larger than a school's: no child). Every other
+/// alert names the child's pseudonymous id; each names the organisation that raised it and the organisations
 /// concerned; only a break-glass alert names a person (its holder), and none carries identifiers.
 /// </summary>
-public sealed record DpoAlertView(string Kind, Guid AlertId, string ChildId, string Organisation, IReadOnlyList<string> Organisations, DateTimeOffset RaisedAt,
+public sealed record DpoAlertView(string Kind, Guid AlertId, string? ChildId, string Organisation, IReadOnlyList<string> Organisations, DateTimeOffset RaisedAt,
     Guid? GrantId = null, string? Subject = null, string? Reason = null, DateTimeOffset? StartsAt = null, DateTimeOffset? ExpiresAt = null, bool? Active = null)
 {
     public const string BreakGlass = "break-glass";

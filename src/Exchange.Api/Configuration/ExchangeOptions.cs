@@ -16,6 +16,8 @@ public sealed class ExchangeOptions
 
     public LimitsOptions Limits { get; set; } = new();
 
+    public RollCheckOptions RollCheck { get; set; } = new();
+
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
 }
 
@@ -63,6 +65,9 @@ public sealed class LimitsOptions
 {
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>The body limit of a batch route (attendance): 10,000 marks as JSON take about 1.2 MB.</summary>
+    public long MaxBatchRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Per calling client (client_id, else sub, else address), in a fixed one-minute window.</summary>
     public int RequestsPerMinute { get; set; } = 1200;
 
@@ -75,4 +80,22 @@ public sealed class LimitsOptions
 
     /// <summary>Open identity review cases one organisation may have raised; beyond it conflicts still answer 409 but open no case.</summary>
     public int MaxOpenReviewsPerOrganisation { get; set; } = 500;
+}
+
+/// <summary>
+/// How often a school may check its roll. A school checks its roll when pupils join, a few times a term; these
+/// limits leave room for that and for retries, and bound how many identifiers a careless or hostile school can
+/// try (every match is audited naming the child, whatever the limits). Counted from the stored checks over the
+/// last 24 hours, so they hold across restarts and across instances.
+/// </summary>
+public sealed class RollCheckOptions
+{
+    /// <summary>Roll checks one school may make in any 24 hours.</summary>
+    public int ChecksPer24Hours { get; set; } = 10;
+
+    /// <summary>Pupils one school may check in any 24 hours, over all its checks: five rolls of the largest schools'.</summary>
+    public int PupilsPer24Hours { get; set; } = 15_000;
+
+    /// <summary>A check of more pupils than this (no school in England has a roll near it) raises a DPO alert.</summary>
+    public int AlertAbovePupils { get; set; } = 3_000;
 }

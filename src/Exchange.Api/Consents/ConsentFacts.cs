@@ -10,14 +10,19 @@ namespace Exchange.Api.Consents;
 /// </summary>
 public sealed class ConsentFacts(ExchangeDbContext db) : IConsentFacts
 {
-    public async Task<IReadOnlyList<ConsentFact>> ForAsync(string recipient, string childId, CancellationToken ct)
+    public async Task<IReadOnlyList<ConsentFact>> ForAsync(string recipient, string childId, CancellationToken ct) =>
+        (await ForManyAsync(recipient, [childId], ct).ConfigureAwait(false)).GetValueOrDefault(childId) ?? [];
+
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<ConsentFact>>> ForManyAsync(string recipient, IReadOnlyCollection<string> childIds, CancellationToken ct)
     {
-        var records = await db.Consents.AsNoTracking().Where(c => c.ChildId == childId).ToListAsync(ct).ConfigureAwait(false);
+        var ids = childIds.Distinct(StringComparer.Ordinal).ToList();
+        var records = await db.Consents.AsNoTracking().Where(c => ids.Contains(c.ChildId)).ToListAsync(ct).ConfigureAwait(false);
         return records.Where(c => c.Recipients.Contains(recipient))
-            .SelectMany(c => c.Categories.SelectMany(category => c.Purposes.Select(purpose =>
-                new ConsentFact(category, purpose, c.From, Until(c)))))
-            .Where(f => f.Until is null || f.Until >= f.From)
-            .ToList();
+            .GroupBy(c => c.ChildId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<ConsentFact>)g
+                .SelectMany(c => c.Categories.SelectMany(category => c.Purposes.Select(purpose => new ConsentFact(category, purpose, c.From, Until(c)))))
+                .Where(f => f.Until is null || f.Until >= f.From)
+                .ToList(), StringComparer.Ordinal);
     }
 
     // Withdrawn on day D: the consent last covered day D - 1.

@@ -51,4 +51,20 @@ public sealed class ChildDecisions(Decided decided, AccessDecider decider, Audit
         // The answer is masked by this decision, not the first.
         decided.Set(access, access.Decision.Permit ? new FieldMask(decider.Policy.Categories[category].Fields, access.Decision.Fields) : null);
     }
+
+    /// <summary>
+    /// For a batch about many children (attendance marks), decided item by item with
+    /// <see cref="AccessDecider.DecideManyAsync"/>: the handler has refused each item the policy did not permit, so it
+    /// may answer 200 even when none was. The batch's own event records the rule of <paramref name="anyPermit"/> (the
+    /// permits are alike: one rule, one lawful basis) and names no child; each child stored gets its own event.
+    /// </summary>
+    public void AdoptBatch(AccessDecision? anyPermit)
+    {
+        decided.DecidedPerItem = true;
+        if (anyPermit is not null)
+        {
+            audit.Decided(anyPermit.Decision);
+            decided.Set(anyPermit, null);
+        }
+    }
 }

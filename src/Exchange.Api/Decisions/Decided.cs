@@ -38,6 +38,9 @@ public sealed class Decided
     /// <summary>The fields the permit hides: a handler must not order by a field it hides either.</summary>
     public FieldMask Mask { get; private set; } = new([], []);
 
+    /// <summary>A batch whose handler decided and refused item by item (<see cref="ChildDecisions.AdoptBatch"/>).</summary>
+    internal bool DecidedPerItem { get; set; }
+
     internal void Ask(string action, string category, Caller caller, string purpose) => Question = (action, category, caller, purpose);
 
     internal void Set(AccessDecision access, FieldMask? mask)

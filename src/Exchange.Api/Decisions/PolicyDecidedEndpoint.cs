@@ -103,7 +103,7 @@ public static class PolicyDecidedEndpointExtensions
             var answer = await next(context).ConfigureAwait(false);
             // The handler may have decided again, on the child it found (ChildDecisions): that decision stands.
             var final = decided.Access;
-            if (leftToHandler && !final.Decision.Permit && (answer is INestedHttpResult nested ? nested.Result : answer) is not IStatusCodeHttpResult { StatusCode: >= 400 })
+            if (leftToHandler && !final.Decision.Permit && !decided.DecidedPerItem && (answer is INestedHttpResult nested ? nested.Result : answer) is not IStatusCodeHttpResult { StatusCode: >= 400 })
             {
                 throw new InvalidOperationException("A handler that finds its child answered with success without a permit for it.");
             }

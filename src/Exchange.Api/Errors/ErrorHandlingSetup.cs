@@ -100,11 +100,18 @@ internal sealed partial class ExceptionToProblemHandler(IProblemDetailsService p
     private static partial void LogUnhandled(ILogger logger, Exception exception);
 }
 
-/// <summary>Refuses bodies over the configured limit before anything reads them, on every server.</summary>
-internal sealed class RequestSizeLimitMiddleware(RequestDelegate next, long maxBytes)
+/// <summary>Marks a batch route, whose body may be as large as <c>Exchange:Limits:MaxBatchRequestBodyBytes</c>.</summary>
+public sealed record AcceptsLargeBody;
+
+/// <summary>
+/// Refuses bodies over the configured limit before anything reads them, on every server: <c>maxBytes</c>, or
+/// <c>maxBatchBytes</c> on a route marked <see cref="AcceptsLargeBody"/> (a batch of 10,000 marks is over a megabyte).
+/// </summary>
+internal sealed class RequestSizeLimitMiddleware(RequestDelegate next, long maxRequestBytes, long maxBatchBytes)
 {
     public Task InvokeAsync(HttpContext context)
     {
+        var maxBytes = context.GetEndpoint()?.Metadata.GetMetadata<AcceptsLargeBody>() is null ? maxRequestBytes : maxBatchBytes;
         var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (feature is { IsReadOnly: false })
         {

@@ -101,6 +101,25 @@ public static class ProblemTypes
     public static readonly ProblemType BreakGlassInvalid = Define("break-glass-invalid", 400, "Break-glass needs a written reason of 20 to 1000 characters and a duration of 1 to 60 minutes.");
     public static readonly ProblemType HandoverInvalid = Define("handover-invalid", 400, "A handover names a receiving council that has a care episode for the child, other than the handing-over council (one that looked after the child), and categories of the policy a responsible council reads.");
     public static readonly ProblemType HandoverNotFound = Define("handover-not-found", 404, "There is no such handover that your organisation recorded for this child.");
+    public static readonly ProblemType BatchTooLarge = Define("batch-too-large", 413, "The batch carries more items than the operation takes in one call (a roll check 5,000 pupils); send it in parts.");
+    public static readonly ProblemType RollCheckLimit = Define("roll-check-limit", 429, "Your school has made as many roll checks, or checked as many pupils, as it may in 24 hours; retry after the Retry-After interval.");
+    public static readonly ProblemType DateOfBirthFormat = Define("date-of-birth-format", 400, "A date of birth is a date (YYYY-MM-DD), not in the future and within the last 26 years.");
+    public static readonly ProblemType SchoolEnrolmentInvalid = Define("school-enrolment-invalid", 400, "A school declares only its own enrolment (its own URN), starting on the day it declares it.");
+    public static readonly ProblemType IdempotencyKeyMissing = Define("idempotency-key-missing", 400, "This operation needs an Idempotency-Key header (1 to 255 visible ASCII characters): a retry with the same key and body returns the first answer.");
+    public static readonly ProblemType IdempotencyKeyReused = Define("idempotency-key-reused", 422, "This Idempotency-Key was used with a different request body; use a new key for a new batch.");
+    public static readonly ProblemType CsvHeader = Define("csv-header", 400, "The CSV file's first line must be the header childId,date,session,code (minutesLate optional).");
+    public static readonly ProblemType AttendanceQueryInvalid = Define("attendance-query-invalid", 400, "from and to are dates (YYYY-MM-DD), from not after to, at most a year apart.");
+
+    // One item of a batch (a mark), reported in the answer's rejected list, never as the answer's status
+    public static readonly ProblemType MarkInvalid = Define("mark-invalid", 400, "The mark is not an object with childId, date, session and code as strings (minutesLate a number), or its CSV row does not have the header's columns.");
+    public static readonly ProblemType AttendanceCodeUnknown = Define("attendance-code-unknown", 400, "The code is not a national attendance code (from August 2024); codes are exact and case-sensitive.");
+    public static readonly ProblemType AttendanceCodeWithdrawn = Define("attendance-code-withdrawn", 400, "The code was withdrawn in August 2024; the detail names the code that replaced it.");
+    public static readonly ProblemType AttendanceSession = Define("attendance-session", 400, "The session is AM or PM (and / is a morning code, \\ an afternoon one).");
+    public static readonly ProblemType AttendanceDate = Define("attendance-date", 400, "The date is a real date (YYYY-MM-DD), not in the future.");
+    public static readonly ProblemType AttendanceMinutesLate = Define("attendance-minutes-late", 400, "minutesLate is a whole number from 0 to 300, given only with the late codes L and U.");
+    public static readonly ProblemType AttendanceNotEnrolled = Define("attendance-not-enrolled", 400, "The child was not enrolled at this school on that date (before its enrolment started, or after it ended).");
+    public static readonly ProblemType AttendanceNotInCare = Define("attendance-not-in-care", 400, "The child was not in care on that date: the exchange holds marks only for children in care.");
+    public static readonly ProblemType AttendanceDuplicate = Define("attendance-duplicate", 400, "The batch holds another mark for the same child, date and session; send one.");
     public static readonly ProblemType CursorInvalid = Define("cursor-invalid", 400, "The cursor is not one this service issued.");
     public static readonly ProblemType LimitInvalid = Define("limit-invalid", 400, "The limit must be between 1 and 200.");
 

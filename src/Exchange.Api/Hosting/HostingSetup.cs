@@ -1,3 +1,5 @@
+using Exchange.Api.Attendance;
+using Exchange.Api.RollCheck;
 using Exchange.Api.Configuration;
 using Exchange.Api.Handovers;
 using Exchange.Api.Auditing;
@@ -39,6 +41,9 @@ public static class HostingSetup
         builder.Services.AddScoped<ErasureService>();
         builder.Services.AddScoped<Erasure.Storage.ErasureStorage>();
         builder.Services.AddScoped<Relationships.RelationshipService>();
+        builder.Services.AddScoped<RollCheck.RollCheckService>();
+        builder.Services.AddScoped<Attendance.AttendanceBatchService>();
+        builder.Services.AddScoped<Idempotency.IdempotencyStore>();
         builder.Services.AddPolicyFacts();
         builder.Services.AddScoped<Decisions.Decided>();
         builder.Services.AddScoped<Decisions.ChildDecisions>();
@@ -73,7 +78,7 @@ public static class HostingSetup
         app.UseRateLimiter();
         app.UseExchangeAuditing(); // before authorization, so refusals are recorded too
         // Inside auditing, so a 413 on an audited route is recorded; no body has been read before this point.
-        app.UseMiddleware<RequestSizeLimitMiddleware>(limits.MaxRequestBodyBytes);
+        app.UseMiddleware<RequestSizeLimitMiddleware>(limits.MaxRequestBodyBytes, limits.MaxBatchRequestBodyBytes);
         app.UseJsonBodyRewind(); // after the size limit: so a validator can tell an explicit null from a field left out
         app.UseAuthorization();
         return app;
@@ -100,6 +105,8 @@ public static class HostingSetup
         app.MapBreakGlassApi();
         app.MapSubjectAccessApi();
         app.MapProcessingLimitsApi();
+        app.MapRollCheckApi();
+        app.MapAttendanceApi();
         return app;
     }
 }

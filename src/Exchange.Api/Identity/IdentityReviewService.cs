@@ -226,6 +226,12 @@ public sealed partial class IdentityReviewService(
             alert.ChildId = survivor;
         }
 
+        // A school whose roll check found either id may still declare the enrolment of the child they turned out to be.
+        foreach (var match in await db.RollCheckMatches.Where(m => m.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
+        {
+            match.ChildId = survivor;
+        }
+
         foreach (var grant in await db.BreakGlassGrants.Where(g => g.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
         {
             var reason = await sealer.OpenAsync(BreakGlass.BreakGlassApi.ReasonPlace(other, grant.Id), grant.SealedReason, ct).ConfigureAwait(false);

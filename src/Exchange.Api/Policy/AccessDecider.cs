@@ -80,32 +80,71 @@ public sealed class AccessDecider(
         }
     }
 
+    /// <summary>
+    /// Decides the same question about many children at once (a batch of marks): the facts of all of them are read in
+    /// a handful of set queries, then the engine decides each child exactly as <see cref="DecideAsync"/> would. Keyed
+    /// by the ids asked (a merged id decided as its survivor, as for one child).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, AccessDecision>> DecideManyAsync(
+        PolicyCaller caller, string action, string category, string purpose, IReadOnlyCollection<string> childIds, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(childIds);
+        var now = clock.GetUtcNow();
+        var open = await connection.OpenAsync(ct).ConfigureAwait(false);
+        await using (open.ConfigureAwait(false))
+        {
+            return await DecideManyOnOpenConnectionAsync(caller, action, category, purpose, childIds, now, ct).ConfigureAwait(false);
+        }
+    }
+
     private async Task<AccessDecision> DecideOnOpenConnectionAsync(
         PolicyCaller caller, string action, string category, string purpose, string? childId, DateTimeOffset now, CancellationToken ct)
     {
-        // Known from the sign-in check earlier in the request (an inactive organisation never gets this far).
-        var kind = await organisationKinds.KindOfAsync(caller.Organisation, ct).ConfigureAwait(false);
-        IReadOnlyList<RelationshipFact> facts = [];
-        IReadOnlyList<ConsentFact> consented = [];
-        (bool Restricted, IReadOnlyList<string> Allows) state = (false, []);
-        Guid? grant = null;
-        var erased = false;
-        var exists = false;
         if (childId is not null)
         {
-            // A merged id is decided as its survivor, which holds the merged child's relationships.
-            var child = await children.FindAsync(childId, ct).ConfigureAwait(false);
-            exists = child is not null;
-            erased = child?.Erased == true;
-            childId = child?.Id ?? childId;
-            facts = await relationships.ForAsync(caller.Organisation, childId, ct).ConfigureAwait(false);
-            consented = await consents.ForAsync(caller.Organisation, childId, ct).ConfigureAwait(false);
-            state = await processing.ForAsync(childId, ct).ConfigureAwait(false);
-            grant = await grants.ActiveGrantAsync(caller, childId, now, ct).ConfigureAwait(false);
+            return (await DecideManyOnOpenConnectionAsync(caller, action, category, purpose, [childId], now, ct).ConfigureAwait(false))[childId];
         }
 
+        // Known from the sign-in check earlier in the request (an inactive organisation never gets this far).
+        var kind = await organisationKinds.KindOfAsync(caller.Organisation, ct).ConfigureAwait(false);
+        return await DecideOneAsync(caller, action, category, purpose, kind, null, null, [], [], null, null, now, ct).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyDictionary<string, AccessDecision>> DecideManyOnOpenConnectionAsync(
+        PolicyCaller caller, string action, string category, string purpose, IReadOnlyCollection<string> childIds, DateTimeOffset now, CancellationToken ct)
+    {
+        var kind = await organisationKinds.KindOfAsync(caller.Organisation, ct).ConfigureAwait(false);
+        var asked = childIds.Distinct(StringComparer.Ordinal).ToList();
+        // A merged id is decided as its survivor, which holds the merged child's relationships.
+        var registered = await children.FindManyAsync(asked, ct).ConfigureAwait(false);
+        var decided = asked.Select(id => registered.TryGetValue(id, out var child) ? child.Id : id).Distinct(StringComparer.Ordinal).ToList();
+        var facts = await relationships.ForManyAsync(caller.Organisation, decided, ct).ConfigureAwait(false);
+        var consented = await consents.ForManyAsync(caller.Organisation, decided, ct).ConfigureAwait(false);
+        var limited = await processing.LimitedManyAsync(decided, ct).ConfigureAwait(false);
+        var grantsHeld = await grants.ActiveGrantsAsync(caller, decided, now, ct).ConfigureAwait(false);
+        var decisions = new Dictionary<string, AccessDecision>(StringComparer.Ordinal);
+        foreach (var id in asked)
+        {
+            var child = registered.GetValueOrDefault(id);
+            var subject = child?.Id ?? id;
+            decisions[id] = await DecideOneAsync(caller, action, category, purpose, kind, subject, child,
+                facts.GetValueOrDefault(subject) ?? [], consented.GetValueOrDefault(subject) ?? [],
+                limited.TryGetValue(subject, out var allows) ? allows : null,
+                grantsHeld.TryGetValue(subject, out var grant) ? grant : null, now, ct).ConfigureAwait(false);
+        }
+
+        return decisions;
+    }
+
+    /// <summary>The engine's decision on one child from its facts (<paramref name="allows"/> null: processing not limited).</summary>
+    private async Task<AccessDecision> DecideOneAsync(
+        PolicyCaller caller, string action, string category, string purpose, string? kind, string? childId, RegisteredChild? child,
+        IReadOnlyList<RelationshipFact> facts, IReadOnlyList<ConsentFact> consented, IReadOnlyList<string>? allows, Guid? grant,
+        DateTimeOffset now, CancellationToken ct)
+    {
         var request = new PolicyRequest(caller.Roles, action, category, purpose, DateOnly.FromDateTime(now.UtcDateTime),
-            facts, consented, state.Restricted, state.Allows, grant is not null)
+            facts, consented, allows is not null, allows ?? [], grant is not null)
         {
             OrganisationKind = kind,
         };
@@ -115,7 +154,7 @@ public sealed class AccessDecider(
         var windows = decision.Permit && childId is not null
             ? await WindowsAsync(caller, category, childId, decision, facts, ct).ConfigureAwait(false)
             : null;
-        return new AccessDecision(decision, childId, underGrant) { Erased = erased, Exists = exists, Request = request, Windows = windows };
+        return new AccessDecision(decision, childId, underGrant) { Erased = child?.Erased == true, Exists = child is not null, Request = request, Windows = windows };
     }
 
     /// <summary>

@@ -18,6 +18,9 @@ public interface IChildRegister
 {
     /// <summary>The registered child with this id, followed through merges; null when no child has the id.</summary>
     Task<RegisteredChild?> FindAsync(string childId, CancellationToken ct);
+
+    /// <summary>As <see cref="FindAsync"/> for many ids at once (a batch): each id that names a child, to it.</summary>
+    Task<IReadOnlyDictionary<string, RegisteredChild>> FindManyAsync(IReadOnlyCollection<string> childIds, CancellationToken ct);
 }
 
 /// <summary>The relationships an organisation holds to a child (Relationships).</summary>
@@ -25,6 +28,9 @@ public interface IRelationshipFacts
 {
     /// <summary>The organisation's dated relationships to the child, of every kind.</summary>
     Task<IReadOnlyList<RelationshipFact>> ForAsync(string organisationId, string childId, CancellationToken ct);
+
+    /// <summary>As <see cref="ForAsync"/> for many children at once: each child with any relationship, to its facts.</summary>
+    Task<IReadOnlyDictionary<string, IReadOnlyList<RelationshipFact>>> ForManyAsync(string organisationId, IReadOnlyCollection<string> childIds, CancellationToken ct);
 
     /// <summary>
     /// The periods other organisations handed over to <paramref name="organisationId"/> for <paramref name="category"/>
@@ -37,6 +43,9 @@ public interface IRelationshipFacts
 public interface IConsentFacts
 {
     Task<IReadOnlyList<ConsentFact>> ForAsync(string recipient, string childId, CancellationToken ct);
+
+    /// <summary>As <see cref="ForAsync"/> for many children at once: each child with any such consent, to its facts.</summary>
+    Task<IReadOnlyDictionary<string, IReadOnlyList<ConsentFact>>> ForManyAsync(string recipient, IReadOnlyCollection<string> childIds, CancellationToken ct);
 }
 
 /// <summary>Restrictions and objections (Restrictions).</summary>
@@ -44,6 +53,9 @@ public interface IProcessingLimitFacts
 {
     /// <summary>Whether the child's processing is limited, and which purposes remain allowed when it is.</summary>
     Task<(bool Restricted, IReadOnlyList<string> Allows)> ForAsync(string childId, CancellationToken ct);
+
+    /// <summary>As <see cref="ForAsync"/> for many children at once: each child whose processing is limited.</summary>
+    Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> LimitedManyAsync(IReadOnlyCollection<string> childIds, CancellationToken ct);
 }
 
 /// <summary>Break-glass grants (BreakGlass).</summary>
@@ -51,6 +63,9 @@ public interface IBreakGlassGrants
 {
     /// <summary>The caller's own grant for the child in force at <paramref name="now"/> (the latest to expire), if any.</summary>
     Task<Guid?> ActiveGrantAsync(PolicyCaller caller, string childId, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>As <see cref="ActiveGrantAsync"/> for many children at once: each child the caller holds a grant for.</summary>
+    Task<IReadOnlyDictionary<string, Guid>> ActiveGrantsAsync(PolicyCaller caller, IReadOnlyCollection<string> childIds, DateTimeOffset now, CancellationToken ct);
 }
 
 /// <summary>The organisation register (Auth).</summary>

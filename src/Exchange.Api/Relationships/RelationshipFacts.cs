@@ -7,26 +7,39 @@ namespace Exchange.Api.Relationships;
 /// <summary>
 /// The relationships an organisation holds to a child, as the dated facts the policy engine decides by:
 /// a council's care episodes (responsible council) and placements in its area (host council), a school's
-/// enrolments, a health body's health responsibility.
+/// enrolments and roll-check matches, a health body's health responsibility.
 /// </summary>
 public sealed class RelationshipFacts(ExchangeDbContext db) : IRelationshipFacts
 {
-    public async Task<IReadOnlyList<RelationshipFact>> ForAsync(string organisationId, string childId, CancellationToken ct)
+    public async Task<IReadOnlyList<RelationshipFact>> ForAsync(string organisationId, string childId, CancellationToken ct) =>
+        (await ForManyAsync(organisationId, [childId], ct).ConfigureAwait(false)).GetValueOrDefault(childId) ?? [];
+
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<RelationshipFact>>> ForManyAsync(string organisationId, IReadOnlyCollection<string> childIds, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(organisationId);
-        var facts = new List<RelationshipFact>();
+        var ids = childIds.Distinct(StringComparer.Ordinal).ToList();
+        var facts = new List<(string ChildId, RelationshipFact Fact)>();
         if (organisationId.StartsWith("la:", StringComparison.Ordinal))
         {
             var la = organisationId[3..];
-            facts.AddRange((await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == childId && e.ResponsibleLaNumber == la)
-                    .Select(e => new { e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false))
-                .Select(e => new RelationshipFact(ChildRelationship.ResponsibleCouncil, e.StartDate, e.EndDate)));
+            facts.AddRange((await db.CareEpisodes.AsNoTracking().Where(e => ids.Contains(e.ChildId) && e.ResponsibleLaNumber == la)
+                    .Select(e => new { e.ChildId, e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false))
+                .Select(e => (e.ChildId, new RelationshipFact(ChildRelationship.ResponsibleCouncil, e.StartDate, e.EndDate))));
         }
 
-        facts.AddRange((await db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == childId && r.OrganisationId == organisationId)
-                .Select(r => new { r.Kind, r.StartDate, r.EndDate }).ToListAsync(ct).ConfigureAwait(false))
-            .Select(r => new RelationshipFact(r.Kind, r.StartDate, r.EndDate)));
-        return facts;
+        if (organisationId.StartsWith("school:", StringComparison.Ordinal))
+        {
+            // The school's roll check found the child: for 30 days it may declare the child's enrolment.
+            facts.AddRange((await db.RollCheckMatches.AsNoTracking().Where(m => ids.Contains(m.ChildId) && m.SchoolId == organisationId)
+                    .Select(m => new { m.ChildId, m.CheckedOn }).Distinct().ToListAsync(ct).ConfigureAwait(false))
+                .Select(m => (m.ChildId, new RelationshipFact(ChildRelationship.RollCheckMatch, m.CheckedOn, m.CheckedOn.AddDays(RollCheckMatch.DaysValid - 1)))));
+        }
+
+        facts.AddRange((await db.ChildRelationships.AsNoTracking().Where(r => ids.Contains(r.ChildId) && r.OrganisationId == organisationId)
+                .Select(r => new { r.ChildId, r.Kind, r.StartDate, r.EndDate }).ToListAsync(ct).ConfigureAwait(false))
+            .Select(r => (r.ChildId, new RelationshipFact(r.Kind, r.StartDate, r.EndDate))));
+        return facts.GroupBy(f => f.ChildId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<RelationshipFact>)g.Select(f => f.Fact).ToList(), StringComparer.Ordinal);
     }
 
     /// <summary>

@@ -27,7 +27,14 @@ public sealed class RelationshipService(ExchangeDbContext db, UnitOfWork work, T
 
         await work.BeginAsync(ct).ConfigureAwait(false);
         var existing = await db.ChildRelationships.AsNoTracking()
-            .FirstOrDefaultAsync(r => r.ChildId == child && r.Kind == kind && r.OrganisationId == organisationId && r.StartDate == start, ct).ConfigureAwait(false);
+            .FirstOrDefaultAsync(r => r.ChildId == child && r.Kind == kind && r.OrganisationId == organisationId && r.StartDate == start, ct).ConfigureAwait(false)
+            // An enrolment at the same school already in force on that day is the same fact (a school declaring a pupil
+            // the council enrolled, a retry): one enrolment, not two overlapping ones.
+            ?? (kind == ChildRelationship.EnrolledSchool
+                ? await db.ChildRelationships.AsNoTracking()
+                    .Where(r => r.ChildId == child && r.Kind == kind && r.OrganisationId == organisationId && r.StartDate <= start && (r.EndDate == null || r.EndDate >= start))
+                    .OrderByDescending(r => r.StartDate).FirstOrDefaultAsync(ct).ConfigureAwait(false)
+                : null);
         if (existing is not null)
         {
             return TypedResults.Ok(View(existing));
@@ -39,6 +46,12 @@ public sealed class RelationshipService(ExchangeDbContext db, UnitOfWork work, T
             RecordedBy = caller.Organisation, RecordedAt = clock.GetUtcNow(),
         };
         db.ChildRelationships.Add(record);
+        if (kind == ChildRelationship.EnrolledSchool)
+        {
+            // Told in the same transaction: the enrolment and its notice are committed together or not at all.
+            db.OutboxItems.Add(new OutboxItem { Id = Guid.NewGuid(), Type = OutboxItem.PupilEnrolled, ChildId = child, RaisedBy = caller.Organisation, OccurredAt = record.RecordedAt });
+        }
+
         await work.CommitAsync(Outcome.Created(child), ct).ConfigureAwait(false);
         return TypedResults.Created($"/v1/relationships/{record.Id}", View(record));
     }
@@ -48,7 +61,8 @@ public sealed class RelationshipService(ExchangeDbContext db, UnitOfWork work, T
         ArgumentNullException.ThrowIfNull(caller);
         // The decision was taken on this record's child (the endpoint's locator found it by the same id).
         var record = await db.ChildRelationships.FirstOrDefaultAsync(r => r.Id == id && r.Kind == ChildRelationship.EnrolledSchool, ct).ConfigureAwait(false);
-        if (record is null)
+        // A school ends only its own enrolments (a council, responsible for the child, ends any that is wrong).
+        if (record is null || (caller.CouncilLaNumber is null && record.OrganisationId != caller.Organisation))
         {
             return Problems.Result(ProblemTypes.RelationshipNotFound);
         }

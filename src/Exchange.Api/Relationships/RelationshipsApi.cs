@@ -17,7 +17,9 @@ namespace Exchange.Api.Relationships;
 /// The relationships that decide access, recorded as dated facts by the child's responsible council (its
 /// virtual school): placements (host council), enrolments (school), health responsibility (health body), and
 /// the end of the care episode itself. A council that is not responsible for the child gets 404: it must not
-/// learn that the child exists. Recording the same fact again answers 200 with the first record.
+/// learn that the child exists. Recording the same fact again answers 200 with the first record. A school declares
+/// the enrolment of a child its roll check found (the <c>school-declares-enrolment</c> rule); every enrolment
+/// writes a <c>pupil-enrolled</c> outbox item in the same transaction.
 /// </summary>
 public static class RelationshipsApi
 {
@@ -46,9 +48,22 @@ public static class RelationshipsApi
         HealthResponsibilityRequest request, Decided decided, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
         relationships.RecordAsync(Caller.From(http.User), decided.ChildId, ChildRelationship.HealthResponsibility, "health:" + request.Ods, Date(request.StartDate), null, ct);
 
-    private static Task<Results<Created<RelationshipView>, Ok<RelationshipView>, ProblemHttpResult>> EnrolAsync(
-        EnrolmentRequest request, Decided decided, HttpContext http, RelationshipService relationships, CancellationToken ct) =>
-        relationships.RecordAsync(Caller.From(http.User), decided.ChildId, ChildRelationship.EnrolledSchool, "school:" + request.Urn, Date(request.StartDate), null, ct);
+    private static async Task<Results<Created<RelationshipView>, Ok<RelationshipView>, ProblemHttpResult>> EnrolAsync(
+        EnrolmentRequest request, Decided decided, HttpContext http, RelationshipService relationships, TimeProvider clock, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        var school = "school:" + request.Urn;
+        var start = Date(request.StartDate);
+        // A school (permitted by its roll check's match) declares its own pupil, from the day it declares it: it
+        // cannot place a child at another school, nor back-date the enrolment into weeks it did not have the child.
+        if (caller.Organisation.StartsWith("school:", StringComparison.Ordinal)
+            && (school != caller.Organisation || start != DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime)))
+        {
+            return Problems.Result(ProblemTypes.SchoolEnrolmentInvalid, "A school declares only its own enrolment (urn: its own URN), with startDate today.");
+        }
+
+        return await relationships.RecordAsync(caller, decided.ChildId, ChildRelationship.EnrolledSchool, school, start, null, ct).ConfigureAwait(false);
+    }
 
     private static Task<Results<Ok<RelationshipView>, ProblemHttpResult>> EndEnrolmentAsync(
         string enrolmentId, EndRequest request, HttpContext http, RelationshipService relationships, CancellationToken ct) =>

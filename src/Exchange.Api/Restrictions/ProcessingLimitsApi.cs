@@ -181,21 +181,28 @@ public static class ProcessingLimitsApi
 /// </summary>
 public sealed class ProcessingState(ExchangeDbContext db, PolicySet policy) : IProcessingLimitFacts
 {
-    public async Task<(bool Restricted, IReadOnlyList<string> Allows)> ForAsync(string childId, CancellationToken ct)
+    public async Task<(bool Restricted, IReadOnlyList<string> Allows)> ForAsync(string childId, CancellationToken ct) =>
+        (await LimitedManyAsync([childId], ct).ConfigureAwait(false)).TryGetValue(childId, out var allows) ? (true, allows) : (false, []);
+
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> LimitedManyAsync(IReadOnlyCollection<string> childIds, CancellationToken ct)
     {
-        var limits = await db.ProcessingLimits.AsNoTracking().Where(l => l.ChildId == childId).ToListAsync(ct).ConfigureAwait(false);
-        var restriction = limits.Where(l => l.Kind == ProcessingLimit.Restriction).MaxBy(l => l.RecordedAt);
-        // Per purpose, the newest objection that names it decides: upheld, or withdrawn.
-        var objections = limits.Where(l => l.Kind == ProcessingLimit.Objection).ToList();
-        var objected = policy.Purposes.Where(p => objections.Where(l => l.Purposes.Contains(p)).MaxBy(l => l.RecordedAt) is { Active: true })
-            .ToHashSet(StringComparer.Ordinal);
-        var restricted = restriction is { Active: true };
-        if (!restricted && objected.Count == 0)
+        var ids = childIds.Distinct(StringComparer.Ordinal).ToList();
+        var limited = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        var all = await db.ProcessingLimits.AsNoTracking().Where(l => ids.Contains(l.ChildId)).ToListAsync(ct).ConfigureAwait(false);
+        foreach (var limits in all.GroupBy(l => l.ChildId, StringComparer.Ordinal))
         {
-            return (false, []);
+            var restriction = limits.Where(l => l.Kind == ProcessingLimit.Restriction).MaxBy(l => l.RecordedAt);
+            // Per purpose, the newest objection that names it decides: upheld, or withdrawn.
+            var objections = limits.Where(l => l.Kind == ProcessingLimit.Objection).ToList();
+            var objected = policy.Purposes.Where(p => objections.Where(l => l.Purposes.Contains(p)).MaxBy(l => l.RecordedAt) is { Active: true })
+                .ToHashSet(StringComparer.Ordinal);
+            var restricted = restriction is { Active: true };
+            if (restricted || objected.Count > 0)
+            {
+                limited[limits.Key] = (restricted ? restriction!.Purposes : policy.Purposes.ToList()).Where(p => !objected.Contains(p)).ToList();
+            }
         }
 
-        var allowed = (restricted ? restriction!.Purposes : policy.Purposes.ToList()).Where(p => !objected.Contains(p)).ToList();
-        return (true, allowed);
+        return limited;
     }
 }

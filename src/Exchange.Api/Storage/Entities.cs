@@ -164,6 +164,12 @@ public sealed class ChildRelationship
     public const string EnrolledSchool = "enrolled-school";
     public const string HealthResponsibility = "health-responsibility";
 
+    /// <summary>
+    /// A school's roll check found the child: not stored here but derived from <see cref="RollCheckMatch"/> rows
+    /// (the day of the check and the 29 after it), so the school may declare the enrolment.
+    /// </summary>
+    public const string RollCheckMatch = "roll-check-match";
+
     public required Guid Id { get; init; }
     public required string ChildId { get; set; }
     public required string Kind { get; init; }
@@ -270,17 +276,21 @@ public sealed class CareHandover
 
 /// <summary>
 /// An alert for DPOs other than a break-glass grant (those are their own rows): a council opened a care episode
-/// for a child already known to the exchange, or a merge gave an organisation a relationship it did not have.
+/// for a child already known to the exchange, a merge gave an organisation a relationship it did not have, or a
+/// school checked a roll far larger than any school's (no child then).
 /// Holds the child's pseudonymous id and organisation ids only, never identifiers or staff ids.
 /// </summary>
 public sealed class DpoAlert
 {
     public const string EpisodeOpened = "episode-opened";
     public const string MergeRelationship = "merge-relationship";
+    public const string RollCheckOversize = "roll-check-oversize";
 
     public required Guid Id { get; init; }
     public required string Kind { get; init; }
-    public required string ChildId { get; set; }
+
+    /// <summary>The child it concerns; null for an alert about an organisation's behaviour (an oversized roll check).</summary>
+    public string? ChildId { get; set; }
 
     /// <summary>The organisation whose action raised it (the council opening the episode; the operator for a merge).</summary>
     public required string RaisedBy { get; init; }

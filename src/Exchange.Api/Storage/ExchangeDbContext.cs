@@ -24,6 +24,11 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<BreakGlassGrant> BreakGlassGrants => Set<BreakGlassGrant>();
     public DbSet<CareHandover> CareHandovers => Set<CareHandover>();
     public DbSet<DpoAlert> DpoAlerts => Set<DpoAlert>();
+    public DbSet<RollCheck> RollChecks => Set<RollCheck>();
+    public DbSet<RollCheckMatch> RollCheckMatches => Set<RollCheckMatch>();
+    public DbSet<OutboxItem> OutboxItems => Set<OutboxItem>();
+    public DbSet<AttendanceMark> AttendanceMarks => Set<AttendanceMark>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
     /// <summary>
     /// The unit of work that holds this context's transaction, while one is open (it sets and clears this). Typed as
@@ -184,6 +189,56 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.Property(a => a.RaisedBy).HasMaxLength(64);
             e.HasIndex(a => a.RaisedAt);
             e.HasOne<Child>().WithMany().HasForeignKey(a => a.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<RollCheck>(e =>
+        {
+            e.ToTable("roll_checks");
+            e.Property(r => r.SchoolId).HasMaxLength(64);
+            e.HasIndex(r => new { r.SchoolId, r.CheckedAt });
+        });
+
+        modelBuilder.Entity<RollCheckMatch>(e =>
+        {
+            e.ToTable("roll_check_matches");
+            e.Property(m => m.SchoolId).HasMaxLength(64);
+            e.Property(m => m.ChildId).HasMaxLength(32);
+            e.HasIndex(m => new { m.ChildId, m.SchoolId, m.CheckedOn });
+            e.HasOne<RollCheck>().WithMany().HasForeignKey(m => m.RollCheckId).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<Child>().WithMany().HasForeignKey(m => m.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<OutboxItem>(e =>
+        {
+            e.ToTable("outbox_items");
+            e.Property(o => o.Type).HasMaxLength(32);
+            e.Property(o => o.ChildId).HasMaxLength(32);
+            e.Property(o => o.RaisedBy).HasMaxLength(64);
+            e.HasIndex(o => o.OccurredAt);
+            e.HasIndex(o => o.ChildId);
+            e.HasOne<Child>().WithMany().HasForeignKey(o => o.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<AttendanceMark>(e =>
+        {
+            e.ToTable("attendance_marks");
+            e.Property(m => m.ChildId).HasMaxLength(32);
+            e.Property(m => m.SchoolId).HasMaxLength(64);
+            e.Property(m => m.Session).HasMaxLength(2);
+            e.Property(m => m.Code).HasMaxLength(2);
+            e.HasIndex(m => new { m.ChildId, m.Date });
+            // One current mark per child, school, day and session; the replaced ones are its history.
+            e.HasIndex(m => new { m.ChildId, m.SchoolId, m.Date, m.Session }).IsUnique().HasFilter("\"ReplacedAt\" IS NULL");
+            e.HasOne<Child>().WithMany().HasForeignKey(m => m.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<IdempotencyRecord>(e =>
+        {
+            e.ToTable("idempotency_records");
+            e.HasKey(r => new { r.OrganisationId, r.KeyHash });
+            e.Property(r => r.OrganisationId).HasMaxLength(64);
+            e.Property(r => r.Operation).HasMaxLength(64);
+            e.HasIndex(r => r.CreatedAt);
         });
 
         modelBuilder.Entity<AuditHead>(e =>

@@ -8,12 +8,19 @@ namespace Exchange.Api.Work;
 /// </summary>
 public sealed record Outcome
 {
-    private Outcome(int status, IReadOnlyList<string> children, bool isBackground)
+    private Outcome(int status, IReadOnlyList<string> children, bool isBackground, int? count = null)
     {
         Status = status;
         Children = children;
         IsBackground = isBackground;
+        Count = count;
     }
+
+    /// <summary>
+    /// For a batch (<see cref="Batch"/>): how many items it carried. Its own event names no child and carries the
+    /// count; each child of <see cref="Children"/> gets an event of its own.
+    /// </summary>
+    public int? Count { get; }
 
     /// <summary>The HTTP status the request answers once the commit succeeds.</summary>
     public int Status { get; }
@@ -33,6 +40,13 @@ public sealed record Outcome
     /// <summary>409 that stores something (a review case): it names every child the conflict disclosed something about.</summary>
     public static Outcome Conflict(params IEnumerable<string> children) =>
         new(StatusCodes.Status409Conflict, children.Order(StringComparer.Ordinal).ToList(), false);
+
+    /// <summary>
+    /// 200 for a batch of <paramref name="count"/> items (a roll check's pupils, an attendance batch's marks): one event
+    /// for the batch with its count, and one more for each child it wrote or disclosed something about.
+    /// </summary>
+    public static Outcome Batch(int count, IEnumerable<string> children) =>
+        new(StatusCodes.Status200OK, children.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(), false, count);
 
     /// <summary>A writer outside a request (hosted job, seeding, key rotation): nothing is appended to a request event.</summary>
     public static Outcome Background { get; } = new(0, [], true);

@@ -63,7 +63,7 @@ public sealed class UnitOfWork(ExchangeDbContext db, IWriteGate gate, AuditTrail
         await db.SaveChangesAsync(EnsureOpen(ct)).ConfigureAwait(false);
         if (!outcome.IsBackground)
         {
-            await audit.RecordOutcomeAsync(outcome.Status, outcome.Children, ct).ConfigureAwait(false);
+            await audit.RecordOutcomeAsync(outcome.Status, outcome.Children, ct, outcome.Count).ConfigureAwait(false);
         }
 
         await _transaction!.CommitAsync(ct).ConfigureAwait(false);
@@ -92,7 +92,7 @@ public sealed class UnitOfWork(ExchangeDbContext db, IWriteGate gate, AuditTrail
     public Task RecordBeforeEffectAsync(Outcome outcome, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        return outcome.IsBackground ? Task.CompletedTask : audit.RecordOutcomeAsync(outcome.Status, outcome.Children, ct);
+        return outcome.IsBackground ? Task.CompletedTask : audit.RecordOutcomeAsync(outcome.Status, outcome.Children, ct, outcome.Count);
     }
 
     public async ValueTask DisposeAsync()

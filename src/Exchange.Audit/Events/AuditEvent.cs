@@ -24,9 +24,10 @@ public sealed partial record AuditEvent
     /// The leaf format version (2 added <c>policy</c>, the hash of the policy set that decided; 3 added
     /// <c>break_glass</c>, the grant an access was made under; 4 added <c>target_org</c>, the organisation an
     /// administrative action concerned, and <c>child_unrecognised</c>: the request named a child by an id that did
-    /// not resolve to a registered child, so the event names none).
+    /// not resolve to a registered child, so the event names none; 5 added <c>count</c>, how many items a batch
+    /// request carried, such as the pupils of a roll check).
     /// </summary>
-    public const int FormatVersion = 4;
+    public const int FormatVersion = 5;
 
     private AuditEvent() { }
 
@@ -80,6 +81,12 @@ public sealed partial record AuditEvent
 
     /// <summary>The organisation an administrative action concerned (one registered or deactivated), if any.</summary>
     public string? TargetOrganisation { get; init; }
+
+    /// <summary>
+    /// How many items a batch request carried (the pupils of a roll check, the marks of an attendance batch), on the
+    /// batch's own event; null for a request about one thing.
+    /// </summary>
+    public int? Count { get; init; }
 
     [GeneratedRegex(@"\Ach_[0-9a-hjkmnp-tv-z]{26}\z", RegexOptions.CultureInvariant)]
     private static partial Regex ChildIdShape();
@@ -150,6 +157,7 @@ public sealed partial record AuditEvent
             ["category"] = Category,
             ["child_id"] = ChildId,
             ["child_unrecognised"] = ChildUnrecognised,
+            ["count"] = Count,
             ["decision"] = Decision,
             ["fields"] = Fields.Order(StringComparer.Ordinal).ToArray(),
             ["lawful_basis"] = LawfulBasis,

@@ -8,7 +8,7 @@ namespace Exchange.Api.Tests.AuditReview;
 /// <summary>No route that reaches child, identity, key or audit data can be added without being audited.</summary>
 public sealed class AuditCoverageTests(ExchangeApiFactory api) : IClassFixture<ExchangeApiFactory>
 {
-    private static readonly string[] AuditedPrefixes = ["/v1/children", "/v1/enrolments", "/v1/identities", "/v1/identity-reviews", "/v1/audit", "/v1/admin/keys"];
+    private static readonly string[] AuditedPrefixes = ["/v1/children", "/v1/enrolments", "/v1/identities", "/v1/identity-reviews", "/v1/audit", "/v1/admin/keys", "/v1/schools"];
 
     [Fact]
     public void EveryRouteToPersonalOrAuditDataIsAudited()

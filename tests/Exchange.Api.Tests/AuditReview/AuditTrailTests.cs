@@ -29,7 +29,7 @@ public abstract class AuditTrailTestsBase<TFactory>(TFactory api) where TFactory
         Assert.Equal("council-registers-child", registered.GetProperty("rule").GetString());
         Assert.StartsWith("UK GDPR Art. 6(1)(e)", registered.GetProperty("lawful_basis").GetString(), StringComparison.Ordinal);
         Assert.Equal(api.Services.GetRequiredService<Exchange.Api.Policy.PolicySet>().Hash, registered.GetProperty("policy").GetString());
-        Assert.Equal(4, registered.GetProperty("v").GetInt32());
+        Assert.Equal(5, registered.GetProperty("v").GetInt32());
         Assert.False(registered.GetProperty("child_unrecognised").GetBoolean());
         Assert.Equal(JsonValueKind.Null, registered.GetProperty("break_glass").ValueKind);
         var actor = registered.GetProperty("actor");

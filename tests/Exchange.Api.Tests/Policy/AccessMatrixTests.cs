@@ -56,6 +56,8 @@ public abstract class AccessMatrixTestsBase<TFactory>(TFactory api) where TFacto
             ["POST /v1/enrolments/{enrolmentId}/end"] = new("POST", $"/v1/enrolments/{enrolmentId}/end", """{"endDate":"2026-01-01"}"""),
             ["GET /v1/children/{childId}/placements"] = new("GET", $"/v1/children/{childId}/placements", null),
             ["GET /v1/children/{childId}/enrolments"] = new("GET", $"/v1/children/{childId}/enrolments", null),
+            ["GET /v1/children/{childId}/attendance"] = new("GET", $"/v1/children/{childId}/attendance", null),
+            ["GET /v1/children/{childId}/attendance/summary"] = new("GET", $"/v1/children/{childId}/attendance/summary", null),
             ["GET /v1/children/{childId}/placement-notice"] = new("GET", $"/v1/children/{childId}/placement-notice", null),
             ["POST /v1/children/{childId}/consents/"] = new("POST", $"/v1/children/{childId}/consents",
                 """{"givenBy":"young-person","categories":["pep"],"recipients":["school:100002"],"purposes":["pep-review"],"from":"2025-10-01"}"""),

@@ -71,7 +71,10 @@ public abstract class RelationshipsTestsBase<TFactory>(TFactory api) where TFact
         await Problem.AssertAsync(await api.Council209.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "209", startDate = "2025-10-01" }), HttpStatusCode.NotFound, "child-not-found");
         await Problem.AssertAsync(await api.Council209.PostAsJsonAsync("/v1/enrolments", new { childId, urn = "100002", startDate = "2025-10-02" }), HttpStatusCode.NotFound, "child-not-found");
         await Problem.AssertAsync(await api.Council209.PostAsJsonAsync($"/v1/children/{childId}/care-episodes/{Guid.NewGuid()}/end", new { endDate = "2026-01-01" }), HttpStatusCode.NotFound, "child-not-found");
-        await Problem.AssertAsync(await api.School202.PostAsJsonAsync("/v1/enrolments", new { childId, urn = "100001", startDate = "2025-10-02" }), HttpStatusCode.Forbidden, "forbidden");
+        // A school's MIS declares enrolments only for attendance monitoring, and only of a child its roll check found.
+        await Problem.AssertAsync(await api.School202.PostAsJsonAsync("/v1/enrolments", new { childId, urn = "100001", startDate = "2025-10-02" }), HttpStatusCode.Forbidden, "purpose-not-permitted");
+        await Problem.AssertAsync(await api.WithToken(api.Issuer.Token("school:100001", ["school-mis"]), "attendance-monitoring")
+            .PostAsJsonAsync("/v1/enrolments", new { childId, urn = "100001", startDate = "2025-10-02" }), HttpStatusCode.NotFound, "child-not-found");
         await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/enrolments/{Guid.NewGuid()}/end", new { endDate = "2026-01-01" }), HttpStatusCode.NotFound, "relationship-not-found");
         Assert.Contains(await api.EventsAsync("decision=deny&org=la:209"), e => e.GetProperty("action").GetString() == "placement.record" && e.GetProperty("status").GetInt32() == 404);
     }

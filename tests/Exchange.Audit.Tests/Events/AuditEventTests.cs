@@ -25,9 +25,18 @@ public sealed class AuditEventTests
         var leaf = Encoding.UTF8.GetString(Sample().ToLeaf());
         Assert.Equal(
             "{\"action\":\"identity.resolve\",\"actor\":{\"client_id\":\"mis-client\",\"org\":\"school:100001\",\"roles\":[\"designated-teacher\",\"school-mis\"],\"sub\":\"user-7\"},\"break_glass\":null," +
-            "\"category\":\"identity\",\"child_id\":\"ch_9bnjp22dq0v581hd6c71mf19mw\",\"child_unrecognised\":false,\"decision\":\"permit\",\"fields\":[\"childId\"],\"lawful_basis\":\"placeholder\",\"policy\":null," +
-            "\"purpose\":\"attendance-monitoring\",\"request_id\":\"req-0001\",\"rule\":\"placeholder\",\"status\":200,\"target_org\":null,\"time\":\"2026-11-23T13:05:06.789Z\",\"v\":4}",
+            "\"category\":\"identity\",\"child_id\":\"ch_9bnjp22dq0v581hd6c71mf19mw\",\"child_unrecognised\":false,\"count\":null,\"decision\":\"permit\",\"fields\":[\"childId\"],\"lawful_basis\":\"placeholder\",\"policy\":null," +
+            "\"purpose\":\"attendance-monitoring\",\"request_id\":\"req-0001\",\"rule\":\"placeholder\",\"status\":200,\"target_org\":null,\"time\":\"2026-11-23T13:05:06.789Z\",\"v\":5}",
             leaf);
+    }
+
+    [Fact]
+    public void ABatchEventCarriesItsCountAndTheCountChangesTheBytes()
+    {
+        var batch = Sample() with { Count = 1200 };
+
+        Assert.Contains("\"count\":1200,", Encoding.UTF8.GetString(batch.ToLeaf()), StringComparison.Ordinal);
+        Assert.NotEqual(Sample().ToLeaf(), batch.ToLeaf());
     }
 
     [Fact]

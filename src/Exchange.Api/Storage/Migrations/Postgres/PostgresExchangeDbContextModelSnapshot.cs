@@ -23,6 +23,61 @@ namespace Exchange.Api.Storage.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Exchange.Api.Storage.AttendanceMark", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("BatchId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(2)
+                        .HasColumnType("character varying(2)");
+
+                    b.Property<DateOnly>("Date")
+                        .HasColumnType("date");
+
+                    b.Property<int?>("MinutesLate")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("ReplacedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("ReplacedBy")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("SchoolId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Session")
+                        .IsRequired()
+                        .HasMaxLength(2)
+                        .HasColumnType("character varying(2)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId", "Date");
+
+                    b.HasIndex("ChildId", "SchoolId", "Date", "Session")
+                        .IsUnique()
+                        .HasFilter("\"ReplacedAt\" IS NULL");
+
+                    b.ToTable("attendance_marks", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.AuditHead", b =>
                 {
                     b.Property<string>("Name")
@@ -435,7 +490,6 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                         .HasColumnType("uuid");
 
                     b.Property<string>("ChildId")
-                        .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
@@ -463,6 +517,41 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.HasIndex("RaisedAt");
 
                     b.ToTable("dpo_alerts", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.IdempotencyRecord", b =>
+                {
+                    b.Property<string>("OrganisationId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("KeyHash")
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Operation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("RequestHash")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("ResponseJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer");
+
+                    b.HasKey("OrganisationId", "KeyHash");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("idempotency_records", (string)null);
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.IdentityReview", b =>
@@ -619,6 +708,39 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.ToTable("organisations", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.OutboxItem", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RaisedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId");
+
+                    b.HasIndex("OccurredAt");
+
+                    b.ToTable("outbox_items", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.ProcessingLimit", b =>
                 {
                     b.Property<Guid>("Id")
@@ -667,6 +789,73 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.HasIndex("ChildId", "Kind", "RecordedAt");
 
                     b.ToTable("processing_limits", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.RollCheck", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CheckedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Matches")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Pupils")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("SchoolId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SchoolId", "CheckedAt");
+
+                    b.ToTable("roll_checks", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.RollCheckMatch", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateOnly>("CheckedOn")
+                        .HasColumnType("date");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<Guid>("RollCheckId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("SchoolId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RollCheckId");
+
+                    b.HasIndex("ChildId", "SchoolId", "CheckedOn");
+
+                    b.ToTable("roll_check_matches", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.AttendanceMark", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.BreakGlassGrant", b =>
@@ -728,8 +917,7 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.HasOne("Exchange.Api.Storage.Child", null)
                         .WithMany()
                         .HasForeignKey("ChildId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Restrict);
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.IdentityReviewIdentifier", b =>
@@ -741,11 +929,35 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.OutboxItem", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.ProcessingLimit", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
                         .WithMany()
                         .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.RollCheckMatch", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Exchange.Api.Storage.RollCheck", null)
+                        .WithMany()
+                        .HasForeignKey("RollCheckId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });

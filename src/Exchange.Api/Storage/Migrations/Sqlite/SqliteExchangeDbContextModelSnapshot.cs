@@ -17,6 +17,61 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.0");
 
+            modelBuilder.Entity("Exchange.Api.Storage.AttendanceMark", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("BatchId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(2)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("Date")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("MinutesLate")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ReplacedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("ReplacedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SchoolId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Session")
+                        .IsRequired()
+                        .HasMaxLength(2)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId", "Date");
+
+                    b.HasIndex("ChildId", "SchoolId", "Date", "Session")
+                        .IsUnique()
+                        .HasFilter("\"ReplacedAt\" IS NULL");
+
+                    b.ToTable("attendance_marks", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.AuditHead", b =>
                 {
                     b.Property<string>("Name")
@@ -429,7 +484,6 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ChildId")
-                        .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
@@ -457,6 +511,41 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.HasIndex("RaisedAt");
 
                     b.ToTable("dpo_alerts", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.IdempotencyRecord", b =>
+                {
+                    b.Property<string>("OrganisationId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("KeyHash")
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Operation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("RequestHash")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("ResponseJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("OrganisationId", "KeyHash");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("idempotency_records", (string)null);
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.IdentityReview", b =>
@@ -613,6 +702,39 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.ToTable("organisations", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.OutboxItem", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OccurredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RaisedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId");
+
+                    b.HasIndex("OccurredAt");
+
+                    b.ToTable("outbox_items", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.ProcessingLimit", b =>
                 {
                     b.Property<Guid>("Id")
@@ -661,6 +783,73 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.HasIndex("ChildId", "Kind", "RecordedAt");
 
                     b.ToTable("processing_limits", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.RollCheck", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CheckedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Matches")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Pupils")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SchoolId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SchoolId", "CheckedAt");
+
+                    b.ToTable("roll_checks", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.RollCheckMatch", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("CheckedOn")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("RollCheckId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SchoolId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RollCheckId");
+
+                    b.HasIndex("ChildId", "SchoolId", "CheckedOn");
+
+                    b.ToTable("roll_check_matches", (string)null);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.AttendanceMark", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.BreakGlassGrant", b =>
@@ -722,8 +911,7 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.HasOne("Exchange.Api.Storage.Child", null)
                         .WithMany()
                         .HasForeignKey("ChildId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Restrict);
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.IdentityReviewIdentifier", b =>
@@ -735,11 +923,35 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.OutboxItem", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.ProcessingLimit", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
                         .WithMany()
                         .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.RollCheckMatch", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Exchange.Api.Storage.RollCheck", null)
+                        .WithMany()
+                        .HasForeignKey("RollCheckId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });

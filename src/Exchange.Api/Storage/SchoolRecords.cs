@@ -1,0 +1,104 @@
+namespace Exchange.Api.Storage;
+
+/// <summary>
+/// One roll check a school made: when and how large. The identifiers it presented are never kept (they were only
+/// looked up); the children found are its <see cref="RollCheckMatch"/> rows. Counting these rows is the per-school
+/// limit on roll checks, so the limit holds across restarts and across instances.
+/// </summary>
+public sealed class RollCheck
+{
+    public required Guid Id { get; init; }
+
+    /// <summary>The school that checked (<c>school:&lt;URN&gt;</c>).</summary>
+    public required string SchoolId { get; init; }
+    public int Pupils { get; init; }
+    public int Matches { get; init; }
+    public DateTimeOffset CheckedAt { get; init; }
+}
+
+/// <summary>
+/// A child in care a school's roll check found: for 30 days it lets the school declare the child's enrolment
+/// (the <c>roll-check-match</c> relationship of the policy). A merge moves it to the surviving child.
+/// </summary>
+public sealed class RollCheckMatch
+{
+    /// <summary>How long a match lets the school declare the enrolment: the day of the check and the days after it.</summary>
+    public const int DaysValid = 30;
+
+    public required Guid Id { get; init; }
+    public required Guid RollCheckId { get; init; }
+    public required string SchoolId { get; init; }
+    public required string ChildId { get; set; }
+    public required DateOnly CheckedOn { get; init; }
+}
+
+/// <summary>
+/// Something an organisation should be told about a child (<c>pupil-enrolled</c>, <c>exclusion-recorded</c>...),
+/// written in the same transaction as the change it reports, so no change goes untold and nothing is told that did
+/// not happen. It carries only the event type, the child's pseudonymous id and the time: a receiver fetches the
+/// detail through the API, where the policy and the audit log decide what it sees. Delivery (webhooks, the event
+/// feed) reads these rows; who receives an item is decided then, by the policy in force.
+/// </summary>
+public sealed class OutboxItem
+{
+    public const string PupilEnrolled = "pupil-enrolled";
+    public const string ExclusionRecorded = "exclusion-recorded";
+
+    public required Guid Id { get; init; }
+    public required string Type { get; init; }
+    public required string ChildId { get; init; }
+
+    /// <summary>The organisation whose change it reports (the school that enrolled the child, the council...).</summary>
+    public required string RaisedBy { get; init; }
+    public DateTimeOffset OccurredAt { get; init; }
+}
+
+/// <summary>
+/// One attendance mark a school sent for a pupil's session. A later mark for the same child, school, day and session
+/// replaces it: this row then records when (<see cref="ReplacedAt"/>) and by which mark, and stays as history.
+/// </summary>
+public sealed class AttendanceMark
+{
+    public required Guid Id { get; init; }
+    public required string ChildId { get; set; }
+
+    /// <summary>The school that recorded it (<c>school:&lt;URN&gt;</c>).</summary>
+    public required string SchoolId { get; init; }
+    public required DateOnly Date { get; init; }
+
+    /// <summary><c>AM</c> or <c>PM</c>.</summary>
+    public required string Session { get; init; }
+
+    /// <summary>A national attendance code (DATA.md, from August 2024).</summary>
+    public required string Code { get; init; }
+    public int? MinutesLate { get; init; }
+
+    /// <summary>The batch that brought it (one request).</summary>
+    public required Guid BatchId { get; init; }
+    public DateTimeOffset RecordedAt { get; init; }
+    public DateTimeOffset? ReplacedAt { get; set; }
+    public Guid? ReplacedBy { get; set; }
+}
+
+/// <summary>
+/// The first answer to a request sent with an <c>Idempotency-Key</c>: a retry with the same key and the same body
+/// gets this answer again and changes nothing; the same key with another body is refused (422). Kept per organisation.
+/// The answer holds counts, pseudonymous ids and problem codes, never an identifier a caller sent; the key itself is
+/// kept only as its SHA-256 (a careless client could put anything in it).
+/// </summary>
+public sealed class IdempotencyRecord
+{
+    public required string OrganisationId { get; init; }
+
+    /// <summary>SHA-256 of the <c>Idempotency-Key</c> as sent.</summary>
+    public required byte[] KeyHash { get; init; }
+
+    /// <summary>The operation the key was used for (<c>POST /v1/attendance</c>).</summary>
+    public required string Operation { get; init; }
+
+    /// <summary>SHA-256 of the content type and the body as sent.</summary>
+    public required byte[] RequestHash { get; init; }
+    public int Status { get; init; }
+    public required string ResponseJson { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+}
