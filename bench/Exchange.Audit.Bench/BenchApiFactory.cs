@@ -16,10 +16,13 @@ namespace Exchange.Audit.Bench;
 internal sealed class BenchApiFactory : WebApplicationFactory<Program>
 {
     private readonly bool _auditing;
+    private readonly string? _postgres;
 
-    public BenchApiFactory(bool auditing, bool kestrel)
+    /// <param name="postgres">A connection string to an existing, empty PostgreSQL database; null for SQLite.</param>
+    public BenchApiFactory(bool auditing, bool kestrel, string? postgres = null)
     {
         _auditing = auditing;
+        _postgres = postgres;
         Kestrel = kestrel;
         DataDirectory = Directory.CreateTempSubdirectory("exchange-audit-bench-api-").FullName;
         if (kestrel)
@@ -50,6 +53,12 @@ internal sealed class BenchApiFactory : WebApplicationFactory<Program>
             // Request logging writes a JSON line per request to the console; off for both instances alike.
             ["Serilog:MinimumLevel:Default"] = "Warning",
         };
+        if (_postgres is not null)
+        {
+            settings["Exchange:Database:Provider"] = "Postgres";
+            settings["ConnectionStrings:Exchange"] = _postgres;
+        }
+
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

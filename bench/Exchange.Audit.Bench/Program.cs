@@ -2,7 +2,9 @@
 // Run from the repository root:
 //   EXCHANGE_BENCH_POSTGRES="Host=127.0.0.1;Port=55433;Username=postgres;Password=devpw;Database=postgres" \
 //     dotnet run -c Release --project bench/Exchange.Audit.Bench
-// Parts can be chosen: `-- appends`, `-- rps`, `-- decisions`, `-- proofs` (default: all four). Options:
+// Parts can be chosen: `-- appends`, `-- rps`, `-- decisions`, `-- proofs` (default: all four), and `-- attendance`
+// (issue 11: a school day of marks through HTTP against a plain bulk insert; only when named). Options:
+//   --children <n>             children in care for the attendance part (default 60000)
 //   --quick                    small sizes and few rounds, to check the harness (figures meaningless)
 //   --sqlite-proof-max <n>     largest tree size to fill on SQLite for part 3 (default 10000000)
 //   --proof-sizes <n,n,...>    tree sizes for part 3 (default 1000000,10000000)
@@ -83,6 +85,21 @@ internal static class BenchProgram
             await ProofBench.RunAsync(proofSizes, sqliteProofMax, batch: quick ? 5_000 : 50_000,
                 memoryProofs: quick ? 2_000 : 20_000, sqliteProofs: quick ? 500 : 2_000);
             Console.WriteLine();
+        }
+
+        // Not part of "all": it seeds tens of thousands of children; ask for it by name.
+        if (parts.Contains("attendance"))
+        {
+            var children = Option(args, "--children") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : quick ? 5_000 : 60_000;
+            await AttendanceBench.RunAsync("SQLite", null, children, summaryReads: quick ? 50 : 500);
+            if (string.IsNullOrWhiteSpace(postgres))
+            {
+                Console.WriteLine($"## 5b. PostgreSQL: SKIPPED ({PostgresVariable} is not set)");
+            }
+            else
+            {
+                await AttendanceBench.RunAsync("PostgreSQL", postgres, children, summaryReads: quick ? 50 : 500);
+            }
         }
 
         Console.WriteLine($"total:       {started.Elapsed.TotalMinutes:N1} min; load {MachineInfo.LoadAverage()} at the end");

@@ -74,7 +74,7 @@ public sealed class AttendanceBatchService(
         childDecisions.AdoptBatch(decisions.Values.FirstOrDefault(d => d.Decision.Permit && !d.Erased));
 
         var children = decisions.Values.Where(d => d.Decision.Permit && !d.Erased).Select(d => d.ChildId!).Distinct(StringComparer.Ordinal).ToList();
-        var care = (await db.CareEpisodes.AsNoTracking().Where(e => children.Contains(e.ChildId))
+        var care = (await db.CareEpisodes.AsNoTracking().Where(e => EF.Parameter(children).Contains(e.ChildId))
                 .Select(e => new { e.ChildId, e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false))
             .ToLookup(e => e.ChildId, StringComparer.Ordinal);
         var accepted = new List<(ParsedMark Mark, string ChildId)>();
@@ -129,7 +129,7 @@ public sealed class AttendanceBatchService(
         var children = accepted.Select(a => a.ChildId).Distinct(StringComparer.Ordinal).ToList();
         var (from, to) = (accepted.Min(a => a.Mark.Date), accepted.Max(a => a.Mark.Date));
         var current = (await db.AttendanceMarks
-                .Where(m => m.SchoolId == school && m.ReplacedAt == null && m.Date >= from && m.Date <= to && children.Contains(m.ChildId))
+                .Where(m => m.SchoolId == school && m.ReplacedAt == null && m.Date >= from && m.Date <= to && EF.Parameter(children).Contains(m.ChildId))
                 .ToListAsync(ct).ConfigureAwait(false))
             .ToDictionary(m => (m.ChildId, m.Date, m.Session));
         var (replaced, unchanged) = (0, 0);

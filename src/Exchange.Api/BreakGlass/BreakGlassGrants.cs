@@ -15,7 +15,7 @@ internal sealed class BreakGlassGrants(ExchangeDbContext db) : IBreakGlassGrants
         ArgumentNullException.ThrowIfNull(caller);
         var ids = childIds.Distinct(StringComparer.Ordinal).ToList();
         var grants = await db.BreakGlassGrants.AsNoTracking()
-            .Where(g => ids.Contains(g.ChildId) && g.OrganisationId == caller.Organisation && g.Subject == caller.Subject && g.StartsAt <= now && g.ExpiresAt > now)
+            .Where(g => EF.Parameter(ids).Contains(g.ChildId) && g.OrganisationId == caller.Organisation && g.Subject == caller.Subject && g.StartsAt <= now && g.ExpiresAt > now)
             .Select(g => new { g.ChildId, g.Id, g.ExpiresAt }).ToListAsync(ct).ConfigureAwait(false);
         // The latest to expire, per child.
         return grants.GroupBy(g => g.ChildId, StringComparer.Ordinal)

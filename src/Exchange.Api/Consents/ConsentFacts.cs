@@ -16,7 +16,7 @@ public sealed class ConsentFacts(ExchangeDbContext db) : IConsentFacts
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<ConsentFact>>> ForManyAsync(string recipient, IReadOnlyCollection<string> childIds, CancellationToken ct)
     {
         var ids = childIds.Distinct(StringComparer.Ordinal).ToList();
-        var records = await db.Consents.AsNoTracking().Where(c => ids.Contains(c.ChildId)).ToListAsync(ct).ConfigureAwait(false);
+        var records = await db.Consents.AsNoTracking().Where(c => EF.Parameter(ids).Contains(c.ChildId)).ToListAsync(ct).ConfigureAwait(false);
         return records.Where(c => c.Recipients.Contains(recipient))
             .GroupBy(c => c.ChildId, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<ConsentFact>)g

@@ -21,7 +21,7 @@ internal sealed class ChildRegister(ExchangeDbContext db, IdentityService identi
         }
 
         // One query answers both whether each id was merged and whether it was erased; merges are rare and followed only then.
-        var children = await db.Children.AsNoTracking().Where(c => ids.Contains(c.Id))
+        var children = await db.Children.AsNoTracking().Where(c => EF.Parameter(ids).Contains(c.Id))
             .Select(c => new { c.Id, c.MergedIntoChildId, Erased = c.ErasedAt != null }).ToListAsync(ct).ConfigureAwait(false);
         foreach (var child in children)
         {

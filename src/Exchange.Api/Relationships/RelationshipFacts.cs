@@ -22,7 +22,7 @@ public sealed class RelationshipFacts(ExchangeDbContext db) : IRelationshipFacts
         if (organisationId.StartsWith("la:", StringComparison.Ordinal))
         {
             var la = organisationId[3..];
-            facts.AddRange((await db.CareEpisodes.AsNoTracking().Where(e => ids.Contains(e.ChildId) && e.ResponsibleLaNumber == la)
+            facts.AddRange((await db.CareEpisodes.AsNoTracking().Where(e => EF.Parameter(ids).Contains(e.ChildId) && e.ResponsibleLaNumber == la)
                     .Select(e => new { e.ChildId, e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false))
                 .Select(e => (e.ChildId, new RelationshipFact(ChildRelationship.ResponsibleCouncil, e.StartDate, e.EndDate))));
         }
@@ -30,12 +30,12 @@ public sealed class RelationshipFacts(ExchangeDbContext db) : IRelationshipFacts
         if (organisationId.StartsWith("school:", StringComparison.Ordinal))
         {
             // The school's roll check found the child: for 30 days it may declare the child's enrolment.
-            facts.AddRange((await db.RollCheckMatches.AsNoTracking().Where(m => ids.Contains(m.ChildId) && m.SchoolId == organisationId)
+            facts.AddRange((await db.RollCheckMatches.AsNoTracking().Where(m => EF.Parameter(ids).Contains(m.ChildId) && m.SchoolId == organisationId)
                     .Select(m => new { m.ChildId, m.CheckedOn }).Distinct().ToListAsync(ct).ConfigureAwait(false))
                 .Select(m => (m.ChildId, new RelationshipFact(ChildRelationship.RollCheckMatch, m.CheckedOn, m.CheckedOn.AddDays(RollCheckMatch.DaysValid - 1)))));
         }
 
-        facts.AddRange((await db.ChildRelationships.AsNoTracking().Where(r => ids.Contains(r.ChildId) && r.OrganisationId == organisationId)
+        facts.AddRange((await db.ChildRelationships.AsNoTracking().Where(r => EF.Parameter(ids).Contains(r.ChildId) && r.OrganisationId == organisationId)
                 .Select(r => new { r.ChildId, r.Kind, r.StartDate, r.EndDate }).ToListAsync(ct).ConfigureAwait(false))
             .Select(r => (r.ChildId, new RelationshipFact(r.Kind, r.StartDate, r.EndDate))));
         return facts.GroupBy(f => f.ChildId, StringComparer.Ordinal)

@@ -188,7 +188,7 @@ public sealed class ProcessingState(ExchangeDbContext db, PolicySet policy) : IP
     {
         var ids = childIds.Distinct(StringComparer.Ordinal).ToList();
         var limited = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        var all = await db.ProcessingLimits.AsNoTracking().Where(l => ids.Contains(l.ChildId)).ToListAsync(ct).ConfigureAwait(false);
+        var all = await db.ProcessingLimits.AsNoTracking().Where(l => EF.Parameter(ids).Contains(l.ChildId)).ToListAsync(ct).ConfigureAwait(false);
         foreach (var limits in all.GroupBy(l => l.ChildId, StringComparer.Ordinal))
         {
             var restriction = limits.Where(l => l.Kind == ProcessingLimit.Restriction).MaxBy(l => l.RecordedAt);
