@@ -18,7 +18,7 @@ namespace Exchange.Audit.Bench;
 /// with sign-in, policy, audit and the idempotency store on: <c>children</c> children in care, enrolled at schools of
 /// 2,500 pupils each, two marks each, sent in batches of 5,000 marks (one school per batch). Against it, in the same
 /// run and database, a plain bulk insert of the same number of rows into the same table (one prepared INSERT in one
-/// transaction). Then the summary of one child with a full year of marks (380 sessions), p50 and p99.
+/// transaction on SQLite, a binary COPY on PostgreSQL). Then the summary of one child with a full year of marks (380 sessions), p50 and p99.
 /// </summary>
 internal static class AttendanceBench
 {
@@ -138,7 +138,10 @@ internal static class AttendanceBench
         return token;
     }
 
-    /// <summary>The same number of rows, written as plainly as the database allows: one prepared INSERT, one transaction.</summary>
+    /// <summary>
+    /// The same number of rows, written as plainly as the database allows: on SQLite one prepared INSERT in one
+    /// transaction, on PostgreSQL a binary COPY.
+    /// </summary>
     private static async Task<(int Rows, double Seconds)> BulkInsertAsync(BenchApiFactory api, List<(string School, string[] Children)> schools, DateOnly day)
     {
         using var scope = api.Services.CreateScope();
@@ -147,6 +150,41 @@ internal static class AttendanceBench
         await connection.OpenAsync();
         var rows = 0;
         var watch = Stopwatch.StartNew();
+        if (connection is NpgsqlConnection npgsql)
+        {
+            // PostgreSQL's own bulk path: binary COPY, one round trip for all the rows.
+            await using (var import = await npgsql.BeginBinaryImportAsync(
+                "COPY attendance_marks (\"Id\", \"ChildId\", \"SchoolId\", \"Date\", \"Session\", \"Code\", \"BatchId\", \"RecordedAt\") FROM STDIN (FORMAT BINARY)"))
+            {
+                var copyBatch = Guid.NewGuid();
+                foreach (var (school, children) in schools)
+                {
+                    foreach (var child in children)
+                    {
+                        foreach (var (session, code) in new[] { ("AM", "/"), ("PM", "\\") })
+                        {
+                            await import.StartRowAsync();
+                            await import.WriteAsync(Guid.NewGuid(), NpgsqlTypes.NpgsqlDbType.Uuid);
+                            await import.WriteAsync(child, NpgsqlTypes.NpgsqlDbType.Varchar);
+                            await import.WriteAsync(school, NpgsqlTypes.NpgsqlDbType.Varchar);
+                            await import.WriteAsync(day, NpgsqlTypes.NpgsqlDbType.Date);
+                            await import.WriteAsync(session, NpgsqlTypes.NpgsqlDbType.Varchar);
+                            await import.WriteAsync(code, NpgsqlTypes.NpgsqlDbType.Varchar);
+                            await import.WriteAsync(copyBatch, NpgsqlTypes.NpgsqlDbType.Uuid);
+                            await import.WriteAsync(DateTimeOffset.UtcNow, NpgsqlTypes.NpgsqlDbType.TimestampTz);
+                            rows++;
+                        }
+                    }
+                }
+
+                await import.CompleteAsync();
+            }
+
+            watch.Stop();
+            await connection.CloseAsync();
+            return (rows, watch.Elapsed.TotalSeconds);
+        }
+
         await using (var transaction = await connection.BeginTransactionAsync())
         {
             await using var command = connection.CreateCommand();

@@ -119,7 +119,7 @@ public sealed partial class RollCheckService(
         foreach (var chunk in digests.Chunk(LookupChunk))
         {
             var list = chunk.ToList();
-            rows.AddRange((await db.ChildIdentifiers.AsNoTracking().Where(i => list.Contains(i.BlindIndex))
+            rows.AddRange((await db.ChildIdentifiers.AsNoTracking().Where(i => EF.Parameter(list).Contains(i.BlindIndex))
                     .Select(i => new { i.Type, i.IndexKeyVersion, i.BlindIndex, i.ChildId }).ToListAsync(ct).ConfigureAwait(false))
                 .Select(i => (i.Type, i.IndexKeyVersion, i.BlindIndex, i.ChildId)));
         }
