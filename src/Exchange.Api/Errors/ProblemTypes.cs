@@ -108,6 +108,15 @@ public static class ProblemTypes
     public static readonly ProblemType IdempotencyKeyMissing = Define("idempotency-key-missing", 400, "This operation needs an Idempotency-Key header (1 to 255 visible ASCII characters): a retry with the same key and body returns the first answer.");
     public static readonly ProblemType IdempotencyKeyReused = Define("idempotency-key-reused", 422, "This Idempotency-Key was used with a different request body; use a new key for a new batch.");
     public static readonly ProblemType CsvHeader = Define("csv-header", 400, "The CSV file's first line must be the header childId,date,session,code (minutesLate optional).");
+    public static readonly ProblemType ExclusionType = Define("exclusion-type", 400, "type is suspension or permanent-exclusion.");
+    public static readonly ProblemType ExclusionDate = Define("exclusion-date", 400, "startDate is a real date (YYYY-MM-DD), not in the future.");
+    public static readonly ProblemType ExclusionSessions = Define("exclusion-sessions", 400, "A suspension gives its sessions (half days, 1 to 90); a permanent exclusion gives none.");
+    public static readonly ProblemType ExclusionReasonUnknown = Define("exclusion-reason-unknown", 400, "reasonCode is not one of the DfE's reason codes for exclusions (two capital letters, exact).");
+    public static readonly ProblemType ExclusionReasonWithdrawn = Define("exclusion-reason-withdrawn", 400, "reasonCode is a code the DfE no longer collects; the detail says what to send instead.");
+    public static readonly ProblemType ExclusionReasonText = Define("exclusion-reason-text", 400, "reasonText, when given, is 1 to 2,000 characters of text (line breaks allowed, no other control characters).");
+    public static readonly ProblemType ExclusionNotEnrolled = Define("exclusion-not-enrolled", 400, "The pupil was not enrolled at this school on startDate (before its enrolment started, or after it ended).");
+    public static readonly ProblemType ExclusionNotInCare = Define("exclusion-not-in-care", 400, "The child was not in care on startDate: the exchange holds exclusions only for children in care.");
+    public static readonly ProblemType ExclusionExists = Define("exclusion-exists", 409, "This school already recorded an exclusion of this type for the pupil from this day, with other details; the record stands as first sent.");
     public static readonly ProblemType AttendanceQueryInvalid = Define("attendance-query-invalid", 400, "from and to are dates (YYYY-MM-DD), from not after to, at most a year apart.");
 
     // One item of a batch (a mark), reported in the answer's rejected list, never as the answer's status

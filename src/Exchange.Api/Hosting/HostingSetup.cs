@@ -1,4 +1,5 @@
 using Exchange.Api.Attendance;
+using Exchange.Api.Exclusions;
 using Exchange.Api.RollCheck;
 using Exchange.Api.Configuration;
 using Exchange.Api.Handovers;
@@ -43,6 +44,7 @@ public static class HostingSetup
         builder.Services.AddScoped<Relationships.RelationshipService>();
         builder.Services.AddScoped<RollCheck.RollCheckService>();
         builder.Services.AddScoped<Attendance.AttendanceBatchService>();
+        builder.Services.AddScoped<Exclusions.ExclusionService>();
         builder.Services.AddScoped<Idempotency.IdempotencyStore>();
         builder.Services.AddPolicyFacts();
         builder.Services.AddScoped<Decisions.Decided>();
@@ -107,6 +109,7 @@ public static class HostingSetup
         app.MapProcessingLimitsApi();
         app.MapRollCheckApi();
         app.MapAttendanceApi();
+        app.MapExclusionsApi();
         return app;
     }
 }

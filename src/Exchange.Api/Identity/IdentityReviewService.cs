@@ -244,6 +244,56 @@ public sealed partial class IdentityReviewService(
     }
 
     /// <summary>
+    /// Attendance marks and exclusions follow the child, so the council reads one register and one list of exclusions
+    /// for the child the two ids turned out to be. Where both ids hold a current mark from the same school for the same
+    /// session, the later one stays current and the earlier becomes its history (as a correction would). An exclusion
+    /// the survivor already holds (same school, type and day) stays put; the others' reason texts are sealed again.
+    /// </summary>
+    private async Task MoveSchoolRecordsAsync(string survivor, string other, DateTimeOffset now, CancellationToken ct)
+    {
+        var marks = await db.AttendanceMarks.Where(m => m.ChildId == other).ToListAsync(ct).ConfigureAwait(false);
+        if (marks.Count > 0)
+        {
+            var held = (await db.AttendanceMarks.Where(m => m.ChildId == survivor && m.ReplacedAt == null).ToListAsync(ct).ConfigureAwait(false))
+                .ToDictionary(m => (m.SchoolId, m.Date, m.Session));
+            foreach (var mark in marks.Where(m => m.ReplacedAt is null))
+            {
+                if (held.TryGetValue((mark.SchoolId, mark.Date, mark.Session), out var kept))
+                {
+                    var (earlier, later) = mark.RecordedAt <= kept.RecordedAt ? (mark, kept) : (kept, mark);
+                    earlier.ReplacedAt = now;
+                    earlier.ReplacedBy = later.Id;
+                }
+            }
+
+            // Replaced first, so the one-current-mark index holds when the rest move.
+            await work.FlushAsync(ct).ConfigureAwait(false);
+            foreach (var mark in marks)
+            {
+                mark.ChildId = survivor;
+            }
+        }
+
+        var exclusions = await db.Exclusions.Where(x => x.ChildId == other).ToListAsync(ct).ConfigureAwait(false);
+        var survivorHolds = (await db.Exclusions.Where(x => x.ChildId == survivor).Select(x => new { x.SchoolId, x.Type, x.StartDate }).ToListAsync(ct).ConfigureAwait(false))
+            .Select(x => (x.SchoolId, x.Type, x.StartDate)).ToHashSet();
+        foreach (var exclusion in exclusions.Where(x => survivorHolds.Add((x.SchoolId, x.Type, x.StartDate))))
+        {
+            if (exclusion.SealedReasonText.Length > 0)
+            {
+                var text = await sealer.OpenAsync(Exclusions.ExclusionService.ReasonPlace(other, exclusion.Id), exclusion.SealedReasonText, ct).ConfigureAwait(false) switch
+                {
+                    OpenedField.Opened opened => opened.Value,
+                    _ => throw new InvalidOperationException($"An exclusion of {other} is erased and cannot be moved."),
+                };
+                exclusion.SealedReasonText = await sealer.SealAsync(Exclusions.ExclusionService.ReasonPlace(survivor, exclusion.Id), text, ct).ConfigureAwait(false);
+            }
+
+            exclusion.ChildId = survivor;
+        }
+    }
+
+    /// <summary>
     /// The organisations holding a relationship to a child: the councils of its care episodes and the organisations
     /// of its placements, enrolments and health responsibility (what the admin's review screen shows per candidate).
     /// </summary>
@@ -286,6 +336,7 @@ public sealed partial class IdentityReviewService(
         }
 
         await MoveAccessFactsAsync(survivor, other, ct).ConfigureAwait(false);
+        await MoveSchoolRecordsAsync(survivor, other, now, ct).ConfigureAwait(false);
 
         var child = await db.Children.FirstAsync(c => c.Id == other, ct).ConfigureAwait(false);
         child.MergedIntoChildId = survivor;

@@ -29,6 +29,7 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<OutboxItem> OutboxItems => Set<OutboxItem>();
     public DbSet<AttendanceMark> AttendanceMarks => Set<AttendanceMark>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<Exclusion> Exclusions => Set<Exclusion>();
 
     /// <summary>
     /// The unit of work that holds this context's transaction, while one is open (it sets and clears this). Typed as
@@ -217,6 +218,18 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(o => o.OccurredAt);
             e.HasIndex(o => o.ChildId);
             e.HasOne<Child>().WithMany().HasForeignKey(o => o.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<Exclusion>(e =>
+        {
+            e.ToTable("exclusions");
+            e.Property(x => x.ChildId).HasMaxLength(32);
+            e.Property(x => x.SchoolId).HasMaxLength(64);
+            e.Property(x => x.Type).HasMaxLength(32);
+            e.Property(x => x.ReasonCode).HasMaxLength(2);
+            // The same exclusion sent again (a retry) is the one already held: one per child, school, type and day.
+            e.HasIndex(x => new { x.ChildId, x.SchoolId, x.Type, x.StartDate }).IsUnique();
+            e.HasOne<Child>().WithMany().HasForeignKey(x => x.ChildId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<AttendanceMark>(e =>

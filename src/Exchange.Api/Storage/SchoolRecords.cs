@@ -102,3 +102,34 @@ public sealed class IdempotencyRecord
     public required string ResponseJson { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
 }
+
+/// <summary>
+/// A suspension or permanent exclusion a school recorded for a pupil. The DfE reason category is plain (it is what
+/// summaries count); the school's own words are sealed under the child's data key, so erasure shreds them. A merge
+/// moves the row to the surviving child and seals its text again for it.
+/// </summary>
+public sealed class Exclusion
+{
+    public const string Suspension = "suspension";
+    public const string Permanent = "permanent-exclusion";
+
+    public required Guid Id { get; init; }
+    public required string ChildId { get; set; }
+
+    /// <summary>The school that excluded the pupil and recorded it (<c>school:&lt;URN&gt;</c>).</summary>
+    public required string SchoolId { get; init; }
+
+    /// <summary><see cref="Suspension"/> or <see cref="Permanent"/>.</summary>
+    public required string Type { get; init; }
+    public required DateOnly StartDate { get; init; }
+
+    /// <summary>Suspensions: the sessions (half days) it lasts; null for a permanent exclusion.</summary>
+    public int? Sessions { get; init; }
+
+    /// <summary>The DfE reason category's census code.</summary>
+    public required string ReasonCode { get; init; }
+
+    /// <summary>The school's own words, sealed (see ExclusionsApi.ReasonPlace); empty when the school gave none.</summary>
+    public required byte[] SealedReasonText { get; set; }
+    public DateTimeOffset RecordedAt { get; init; }
+}

@@ -39,6 +39,9 @@ public sealed record MergedIdExport(string ChildId, DateTimeOffset? MergedAt, Da
 
 public sealed record BreakGlassExport(Guid Id, string Organisation, DateTimeOffset StartsAt, DateTimeOffset ExpiresAt, string? Reason);
 
+/// <summary>An attendance mark a school sent, replaced ones included.</summary>
+public sealed record AttendanceExport(string Date, string Session, string Code, int? MinutesLate, string RecordedBy, DateTimeOffset RecordedAt, DateTimeOffset? ReplacedAt);
+
 /// <summary>One access to the child's data: which organisation, in which role, did what, why, and whether it was allowed.</summary>
 public sealed record AccessExport(
     long Index, DateTimeOffset Time, string? Organisation, IReadOnlyList<string> Roles, string? Action, string? Category,
@@ -51,12 +54,14 @@ public sealed record AccessExport(
 public sealed record SubjectAccessExport(
     string ChildId, DateTimeOffset GeneratedAt, DateTimeOffset? ErasedAt, RegistrationExport Registration, IReadOnlyList<IdentifierView> Identifiers,
     IReadOnlyList<CareEpisodeExport> CareEpisodes, IReadOnlyList<RelationshipExport> Relationships, IReadOnlyList<ConsentExport> Consents,
-    IReadOnlyList<ProcessingLimitExport> ProcessingLimits, IReadOnlyList<BreakGlassExport> BreakGlassGrants, IReadOnlyList<AccessExport> AccessLog);
+    IReadOnlyList<ProcessingLimitExport> ProcessingLimits, IReadOnlyList<BreakGlassExport> BreakGlassGrants,
+    IReadOnlyList<Exclusions.ExclusionView> Exclusions, IReadOnlyList<AttendanceExport> Attendance, IReadOnlyList<AccessExport> AccessLog);
 
 /// <summary>
 /// <c>GET /v1/children/{childId}/subject-access-export</c>: the operator's DPO answers a subject access request
 /// with the child's identifiers (opened from their sealed copies), care episodes, relationships, consents,
-/// restrictions and objections, break-glass grants with their reasons, and every access to the child's data
+/// restrictions and objections, break-glass grants with their reasons, exclusions with the school's words, attendance
+/// marks (replaced ones included), and every access to the child's data
 /// recorded in the audit log (Art. 15(1)(c): the recipients), with who recorded each fact (Art. 15(1)(g): the
 /// source). Staff are named by organisation and role, not by their user ids. Records of ids merged into the child
 /// are included, and the merged ids are listed. After erasure the export still answers (the only route that does):
@@ -115,6 +120,19 @@ public static class SubjectAccessApi
             grants.Add(new BreakGlassExport(g.Id, g.OrganisationId, g.StartsAt, g.ExpiresAt, (reason as OpenedField.Opened)?.Value));
         }
 
+        var exclusions = new List<Exclusions.ExclusionView>();
+        foreach (var x in (await db.Exclusions.AsNoTracking().Where(x => ids.Contains(x.ChildId)).ToListAsync(ct).ConfigureAwait(false)).OrderBy(x => x.RecordedAt))
+        {
+            var text = x.SealedReasonText.Length == 0 ? null
+                : await sealer.OpenAsync(Exclusions.ExclusionService.ReasonPlace(x.ChildId, x.Id), x.SealedReasonText, ct).ConfigureAwait(false);
+            exclusions.Add(new Exclusions.ExclusionView(x.Id, x.ChildId, x.Type, x.StartDate.Iso(), x.Sessions, x.ReasonCode, (text as OpenedField.Opened)?.Value,
+                x.SchoolId, x.RecordedAt));
+        }
+
+        var attendance = (await db.AttendanceMarks.AsNoTracking().Where(m => ids.Contains(m.ChildId)).ToListAsync(ct).ConfigureAwait(false))
+            .OrderBy(m => m.Date).ThenBy(m => m.Session, StringComparer.Ordinal).ThenBy(m => m.RecordedAt)
+            .Select(m => new AttendanceExport(m.Date.Iso(), m.Session, m.Code, m.MinutesLate, m.SchoolId, m.RecordedAt, m.ReplacedAt)).ToList();
+
         return TypedResults.Ok(new SubjectAccessExport(
             child, clock.GetUtcNow(), record.ErasedAt,
             new RegistrationExport(record.CreatedAt, record.CreatedByOrganisation,
@@ -125,6 +143,8 @@ public static class SubjectAccessApi
             consents.Select(c => new ConsentExport(ConsentsApi.View(c), c.RecordedBy)).ToList(),
             limits,
             grants,
+            exclusions,
+            attendance,
             await AccessLogAsync(audit, ids, ct).ConfigureAwait(false)));
     }
 

@@ -161,6 +161,14 @@ public sealed class ContractRulesTests(ExchangeApiFactory api) : IClassFixture<E
     }
 
     [Fact]
+    public async Task TheExclusionReasonEnumOfTheContractIsTheListTheServiceTakes()
+    {
+        var schemas = OpenApiContract.YamlToJson(await File.ReadAllTextAsync(Path.Combine(OpenApiContract.RepoRoot(), "openapi.yaml")))["components"]!["schemas"]!;
+        Assert.Equal(Exchange.Api.Exclusions.ExclusionReasons.InForce.Keys.Order(StringComparer.Ordinal),
+            schemas["ExclusionReasonCode"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task AStatefulClientFollowsTheLinksFromRegistrationToTheChildAndFromAConsentToItsWithdrawal()
     {
         var client = api.Council202;

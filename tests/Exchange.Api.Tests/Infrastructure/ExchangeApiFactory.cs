@@ -103,6 +103,20 @@ public class ExchangeApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return command.ExecuteScalar();
     }
 
+    /// <summary>Reads one value straight from the store in use (SQLite file or PostgreSQL), below the application.</summary>
+    public async Task<object?> StoreScalarAsync(string sql)
+    {
+        if (PostgresConnectionString is not { } pg)
+        {
+            return SqliteScalar(sql);
+        }
+
+        await using var connection = new Npgsql.NpgsqlConnection(pg);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+
     /// <summary>Changes rows straight in the SQLite file (a rogue administrator); returns the rows changed.</summary>
     public int SqliteExecute(string sql, string? file = null)
     {

@@ -24,19 +24,9 @@ public abstract class SchoolEnrolmentTestsBase<TFactory>(TFactory api) where TFa
     }
 
     /// <summary>The outbox rows of a type for a child, read from the database (their delivery is not served yet).</summary>
-    private async Task<int> OutboxItemsAsync(string childId, string type)
-    {
-        var sql = $"SELECT COUNT(*) FROM outbox_items WHERE \"ChildId\" = '{childId}' AND \"Type\" = '{type}'";
-        if (_api.PostgresConnectionString is { } pg)
-        {
-            await using var connection = new Npgsql.NpgsqlConnection(pg);
-            await connection.OpenAsync();
-            await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-            return Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        return Convert.ToInt32(_api.SqliteScalar(sql), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private async Task<int> OutboxItemsAsync(string childId, string type) =>
+        Convert.ToInt32(await _api.StoreScalarAsync($"SELECT COUNT(*) FROM outbox_items WHERE \"ChildId\" = '{childId}' AND \"Type\" = '{type}'"),
+            System.Globalization.CultureInfo.InvariantCulture);
 
     [SkippableFact]
     public async Task ASchoolEnrolsAChildItsRollCheckFoundAndTheCouncilIsToldOnce()

@@ -519,6 +519,53 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.ToTable("dpo_alerts", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.Exclusion", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("ReasonCode")
+                        .IsRequired()
+                        .HasMaxLength(2)
+                        .HasColumnType("character varying(2)");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SchoolId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("SealedReasonText")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<int?>("Sessions")
+                        .HasColumnType("integer");
+
+                    b.Property<DateOnly>("StartDate")
+                        .HasColumnType("date");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId", "SchoolId", "Type", "StartDate")
+                        .IsUnique();
+
+                    b.ToTable("exclusions", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.IdempotencyRecord", b =>
                 {
                     b.Property<string>("OrganisationId")
@@ -918,6 +965,15 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                         .WithMany()
                         .HasForeignKey("ChildId")
                         .OnDelete(DeleteBehavior.Restrict);
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.Exclusion", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.IdentityReviewIdentifier", b =>
