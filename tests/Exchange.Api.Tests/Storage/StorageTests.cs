@@ -48,6 +48,23 @@ public abstract class StorageTestsBase<TFactory>(TFactory api) where TFactory : 
         }
     }
 
+    [SkippableFact]
+    public async Task AnExclusionsReasonTextIsStoredOnlySealed()
+    {
+        const string canary = "CANARY-EXCLUSION-WORDS-31 threw a chair";
+        var (org, mis) = await RollCheck.RollCheckSupport.NewSchoolAsync(api);
+        var childId = await RollCheck.RollCheckSupport.RegisterChildAsync(api, new { upn = TestIdentifiers.NewUpn() });
+        Assert.Equal(HttpStatusCode.Created, (await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(api.Council202, "/v1/enrolments",
+            new { childId, urn = org[7..], startDate = "2025-09-01" })).StatusCode);
+        var recorded = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(mis, $"/v1/children/{childId}/exclusions",
+            new { type = "suspension", startDate = "2026-11-03", sessions = 2, reasonCode = "PP", reasonText = canary });
+        Assert.Equal(HttpStatusCode.Created, recorded.StatusCode);
+
+        var contents = await RawContentsAsync();
+        Assert.Contains(childId, contents, StringComparison.Ordinal);
+        Assert.DoesNotContain("CANARY-EXCLUSION-WORDS-31", contents, StringComparison.OrdinalIgnoreCase);
+    }
+
     /// <summary>Everything the database holds, as text, read below the application.</summary>
     protected abstract Task<string> RawContentsAsync();
 }
