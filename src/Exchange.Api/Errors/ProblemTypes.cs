@@ -109,7 +109,7 @@ public static class ProblemTypes
     public static readonly ProblemType IdempotencyKeyReused = Define("idempotency-key-reused", 422, "This Idempotency-Key was used with a different request body; use a new key for a new batch.");
     public static readonly ProblemType CsvHeader = Define("csv-header", 400, "The CSV file's first line must be the header childId,date,session,code (minutesLate optional).");
     public static readonly ProblemType ExclusionType = Define("exclusion-type", 400, "type is suspension or permanent-exclusion.");
-    public static readonly ProblemType ExclusionDate = Define("exclusion-date", 400, "startDate is a real date (YYYY-MM-DD), not in the future.");
+    public static readonly ProblemType ExclusionDate = Define("exclusion-date", 400, "startDate is a real date (YYYY-MM-DD), not in the future and within the last 26 years.");
     public static readonly ProblemType ExclusionSessions = Define("exclusion-sessions", 400, "A suspension gives its sessions (half days, 1 to 90); a permanent exclusion gives none.");
     public static readonly ProblemType ExclusionReasonUnknown = Define("exclusion-reason-unknown", 400, "reasonCode is not one of the DfE's reason codes for exclusions (two capital letters, exact).");
     public static readonly ProblemType ExclusionReasonWithdrawn = Define("exclusion-reason-withdrawn", 400, "reasonCode is a code the DfE no longer collects; the detail says what to send instead.");

@@ -1,5 +1,3 @@
-using System.Globalization;
-using Exchange.Api.Dates;
 using Exchange.Api.Errors;
 using Exchange.Api.Storage;
 using FluentValidation;
@@ -33,8 +31,8 @@ public sealed class ExclusionRequestValidator : AbstractValidator<ExclusionReque
     {
         RuleFor(x => x.Type).Must(t => t is Exclusion.Suspension or Exclusion.Permanent)
             .WithErrorCode(ProblemTypes.ExclusionType.Code).WithMessage("type must be suspension or permanent-exclusion.");
-        RuleFor(x => x.StartDate).Must(d => IsPastOrToday(d, clock))
-            .WithErrorCode(ProblemTypes.ExclusionDate.Code).WithMessage("startDate must be a date (YYYY-MM-DD), not in the future.");
+        RuleFor(x => x.StartDate).Must(d => Relationships.RelationshipRules.IsDate(d, clock, out _))
+            .WithErrorCode(ProblemTypes.ExclusionDate.Code).WithMessage("startDate must be a date (YYYY-MM-DD), not in the future and within the last 26 years.");
         When(x => x.Type == Exclusion.Suspension, () =>
             RuleFor(x => x.Sessions).Must(s => s is >= 1 and <= MaxSessions)
                 .WithErrorCode(ProblemTypes.ExclusionSessions.Code).WithMessage($"A suspension gives sessions: a whole number of half days from 1 to {MaxSessions}."));
@@ -50,10 +48,6 @@ public sealed class ExclusionRequestValidator : AbstractValidator<ExclusionReque
                 .WithErrorCode(ProblemTypes.ExclusionReasonText.Code)
                 .WithMessage($"reasonText, when given, is 1 to {MaxReasonText} characters of text (line breaks allowed, no other control characters)."));
     }
-
-    private static bool IsPastOrToday(string? text, TimeProvider clock) =>
-        text is not null && DateOnly.TryParseExact(text, IsoDates.Format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
-        && date <= DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime) && date >= DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime).AddYears(-26);
 
     private static bool IsText(string? text) =>
         text is not null && text.Trim().Length > 0 && text.Length <= MaxReasonText
