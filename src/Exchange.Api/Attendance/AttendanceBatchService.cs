@@ -138,7 +138,7 @@ public sealed class AttendanceBatchService(
         {
             var stored = new AttendanceMark
             {
-                Id = Guid.NewGuid(), ChildId = child, SchoolId = school, Date = mark.Date, Session = mark.Session, Code = mark.Code,
+                Id = Guid.CreateVersion7(now), ChildId = child, SchoolId = school, Date = mark.Date, Session = mark.Session, Code = mark.Code,
                 MinutesLate = mark.MinutesLate, BatchId = batchId, RecordedAt = now,
             };
             if (current.TryGetValue((child, mark.Date, mark.Session), out var earlier))
@@ -162,7 +162,7 @@ public sealed class AttendanceBatchService(
             await work.FlushAsync(ct).ConfigureAwait(false);
         }
 
-        db.AttendanceMarks.AddRange(added);
+        await work.InsertAsync(added, ct).ConfigureAwait(false);
         return (replaced, unchanged);
     }
 

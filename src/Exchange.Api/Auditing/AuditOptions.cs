@@ -12,7 +12,7 @@ public sealed class AuditOptions
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>The most events one group-commit transaction carries.</summary>
-    public int MaxBatch { get; set; } = 512;
+    public int MaxBatch { get; set; } = 4096;
 
     /// <summary>How long a request waits for its event to become durable before it answers 503.</summary>
     public TimeSpan AppendTimeout { get; set; } = TimeSpan.FromSeconds(10);

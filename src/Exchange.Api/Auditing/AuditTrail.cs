@@ -163,14 +163,19 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
             Count = _count,
         };
         var now = clock.GetUtcNow();
-        RecordedIndex = await writer.AppendAsync(AuditEvent.Create(now, _childId, template), cancellationToken).ConfigureAwait(false);
-        if (_alsoAbout.Count > 0)
+        var first = AuditEvent.Create(now, _childId, template);
+        if (_alsoAbout.Count == 0)
+        {
+            RecordedIndex = await writer.AppendAsync(first, cancellationToken).ConfigureAwait(false);
+        }
+        else
         {
             // Appended together, so the log commits them as one group (a batch can name thousands of children);
             // each child's event is about that child alone and carries no batch count.
             var each = template with { Count = null, ChildUnrecognised = false };
-            var indexes = await Task.WhenAll(_alsoAbout.Select(other => writer.AppendAsync(AuditEvent.Create(now, other, each), cancellationToken))).ConfigureAwait(false);
-            RecordedIndex = indexes.Max();
+            var events = new List<AuditEvent>(_alsoAbout.Count + 1) { first };
+            events.AddRange(_alsoAbout.Select(other => AuditEvent.Create(now, other, each)));
+            RecordedIndex = await writer.AppendManyAsync(events, cancellationToken).ConfigureAwait(false);
         }
 
         RecordedStatus = status;

@@ -37,16 +37,31 @@ public sealed partial class AuditWriter : IAsyncDisposable
     public async Task<long> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(auditEvent);
-        if (!Enabled)
+        return Enabled ? await WithinTimeoutAsync(token => _appender.AppendAsync(auditEvent.ToLeaf(), token), cancellationToken).ConfigureAwait(false) : -1;
+    }
+
+    /// <summary>Appends the events together and waits until all are durable; returns the highest index.</summary>
+    /// <exception cref="AuditUnavailableException">Some event is not durable (the request must fail closed).</exception>
+    public async Task<long> AppendManyAsync(IReadOnlyList<AuditEvent> auditEvents, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(auditEvents);
+        if (!Enabled || auditEvents.Count == 0)
         {
             return -1;
         }
 
+        var leaves = auditEvents.Select(e => e.ToLeaf()).ToList();
+        var indexes = await WithinTimeoutAsync(token => _appender.AppendManyAsync(leaves, token), cancellationToken).ConfigureAwait(false);
+        return indexes.Max();
+    }
+
+    private async Task<T> WithinTimeoutAsync<T>(Func<CancellationToken, Task<T>> append, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.AppendTimeout);
         try
         {
-            return await _appender.AppendAsync(auditEvent.ToLeaf(), timeout.Token).ConfigureAwait(false);
+            return await append(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

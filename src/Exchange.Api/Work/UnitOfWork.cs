@@ -45,6 +45,12 @@ public sealed class UnitOfWork(ExchangeDbContext db, IWriteGate gate, AuditTrail
     /// <summary>Saves the changes so far without committing (for keys the database generates, or a row a later query must see).</summary>
     public Task FlushAsync(CancellationToken ct) => db.SaveChangesAsync(EnsureOpen(ct));
 
+    /// <summary>
+    /// Inserts many new rows of one entity inside the transaction by the database's bulk path (<see cref="BulkInsert"/>),
+    /// bypassing change tracking: for batches of thousands of rows. Save tracked changes a constraint depends on first.
+    /// </summary>
+    public Task InsertAsync<T>(IReadOnlyCollection<T> rows, CancellationToken ct) where T : class => BulkInsert.WriteAsync(db, rows, EnsureOpen(ct));
+
     /// <summary>A bulk update inside the transaction; returns the rows it changed.</summary>
     public Task<int> UpdateAsync<T>(IQueryable<T> rows, Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<T>> set, CancellationToken ct)
         where T : class => rows.ExecuteUpdateAsync(set, EnsureOpen(ct));

@@ -141,43 +141,77 @@ public sealed partial record AuditEvent
     /// <returns>The bytes.</returns>
     public byte[] ToLeaf()
     {
-        // Sorted dictionaries give sorted keys; the serializer writes no white space by default.
-        var actor = new SortedDictionary<string, object?>(StringComparer.Ordinal)
+        // Written by hand in ordinal key order (the canonical form above): serializing sorted dictionaries of objects gave
+        // the same bytes but cost about 16 µs an event, most of a batch's audit time (docs/BENCHMARKS.md, section 5).
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer, CanonicalWriter))
         {
-            ["client_id"] = Actor.ClientId,
-            ["org"] = Actor.Organisation,
-            ["roles"] = Actor.Roles.Order(StringComparer.Ordinal).ToArray(),
-            ["sub"] = Actor.Subject,
-        };
-        var body = new SortedDictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["action"] = Action,
-            ["actor"] = actor,
-            ["break_glass"] = BreakGlass,
-            ["category"] = Category,
-            ["child_id"] = ChildId,
-            ["child_unrecognised"] = ChildUnrecognised,
-            ["count"] = Count,
-            ["decision"] = Decision,
-            ["fields"] = Fields.Order(StringComparer.Ordinal).ToArray(),
-            ["lawful_basis"] = LawfulBasis,
-            ["policy"] = PolicyHash,
-            ["purpose"] = Purpose,
-            ["request_id"] = RequestId,
-            ["rule"] = Rule,
-            ["status"] = Status,
-            ["target_org"] = TargetOrganisation,
-            ["time"] = Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
-            ["v"] = FormatVersion,
-        };
-        return JsonSerializer.SerializeToUtf8Bytes(body, CanonicalOptions);
+            json.WriteStartObject();
+            json.WriteString("action", Action);
+            json.WriteStartObject("actor");
+            WriteText(json, "client_id", Actor.ClientId);
+            WriteText(json, "org", Actor.Organisation);
+            WriteList(json, "roles", Actor.Roles);
+            WriteText(json, "sub", Actor.Subject);
+            json.WriteEndObject();
+            WriteText(json, "break_glass", BreakGlass);
+            json.WriteString("category", Category);
+            WriteText(json, "child_id", ChildId);
+            json.WriteBoolean("child_unrecognised", ChildUnrecognised);
+            if (Count is { } count)
+            {
+                json.WriteNumber("count", count);
+            }
+            else
+            {
+                json.WriteNull("count");
+            }
+
+            json.WriteString("decision", Decision);
+            WriteList(json, "fields", Fields);
+            WriteText(json, "lawful_basis", LawfulBasis);
+            WriteText(json, "policy", PolicyHash);
+            WriteText(json, "purpose", Purpose);
+            json.WriteString("request_id", RequestId);
+            WriteText(json, "rule", Rule);
+            json.WriteNumber("status", Status);
+            WriteText(json, "target_org", TargetOrganisation);
+            json.WriteString("time", Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            json.WriteNumber("v", FormatVersion);
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
-    private static readonly JsonSerializerOptions CanonicalOptions = new()
+    private static void WriteText(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNull(name);
+        }
+        else
+        {
+            json.WriteString(name, value);
+        }
+    }
+
+    private static void WriteList(Utf8JsonWriter json, string name, IEnumerable<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in values.Order(StringComparer.Ordinal))
+        {
+            json.WriteStringValue(value);
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static readonly JsonWriterOptions CanonicalWriter = new()
     {
         // Escape only what JSON requires, so the bytes are the same in any implementation that does the same.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        WriteIndented = false,
+        Indented = false,
     };
 
     /// <summary>The leaf as text (for display; the bytes are what is hashed).</summary>

@@ -51,6 +51,39 @@ public sealed class GroupCommitAppender : IAsyncDisposable
         return await pending.Done.Task.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Appends several entries and waits until all are durable (a batch request's events: one registration and one
+    /// wait for the lot, and they queue together, so they commit in as few transactions as <c>maxBatch</c> allows).
+    /// </summary>
+    /// <param name="leaves">The exact leaf bytes, in order.</param>
+    /// <param name="cancellationToken">Withdraws the entries not yet taken into a batch, as for <see cref="AppendAsync"/>.</param>
+    /// <returns>Each entry's index in the log, in the order given.</returns>
+    /// <exception cref="ObjectDisposedException">The appender has been shut down.</exception>
+    public async Task<long[]> AppendManyAsync(IReadOnlyList<byte[]> leaves, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(leaves);
+        var pending = new Pending[leaves.Count];
+        for (var i = 0; i < leaves.Count; i++)
+        {
+            pending[i] = new Pending(leaves[i] ?? throw new ArgumentException($"The leaf at position {i} is null.", nameof(leaves)),
+                new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+        }
+
+        foreach (var entry in pending)
+        {
+            ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(entry), this);
+        }
+
+        using var withdraw = cancellationToken.Register(() =>
+        {
+            foreach (var entry in pending)
+            {
+                entry.Done.TrySetCanceled(cancellationToken);
+            }
+        });
+        return await Task.WhenAll(pending.Select(p => p.Done.Task)).ConfigureAwait(false);
+    }
+
     private async Task RunAsync()
     {
         var batch = new List<Pending>(_maxBatch);

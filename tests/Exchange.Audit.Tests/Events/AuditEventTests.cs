@@ -56,6 +56,39 @@ public sealed class AuditEventTests
     }
 
     [Fact]
+    public void TheLeafIsTheBytesAGeneralJsonSerializerWritesForTheSortedObjectIncludingTextThatNeedsEscaping()
+    {
+        // The hand-written leaf must equal the canonical form as any JSON library would write it: sorted keys, nulls kept,
+        // only what JSON requires escaped (quotes, backslashes, control characters), non-ASCII as UTF-8.
+        var awkward = AuditEvent.Create(new DateTimeOffset(2026, 12, 5, 23, 59, 59, 999, TimeSpan.Zero), null,
+            AuditEvent.Template("req-\"quoted\"\\ \u0001\t", new AuditActor("Zoë <é> & 😀", null, ["b", "a", "ä"], null), "x.y", "cat", "deny") with
+            {
+                Fields = ["z", "a"], BreakGlass = "bg-1", TargetOrganisation = "la:9\n", Count = 0, Status = 403, ChildUnrecognised = true,
+            });
+        foreach (var auditEvent in new[] { Sample(), Sample(null) with { Count = 5000 }, awkward })
+        {
+            Assert.Equal(Encoding.UTF8.GetString(GeneralSerializerLeaf(auditEvent)), Encoding.UTF8.GetString(auditEvent.ToLeaf()));
+        }
+    }
+
+    private static byte[] GeneralSerializerLeaf(AuditEvent e)
+    {
+        var actor = new SortedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["client_id"] = e.Actor.ClientId, ["org"] = e.Actor.Organisation, ["roles"] = e.Actor.Roles.Order(StringComparer.Ordinal).ToArray(), ["sub"] = e.Actor.Subject,
+        };
+        var body = new SortedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["v"] = AuditEvent.FormatVersion, ["time"] = e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            ["target_org"] = e.TargetOrganisation, ["status"] = e.Status, ["rule"] = e.Rule, ["request_id"] = e.RequestId, ["purpose"] = e.Purpose,
+            ["policy"] = e.PolicyHash, ["lawful_basis"] = e.LawfulBasis, ["fields"] = e.Fields.Order(StringComparer.Ordinal).ToArray(), ["decision"] = e.Decision,
+            ["count"] = e.Count, ["child_unrecognised"] = e.ChildUnrecognised, ["child_id"] = e.ChildId, ["category"] = e.Category, ["break_glass"] = e.BreakGlass,
+            ["actor"] = actor, ["action"] = e.Action,
+        };
+        return JsonSerializer.SerializeToUtf8Bytes(body, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    [Fact]
     public void KeysAreInOrdinalOrderAtEveryLevel()
     {
         using var json = JsonDocument.Parse(Sample().ToLeaf());

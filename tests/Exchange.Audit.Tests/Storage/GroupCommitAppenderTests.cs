@@ -30,6 +30,45 @@ public sealed class GroupCommitAppenderTests
     }
 
     [Fact]
+    public async Task ABatchRequestsEntriesGoInTogetherInTheirOrderInAsFewTransactionsAsTheLimitAllows()
+    {
+        var store = new SlowStore(new InMemoryMerkleNodeStore());
+        using var log = new MerkleLog(store);
+        await using var appender = new GroupCommitAppender(log, maxBatch: 100);
+        await appender.AppendAsync("{\"before\":true}"u8.ToArray());
+        var before = appender.Batches;
+
+        var leaves = Enumerable.Range(0, 250).Select(i => Encoding.UTF8.GetBytes($"{{\"child\":{i}}}")).ToList();
+        var indexes = await appender.AppendManyAsync(leaves);
+
+        Assert.Equal(Enumerable.Range(1, 250).Select(i => (long)i), indexes);
+        var stored = await store.ReadEntriesAsync(1, 251);
+        Assert.Equal(leaves, stored.Select(e => e.Leaf));
+        // 250 entries at 100 a transaction: three, or four when the writer woke while the entries were still being queued.
+        Assert.InRange(appender.Batches - before, 3, 4);
+    }
+
+    [Fact]
+    public async Task ABatchRequestWithdrawnWhileAnotherTransactionIsOpenWritesNoneOfItsEntries()
+    {
+        var store = new SlowStore(new InMemoryMerkleNodeStore()) { Hold = new SemaphoreSlim(0) };
+        using var log = new MerkleLog(store);
+        await using var appender = new GroupCommitAppender(log);
+        var first = appender.AppendAsync("{\"first\":true}"u8.ToArray());
+        await store.Entered.WaitAsync();
+
+        using var giveUp = new CancellationTokenSource();
+        var withdrawn = appender.AppendManyAsync([.. Enumerable.Range(0, 10).Select(i => Encoding.UTF8.GetBytes($"{{\"withdrawn\":{i}}}"))], giveUp.Token);
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => withdrawn);
+
+        store.Hold.Release(int.MaxValue / 2);
+        Assert.Equal(0, await first);
+        Assert.Equal(1, await appender.AppendAsync("{\"next\":true}"u8.ToArray()));
+        Assert.Equal(2, await log.GetSizeAsync());
+    }
+
+    [Fact]
     public async Task AFailedTransactionFailsEveryRequestInItAndLeavesNothingBehind()
     {
         var store = new SlowStore(new InMemoryMerkleNodeStore()) { Fail = true };
