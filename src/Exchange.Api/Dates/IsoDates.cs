@@ -12,6 +12,13 @@ public static class IsoDates
     /// <summary>Parses a date a validator has already accepted.</summary>
     public static DateOnly ParseIso(string text) => DateOnly.ParseExact(text, Format, CultureInfo.InvariantCulture);
 
+    /// <summary>Whether <paramref name="text"/> is a real date written YYYY-MM-DD.</summary>
+    public static bool TryParseIso(string? text, out DateOnly date)
+    {
+        date = default;
+        return text is not null && DateOnly.TryParseExact(text, Format, CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
+    }
+
     /// <summary>Now, to the millisecond: what every provider stores exactly, so a retry's answer equals the first.</summary>
     public static DateTimeOffset UtcNowToMillisecond(this TimeProvider clock)
     {

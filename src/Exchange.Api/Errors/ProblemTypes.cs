@@ -117,6 +117,25 @@ public static class ProblemTypes
     public static readonly ProblemType ExclusionNotEnrolled = Define("exclusion-not-enrolled", 400, "The pupil was not enrolled at this school on startDate (before its enrolment started, or after it ended).");
     public static readonly ProblemType ExclusionNotInCare = Define("exclusion-not-in-care", 400, "The child was not in care on startDate: the exchange holds exclusions only for children in care.");
     public static readonly ProblemType ExclusionExists = Define("exclusion-exists", 409, "This school already recorded an exclusion of this type for the pupil from this day, with other details; the record stands as first sent.");
+
+    // Personal Education Plans
+    public static readonly ProblemType PepMeetingDate = Define("pep-meeting-date", 400, "meetingDate is a real date (YYYY-MM-DD), not in the future and within the last 26 years.");
+    public static readonly ProblemType PepNextReviewDate = Define("pep-next-review-date", 400, "nextReviewDate, when given, is a real date after meetingDate and within a year of it.");
+    public static readonly ProblemType PepText = Define("pep-text", 400, "A PEP text field, when given, is 1 to 4,000 characters of text (a name or attendee 1 to 200), line breaks allowed, no other control characters.");
+    public static readonly ProblemType PepTargets = Define("pep-targets", 400, "targets: at most 20, each with a unique id (1 to 20 letters, digits or hyphens), a description, a measure, a dueBy date and a status (not-started, in-progress, achieved, not-achieved).");
+    public static readonly ProblemType PepPremium = Define("pep-premium", 400, "pupilPremiumPlus: at most 20 items, each naming one of the plan's targets (targetId), an amount in pounds above 0 and at most 10,000 with at most 2 decimal places, and a description.");
+    public static readonly ProblemType PepSenStatus = Define("pep-sen-status", 400, "senStatus, when given, is none, sen-support or ehcp (the DfE's N, K and E).");
+    public static readonly ProblemType PepAttendees = Define("pep-attendees", 400, "attendees: at most 30, each 1 to 200 characters.");
+    public static readonly ProblemType PepQuality = Define("pep-quality", 400, "quality is red, amber or green.");
+    public static readonly ProblemType PepReturnReason = Define("pep-return-reason", 400, "reason is 1 to 4,000 characters of text saying what the plan needs.");
+    public static readonly ProblemType PepNotFound = Define("pep-not-found", 404, "The child has no PEP yet, or no version with this number.");
+    public static readonly ProblemType PepNotInCare = Define("pep-not-in-care", 409, "The child is not in care now: the exchange keeps PEPs for children in care.");
+    public static readonly ProblemType PepHealthNotWritable = Define("pep-health-not-writable", 403, "The health section is written by the virtual school; leave healthSection out (what is held is kept).");
+    public static readonly ProblemType PepUnderReview = Define("pep-under-review", 409, "The plan is submitted and with the virtual school: it is approved or returned before it is changed again.");
+    public static readonly ProblemType PepTransition = Define("pep-transition-invalid", 409, "The plan's status does not allow this step (draft or returned → submitted by the school; submitted → returned or approved by the virtual school).");
+    public static readonly ProblemType PepStepNotYours = Define("pep-step-not-yours", 403, "The designated teacher's school submits a plan; the responsible council's virtual school returns or approves it.");
+    public static readonly ProblemType PreconditionRequired = Define("precondition-required", 428, "This resource exists: send If-Match with the ETag of the version you read.");
+    public static readonly ProblemType PreconditionFailed = Define("precondition-failed", 412, "If-Match does not match the current version: read it again, then retry your change on it.");
     public static readonly ProblemType AttendanceQueryInvalid = Define("attendance-query-invalid", 400, "from and to are dates (YYYY-MM-DD), from not after to, at most a year apart.");
 
     // One item of a batch (a mark), reported in the answer's rejected list, never as the answer's status

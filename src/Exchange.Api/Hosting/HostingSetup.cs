@@ -1,5 +1,6 @@
 using Exchange.Api.Attendance;
 using Exchange.Api.Exclusions;
+using Exchange.Api.Peps;
 using Exchange.Api.RollCheck;
 using Exchange.Api.Configuration;
 using Exchange.Api.Handovers;
@@ -45,6 +46,7 @@ public static class HostingSetup
         builder.Services.AddScoped<RollCheck.RollCheckService>();
         builder.Services.AddScoped<Attendance.AttendanceBatchService>();
         builder.Services.AddScoped<Exclusions.ExclusionService>();
+        builder.Services.AddScoped<Peps.PepService>();
         builder.Services.AddScoped<Idempotency.IdempotencyStore>();
         builder.Services.AddPolicyFacts();
         builder.Services.AddScoped<Decisions.Decided>();
@@ -110,6 +112,7 @@ public static class HostingSetup
         app.MapRollCheckApi();
         app.MapAttendanceApi();
         app.MapExclusionsApi();
+        app.MapPepsApi();
         return app;
     }
 }

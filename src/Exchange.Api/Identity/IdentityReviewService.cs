@@ -291,6 +291,36 @@ public sealed partial class IdentityReviewService(
 
             exclusion.ChildId = survivor;
         }
+
+        await MovePepAsync(survivor, other, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The merged child's PEP moves, every version with its sealed parts sealed again for the survivor, when the survivor
+    /// has none. When both have one, the survivor's stays current and the other's versions stay under the merged id (its
+    /// subject-access export and the survivor's both list them): which plan a child in two records should have is a
+    /// virtual school's judgement, not a merge's (docs/PEPS.md).
+    /// </summary>
+    private async Task MovePepAsync(string survivor, string other, CancellationToken ct)
+    {
+        if (await db.PepVersions.AnyAsync(v => v.ChildId == survivor, ct).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        foreach (var version in await db.PepVersions.Where(v => v.ChildId == other).ToListAsync(ct).ConfigureAwait(false))
+        {
+            async Task<byte[]> Reseal(string part, byte[] sealedValue) => sealedValue.Length == 0 ? sealedValue
+                : await sealer.OpenAsync(Peps.PepService.Place(other, version.Id, part), sealedValue, ct).ConfigureAwait(false) switch
+                {
+                    OpenedField.Opened opened => await sealer.SealAsync(Peps.PepService.Place(survivor, version.Id, part), opened.Value, ct).ConfigureAwait(false),
+                    _ => throw new InvalidOperationException($"A PEP of {other} is erased and cannot be moved."),
+                };
+            version.SealedContent = await Reseal("content", version.SealedContent).ConfigureAwait(false);
+            version.SealedHealth = await Reseal("healthSection", version.SealedHealth).ConfigureAwait(false);
+            version.SealedReturnReason = await Reseal("returnReason", version.SealedReturnReason).ConfigureAwait(false);
+            version.ChildId = survivor;
+        }
     }
 
     /// <summary>

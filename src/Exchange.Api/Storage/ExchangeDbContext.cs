@@ -30,6 +30,7 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<AttendanceMark> AttendanceMarks => Set<AttendanceMark>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<Exclusion> Exclusions => Set<Exclusion>();
+    public DbSet<PepVersion> PepVersions => Set<PepVersion>();
 
     /// <summary>
     /// The unit of work that holds this context's transaction, while one is open (it sets and clears this). Typed as
@@ -230,6 +231,19 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             // The same exclusion sent again (a retry) is the one already held: one per child, school, type and day.
             e.HasIndex(x => new { x.ChildId, x.SchoolId, x.Type, x.StartDate }).IsUnique();
             e.HasOne<Child>().WithMany().HasForeignKey(x => x.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<PepVersion>(e =>
+        {
+            e.ToTable("pep_versions");
+            e.Property(p => p.ChildId).HasMaxLength(32);
+            e.Property(p => p.Status).HasMaxLength(16);
+            e.Property(p => p.Quality).HasMaxLength(8);
+            e.Property(p => p.SchoolId).HasMaxLength(64);
+            e.Property(p => p.RecordedBy).HasMaxLength(64);
+            // One row per version: two saves racing for the same next version cannot both land.
+            e.HasIndex(p => new { p.ChildId, p.Version }).IsUnique();
+            e.HasOne<Child>().WithMany().HasForeignKey(p => p.ChildId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<AttendanceMark>(e =>

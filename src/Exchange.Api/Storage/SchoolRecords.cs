@@ -43,6 +43,9 @@ public sealed class OutboxItem
 {
     public const string PupilEnrolled = "pupil-enrolled";
     public const string ExclusionRecorded = "exclusion-recorded";
+    public const string PepSubmitted = "pep-submitted";
+    public const string PepReturned = "pep-returned";
+    public const string PepApproved = "pep-approved";
 
     public required Guid Id { get; init; }
     public required string Type { get; init; }

@@ -42,6 +42,11 @@ public sealed record BreakGlassExport(Guid Id, string Organisation, DateTimeOffs
 /// <summary>An attendance mark a school sent, replaced ones included.</summary>
 public sealed record AttendanceExport(string Date, string Session, string Code, int? MinutesLate, string RecordedBy, DateTimeOffset RecordedAt, DateTimeOffset? ReplacedAt);
 
+/// <summary>One version of the child's PEP: its status and dates, and (until erasure) what it says, health section included.</summary>
+public sealed record PepExport(
+    int Version, string Status, string MeetingDate, string? NextReviewDate, string? Quality, System.Text.Json.JsonElement? Content, string? HealthSection, string? ReturnReason,
+    string RecordedBy, DateTimeOffset RecordedAt);
+
 /// <summary>One access to the child's data: which organisation, in which role, did what, why, and whether it was allowed.</summary>
 public sealed record AccessExport(
     long Index, DateTimeOffset Time, string? Organisation, IReadOnlyList<string> Roles, string? Action, string? Category,
@@ -55,7 +60,7 @@ public sealed record SubjectAccessExport(
     string ChildId, DateTimeOffset GeneratedAt, DateTimeOffset? ErasedAt, RegistrationExport Registration, IReadOnlyList<IdentifierView> Identifiers,
     IReadOnlyList<CareEpisodeExport> CareEpisodes, IReadOnlyList<RelationshipExport> Relationships, IReadOnlyList<ConsentExport> Consents,
     IReadOnlyList<ProcessingLimitExport> ProcessingLimits, IReadOnlyList<BreakGlassExport> BreakGlassGrants,
-    IReadOnlyList<Exclusions.ExclusionView> Exclusions, IReadOnlyList<AttendanceExport> Attendance, IReadOnlyList<AccessExport> AccessLog);
+    IReadOnlyList<Exclusions.ExclusionView> Exclusions, IReadOnlyList<AttendanceExport> Attendance, IReadOnlyList<PepExport> Peps, IReadOnlyList<AccessExport> AccessLog);
 
 /// <summary>
 /// <c>GET /v1/children/{childId}/subject-access-export</c>: the operator's DPO answers a subject access request
@@ -133,6 +138,17 @@ public static class SubjectAccessApi
             .OrderBy(m => m.Date).ThenBy(m => m.Session, StringComparer.Ordinal).ThenBy(m => m.RecordedAt)
             .Select(m => new AttendanceExport(m.Date.Iso(), m.Session, m.Code, m.MinutesLate, m.SchoolId, m.RecordedAt, m.ReplacedAt)).ToList();
 
+        var peps = new List<PepExport>();
+        foreach (var v in (await db.PepVersions.AsNoTracking().Where(v => ids.Contains(v.ChildId)).ToListAsync(ct).ConfigureAwait(false)).OrderBy(v => v.RecordedAt).ThenBy(v => v.Version))
+        {
+            async Task<string?> OpenPart(string part, byte[] sealedValue) => sealedValue.Length == 0 ? null
+                : (await sealer.OpenAsync(Peps.PepService.Place(v.ChildId, v.Id, part), sealedValue, ct).ConfigureAwait(false) as OpenedField.Opened)?.Value;
+            peps.Add(new PepExport(v.Version, v.Status, v.MeetingDate.Iso(), v.NextReviewDate?.Iso(), v.Quality,
+                await OpenPart("content", v.SealedContent).ConfigureAwait(false) is { } content ? System.Text.Json.JsonDocument.Parse(content).RootElement.Clone() : null,
+                await OpenPart("healthSection", v.SealedHealth).ConfigureAwait(false), await OpenPart("returnReason", v.SealedReturnReason).ConfigureAwait(false),
+                v.RecordedBy, v.RecordedAt));
+        }
+
         return TypedResults.Ok(new SubjectAccessExport(
             child, clock.GetUtcNow(), record.ErasedAt,
             new RegistrationExport(record.CreatedAt, record.CreatedByOrganisation,
@@ -145,6 +161,7 @@ public static class SubjectAccessApi
             grants,
             exclusions,
             attendance,
+            peps,
             await AccessLogAsync(audit, ids, ct).ConfigureAwait(false)));
     }
 

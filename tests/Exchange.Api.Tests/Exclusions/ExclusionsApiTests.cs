@@ -20,15 +20,7 @@ public abstract class ExclusionsApiTestsBase<TFactory>(TFactory api) where TFact
 
     private HttpClient SocialWorker => api.WithToken(api.Issuer.Token("la:202", ["social-worker"]), "safeguarding");
 
-    /// <summary>A school of its own with a pupil in Camden's care, enrolled there by Camden from 2025-09-01.</summary>
-    private async Task<(string Org, HttpClient Mis, string ChildId)> PupilAsync(string? childId = null)
-    {
-        var (org, mis) = await api.NewSchoolAsync();
-        var child = childId ?? await api.RegisterChildAsync(new { upn = TestIdentifiers.NewUpn() });
-        var enrolled = await api.Council202.PostAsJsonAsync("/v1/enrolments", new { childId = child, urn = org[7..], startDate = "2025-09-01" });
-        Assert.True(enrolled.StatusCode == HttpStatusCode.Created, await enrolled.Content.ReadAsStringAsync());
-        return (org, mis, child);
-    }
+    private Task<(string Org, HttpClient Mis, string ChildId)> PupilAsync(string? childId = null) => api.EnrolledPupilAsync(childId);
 
     private static object Suspension(string startDate = "2026-11-03", int sessions = 4, string reasonCode = "DB", string? reasonText = Text) =>
         reasonText is null ? new { type = "suspension", startDate, sessions, reasonCode } : new { type = "suspension", startDate, sessions, reasonCode, reasonText };

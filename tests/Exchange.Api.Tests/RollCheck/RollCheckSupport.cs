@@ -21,6 +21,16 @@ public static class RollCheckSupport
         return ("school:" + urn, api.WithToken(api.Issuer.Token("school:" + urn, ["school-mis"]), "attendance-monitoring"));
     }
 
+    /// <summary>A school of its own with a pupil in Camden's care (since 2025-09-01), enrolled there by Camden from 2025-09-01.</summary>
+    public static async Task<(string Org, HttpClient Mis, string ChildId)> EnrolledPupilAsync(this ExchangeApiFactory api, string? childId = null)
+    {
+        var (org, mis) = await api.NewSchoolAsync();
+        var child = childId ?? await api.RegisterChildAsync(new { upn = TestIdentifiers.NewUpn() });
+        var enrolled = await api.Council202.PostAsJsonAsync("/v1/enrolments", new { childId = child, urn = org[7..], startDate = "2025-09-01" });
+        Assert.True(enrolled.StatusCode == HttpStatusCode.Created, await enrolled.Content.ReadAsStringAsync());
+        return (org, mis, child);
+    }
+
     public static async Task<string> RegisterChildAsync(this ExchangeApiFactory api, object identifiers, HttpClient? council = null) =>
         await Problem.ChildIdAsync(await (council ?? api.Council202).RegisterAsync(identifiers), HttpStatusCode.Created);
 

@@ -65,6 +65,27 @@ public abstract class StorageTestsBase<TFactory>(TFactory api) where TFactory : 
         Assert.DoesNotContain("CANARY-EXCLUSION-WORDS-31", contents, StringComparison.OrdinalIgnoreCase);
     }
 
+    [SkippableFact]
+    public async Task APepsWordsAndHealthSectionAreStoredOnlySealed()
+    {
+        var (org, _) = await RollCheck.RollCheckSupport.NewSchoolAsync(api);
+        var childId = await RollCheck.RollCheckSupport.RegisterChildAsync(api, new { upn = TestIdentifiers.NewUpn() });
+        Assert.Equal(HttpStatusCode.Created, (await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(api.Council202, "/v1/enrolments",
+            new { childId, urn = org[7..], startDate = "2025-09-01" })).StatusCode);
+        var council = api.WithToken(api.Issuer.Token("la:202", ["virtual-school"]), "pep-review");
+        var saved = await council.PutAsync($"/v1/children/{childId}/pep", System.Net.Http.Json.JsonContent.Create(new
+        {
+            meetingDate = "2026-11-10", designatedTeacher = "CANARY-PEP-TEACHER-47", pupilVoice = "CANARY-PEP-VOICE-47 wants to stay",
+            targets = new[] { new { id = "T1", description = "CANARY-PEP-TARGET-47", measure = "m", dueBy = "2027-01-01", status = "in-progress" } },
+            healthSection = "CANARY-PEP-HEALTH-47 epilepsy",
+        }));
+        Assert.Equal(HttpStatusCode.Created, saved.StatusCode);
+
+        var contents = await RawContentsAsync();
+        Assert.Contains(childId, contents, StringComparison.Ordinal);
+        Assert.DoesNotContain("CANARY-PEP-", contents, StringComparison.OrdinalIgnoreCase);
+    }
+
     /// <summary>Everything the database holds, as text, read below the application.</summary>
     protected abstract Task<string> RawContentsAsync();
 }

@@ -788,6 +788,67 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.ToTable("outbox_items", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.PepVersion", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateOnly>("MeetingDate")
+                        .HasColumnType("date");
+
+                    b.Property<DateOnly?>("NextReviewDate")
+                        .HasColumnType("date");
+
+                    b.Property<string>("Quality")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RecordedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("SchoolId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("SealedContent")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("SealedHealth")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("SealedReturnReason")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("pep_versions", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.ProcessingLimit", b =>
                 {
                     b.Property<Guid>("Id")
@@ -986,6 +1047,15 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.OutboxItem", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.PepVersion", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
                         .WithMany()

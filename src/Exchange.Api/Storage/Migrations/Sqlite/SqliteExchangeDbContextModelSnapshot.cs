@@ -782,6 +782,67 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.ToTable("outbox_items", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.PepVersion", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChildId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("MeetingDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("NextReviewDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Quality")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RecordedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SchoolId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("SealedContent")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("SealedHealth")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("SealedReturnReason")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ChildId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("pep_versions", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.ProcessingLimit", b =>
                 {
                     b.Property<Guid>("Id")
@@ -980,6 +1041,15 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.OutboxItem", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.PepVersion", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
                         .WithMany()

@@ -1,0 +1,92 @@
+namespace Exchange.Api.Peps;
+
+/// <summary>When a child's PEP is due, and why (docs/PEPS.md).</summary>
+/// <param name="Due">The date by which the next PEP meeting must be held and its plan approved.</param>
+/// <param name="Reason"><c>entered-care</c>, <c>changed-school</c> or <c>termly-review</c>.</param>
+public sealed record PepDue(DateOnly Due, string Reason)
+{
+    public bool IsOverdue(DateOnly today) => today > Due;
+}
+
+/// <summary>
+/// The statutory PEP timetable (DATA.md; Promoting the education of looked-after children, DfE 2018): a PEP within 10
+/// school days of entering care or of a change of school, then a review every school term. School terms are the
+/// standard English dates below: the exchange does not yet hold any council's own term dates, so these are used for
+/// every child and every answer says so (<see cref="TermDates"/>).
+/// </summary>
+public static class PepSchedule
+{
+    /// <summary>Which term dates the answers use.</summary>
+    public const string TermDates = "standard-english";
+
+    public const int SchoolDaysForNewPep = 10;
+
+    /// <summary>
+    /// The standard English school year, without half terms or bank holidays: autumn 1 September to 20 December,
+    /// spring 5 January to 31 March, summer 15 April to 22 July. A council's own dates vary by a few days each year.
+    /// </summary>
+    public static IReadOnlyList<(string Name, DateOnly Start, DateOnly End)> TermsOfYearStarting(int year) =>
+    [
+        ("autumn", new DateOnly(year, 9, 1), new DateOnly(year, 12, 20)),
+        ("spring", new DateOnly(year + 1, 1, 5), new DateOnly(year + 1, 3, 31)),
+        ("summer", new DateOnly(year + 1, 4, 15), new DateOnly(year + 1, 7, 22)),
+    ];
+
+    /// <summary>The term a date falls in, or, in a holiday, the term that follows it.</summary>
+    public static (string Name, DateOnly Start, DateOnly End) TermOf(DateOnly date)
+    {
+        var academicYear = date.Month >= 9 ? date.Year : date.Year - 1;
+        return TermsOfYearStarting(academicYear).Concat(TermsOfYearStarting(academicYear + 1)).First(t => date <= t.End);
+    }
+
+    /// <summary>The term after the one <paramref name="date"/> belongs to.</summary>
+    public static (string Name, DateOnly Start, DateOnly End) TermAfter(DateOnly date) => TermOf(TermOf(date).End.AddDays(1));
+
+    /// <summary>A weekday inside a term.</summary>
+    public static bool IsSchoolDay(DateOnly date)
+    {
+        if (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday)
+        {
+            return false;
+        }
+
+        var term = TermOf(date);
+        return term.Start <= date;
+    }
+
+    /// <summary>The date <paramref name="days"/> school days after <paramref name="from"/> (which itself does not count).</summary>
+    public static DateOnly AddSchoolDays(DateOnly from, int days)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(days);
+        var date = from;
+        while (days > 0)
+        {
+            date = date.AddDays(1);
+            if (IsSchoolDay(date))
+            {
+                days--;
+            }
+        }
+
+        return date;
+    }
+
+    /// <summary>
+    /// When the next PEP is due. <paramref name="careStart"/>: the current care episode's start; <paramref name="schoolStart"/>:
+    /// the current enrolment's start, if any; <paramref name="lastReviewedOn"/>: the meeting date of the latest approved plan.
+    /// A plan approved for a meeting before the later of entering care and joining the school does not count: the child
+    /// needs a new one within 10 school days of that date. After it, a review each term: by the end of the term after
+    /// the one the last review fell in.
+    /// </summary>
+    public static PepDue DueFor(DateOnly careStart, DateOnly? schoolStart, DateOnly? lastReviewedOn)
+    {
+        var changedSchool = schoolStart is { } joined && joined > careStart;
+        var since = changedSchool ? schoolStart!.Value : careStart;
+        if (lastReviewedOn is not { } reviewed || reviewed < since)
+        {
+            return new PepDue(AddSchoolDays(since, SchoolDaysForNewPep), changedSchool ? "changed-school" : "entered-care");
+        }
+
+        return new PepDue(TermAfter(reviewed).End, "termly-review");
+    }
+}
