@@ -303,6 +303,12 @@ public sealed partial class IdentityReviewService(
     /// </summary>
     private async Task MovePepAsync(string survivor, string other, CancellationToken ct)
     {
+        if (db.Database.IsNpgsql())
+        {
+            // The lock a PEP save takes: a first save on the survivor racing the merge waits, instead of colliding on the version index.
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"pep:" + survivor}))", ct).ConfigureAwait(false);
+        }
+
         if (await db.PepVersions.AnyAsync(v => v.ChildId == survivor, ct).ConfigureAwait(false))
         {
             return;

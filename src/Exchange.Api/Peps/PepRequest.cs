@@ -52,7 +52,7 @@ public sealed partial class PepRequestValidator : AbstractValidator<PepRequest>
         When(x => x.DesignatedTeacher is not null, () =>
             RuleFor(x => x.DesignatedTeacher).Must(t => IsText(t, MaxName)).WithErrorCode(ProblemTypes.PepText.Code)
                 .WithMessage($"designatedTeacher, when given, is 1 to {MaxName} characters of text."));
-        RuleFor(x => x.Attendees).Must(a => a is null || (a.Count <= MaxAttendees && a.All(n => IsText(n, MaxName) && !n.Contains('\n', StringComparison.Ordinal))))
+        RuleFor(x => x.Attendees).Must(a => a is null || (a.Count <= MaxAttendees && a.All(n => IsText(n, MaxName) && !n.Contains('\n', StringComparison.Ordinal) && !n.Contains('\r', StringComparison.Ordinal))))
             .WithErrorCode(ProblemTypes.PepAttendees.Code).WithMessage($"attendees: at most {MaxAttendees}, each 1 to {MaxName} characters on one line.");
         RuleFor(x => x.Targets).Must(AreTargets)
             .WithErrorCode(ProblemTypes.PepTargets.Code).WithMessage(ProblemTypes.PepTargets.Title);
@@ -71,13 +71,13 @@ public sealed partial class PepRequestValidator : AbstractValidator<PepRequest>
 
     private static bool NextReviewFollowsMeeting(PepRequest x) =>
         Dates.IsoDates.TryParseIso(x.NextReviewDate, out var next)
-        && (!Dates.IsoDates.TryParseIso(x.MeetingDate, out var meeting) || (next > meeting && next <= meeting.AddYears(1)));
+        && (!Dates.IsoDates.TryParseIso(x.MeetingDate, out var meeting) || meeting.Year >= 9999 || (next > meeting && next <= meeting.AddYears(1)));
 
     private static bool AreTargets(IReadOnlyList<PepTarget>? targets) =>
         targets is null
         || (targets.Count <= MaxItems
             && targets.All(t => t is not null && t.Id is not null && TargetId().IsMatch(t.Id) && IsText(t.Description, MaxText) && IsText(t.Measure, MaxText)
-                && Dates.IsoDates.TryParseIso(t.DueBy, out _) && TargetStatuses.Contains(t.Status, StringComparer.Ordinal))
+                && Dates.IsoDates.TryParseIso(t.DueBy, out var due) && due.Year is >= 2000 and <= 2100 && TargetStatuses.Contains(t.Status, StringComparer.Ordinal))
             && targets.Select(t => t.Id).Distinct(StringComparer.Ordinal).Count() == targets.Count);
 
     private static bool SpendNamesTargets(PepRequest x) =>
@@ -90,7 +90,7 @@ public sealed partial class PepRequestValidator : AbstractValidator<PepRequest>
     public static bool IsText(string? text, int max) =>
         text is not null && text.Trim().Length > 0 && text.Length <= max && text.All(c => c is '\n' or '\r' or '\t' || !char.IsControl(c));
 
-    [GeneratedRegex("^[A-Za-z0-9-]{1,20}$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9-]{1,20}\z")]
     private static partial Regex TargetId();
 }
 

@@ -72,8 +72,9 @@ public static class PepSchedule
     }
 
     /// <summary>
-    /// When the next PEP is due. <paramref name="careStart"/>: the current care episode's start; <paramref name="schoolStart"/>:
-    /// the current enrolment's start, if any; <paramref name="lastReviewedOn"/>: the meeting date of the latest approved plan.
+    /// When the next PEP is due. <paramref name="careStart"/>: since when the child has been in care without a break;
+    /// <paramref name="schoolStart"/>: the day it started at a new school during that care, if it changed school;
+    /// <paramref name="lastReviewedOn"/>: the meeting date of the latest approved plan.
     /// A plan approved for a meeting before the later of entering care and joining the school does not count: the child
     /// needs a new one within 10 school days of that date. After it, a review each term: by the end of the term after
     /// the one the last review fell in.

@@ -32,22 +32,21 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
     /// <summary>The answer to a write: the status and the version saved (its ETag), or the refusal.</summary>
     public sealed record Saved(int Status, PepView? View, ProblemTypes.ProblemType? Problem = null, string? Detail = null);
 
-    /// <summary>The current plan, or null when the child has none.</summary>
+    /// <summary>The current plan, or null when the child has none (or none the caller may see).</summary>
     public async Task<PepView?> CurrentAsync(Decided decided, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(decided);
-        var versions = await VersionsOfAsync(decided.ChildId, ct).ConfigureAwait(false);
-        // The current plan is released to whoever the policy permits, whichever organisation wrote it: a new school's
-        // designated teacher and a new council need the plan they take over (issue 10: current enrolment and current PEP).
-        return versions.Count == 0 ? null : await ViewAsync(decided, versions, versions[^1], ct).ConfigureAwait(false);
+        var (versions, care) = await ReadAsync(decided.ChildId, ct).ConfigureAwait(false);
+        var released = Released(decided, versions, care);
+        return released.Count == 0 || released[^1] != versions[^1] ? null : await ViewAsync(decided, released, versions[^1], care, ct).ConfigureAwait(false);
     }
 
-    /// <summary>The plan's history the permit releases: versions recorded within the caller's periods, and the current one.</summary>
+    /// <summary>The plan's history the permit releases (see <see cref="Released"/>).</summary>
     public async Task<PepVersionsView> HistoryAsync(Decided decided, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(decided);
-        var versions = await VersionsOfAsync(decided.ChildId, ct).ConfigureAwait(false);
-        return new PepVersionsView(Released(decided, versions)
+        var (versions, care) = await ReadAsync(decided.ChildId, ct).ConfigureAwait(false);
+        return new PepVersionsView(Released(decided, versions, care)
             .Select(v => new PepVersionSummary(v.Version, v.Status, v.MeetingDate.Iso(), v.Quality, v.RecordedBy, v.RecordedAt)).ToList());
     }
 
@@ -55,9 +54,10 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
     public async Task<PepView?> VersionAsync(Decided decided, int number, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(decided);
-        var versions = await VersionsOfAsync(decided.ChildId, ct).ConfigureAwait(false);
-        var version = Released(decided, versions).FirstOrDefault(v => v.Version == number);
-        return version is null ? null : await ViewAsync(decided, versions, version, ct).ConfigureAwait(false);
+        var (versions, care) = await ReadAsync(decided.ChildId, ct).ConfigureAwait(false);
+        var released = Released(decided, versions, care);
+        var version = released.FirstOrDefault(v => v.Version == number);
+        return version is null ? null : await ViewAsync(decided, released, version, care, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -91,9 +91,10 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
             }
 
             var keptHealth = sealedHealth;
-            if (decided.Mask.Hides("healthSection") && latest is not null && latest.SealedHealth.Length > 0)
+            if (request.HealthSection is null && latest is not null && latest.SealedHealth.Length > 0)
             {
-                // The designated teacher's save keeps the health section it cannot see, sealed again for this version.
+                // A save that leaves the health section out keeps the one held, sealed again for this version: the designated
+                // teacher cannot see it, and a council's client that does not send it back must not delete it by omission.
                 keptHealth = await ResealAsync(child, latest, "healthSection", latest.SealedHealth, id, ct).ConfigureAwait(false);
             }
 
@@ -198,8 +199,9 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
 
         var created = latest is null;
         await work.CommitAsync(created ? Outcome.Created(child) : Outcome.Ok(child), ct).ConfigureAwait(false);
-        var versions = await VersionsOfAsync(child, ct).ConfigureAwait(false);
-        return new Saved(created ? StatusCodes.Status201Created : StatusCodes.Status200OK, await ViewAsync(decided, versions, version!, ct).ConfigureAwait(false));
+        var (versions, care) = await ReadAsync(child, ct).ConfigureAwait(false);
+        return new Saved(created ? StatusCodes.Status201Created : StatusCodes.Status200OK,
+            await ViewAsync(decided, Released(decided, versions, care), version!, care, ct).ConfigureAwait(false));
     }
 
     /// <summary>RFC 9110 If-Match: none may create the first version; an existing plan needs it (428) and it must match (412).</summary>
@@ -233,15 +235,25 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
             .OrderByDescending(r => r.StartDate).Select(r => r.OrganisationId).FirstOrDefaultAsync(ct).ConfigureAwait(false);
     }
 
-    private async Task<List<PepVersion>> VersionsOfAsync(string child, CancellationToken ct) =>
-        await db.PepVersions.AsNoTracking().Where(v => v.ChildId == child).OrderBy(v => v.Version).ToListAsync(ct).ConfigureAwait(false);
+    /// <summary>The care that decides the plan's timetable and what is current (see <see cref="CareOfAsync"/>).</summary>
+    private sealed record Care(DateOnly? Since, DateOnly? ChangedSchoolOn);
 
-    /// <summary>Versions recorded within the caller's periods, and always the current one.</summary>
-    private static IEnumerable<PepVersion> Released(Decided decided, List<PepVersion> versions) =>
-        versions.Where(v => v == versions[^1] || decided.Windows is not { } windows
-            || windows.Overlaps(DateOnly.FromDateTime(v.RecordedAt.UtcDateTime), DateOnly.FromDateTime(v.RecordedAt.UtcDateTime), v.RecordedAt));
+    private async Task<(List<PepVersion> Versions, Care Care)> ReadAsync(string child, CancellationToken ct) =>
+        (await db.PepVersions.AsNoTracking().Where(v => v.ChildId == child).OrderBy(v => v.Version).ToListAsync(ct).ConfigureAwait(false),
+         await CareOfAsync(child, ct).ConfigureAwait(false));
 
-    private async Task<PepView> ViewAsync(Decided decided, List<PepVersion> versions, PepVersion v, CancellationToken ct)
+    /// <summary>
+    /// The versions the permit releases: those recorded within the caller's periods, and the current one when it was
+    /// recorded during the child's present care (a new school or council takes over the plan it needs). A plan from an
+    /// earlier time in care is not current for a child who came back into care: it needs a handover like other history.
+    /// </summary>
+    private static List<PepVersion> Released(Decided decided, List<PepVersion> versions, Care care) =>
+        versions.Where(v => (v == versions[^1] && care.Since is { } since && DateOnly.FromDateTime(v.RecordedAt.UtcDateTime) >= since)
+            || decided.Windows is not { } windows
+            || windows.Overlaps(DateOnly.FromDateTime(v.RecordedAt.UtcDateTime), DateOnly.FromDateTime(v.RecordedAt.UtcDateTime), v.RecordedAt)).ToList();
+
+    /// <summary>A version as the caller sees it; its first and last-reviewed dates come from the versions it may see.</summary>
+    private async Task<PepView> ViewAsync(Decided decided, List<PepVersion> released, PepVersion v, Care care, CancellationToken ct)
     {
         var mask = decided.Mask;
         // Only what the mask shows is opened: a social worker's read opens nothing.
@@ -251,10 +263,10 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
         var health = !mask.Hides("healthSection") && v.SealedHealth.Length > 0 ? await OpenAsync(v, "healthSection", v.SealedHealth, ct).ConfigureAwait(false) : null;
         var reason = !mask.Hides("returnReason") && v.SealedReturnReason.Length > 0
             ? await OpenAsync(v, "returnReason", v.SealedReturnReason, ct).ConfigureAwait(false) : null;
-        var due = await DueAsync(v.ChildId, versions, ct).ConfigureAwait(false);
+        var lastReviewed = LastReviewedOn(released);
+        var due = care.Since is { } since ? PepSchedule.DueFor(since, care.ChangedSchoolOn, lastReviewed) : null;
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var lastReviewed = LastReviewedOn(versions);
-        return new PepView(v.ChildId, v.Version, v.Status, versions[0].MeetingDate.Iso(), v.MeetingDate.Iso(), v.NextReviewDate?.Iso(), due?.Due.Iso(), due?.Reason,
+        return new PepView(v.ChildId, v.Version, v.Status, released[0].MeetingDate.Iso(), v.MeetingDate.Iso(), v.NextReviewDate?.Iso(), due?.Due.Iso(), due?.Reason,
             due?.IsOverdue(today), lastReviewed?.Iso(), v.Quality, reason, content?.DesignatedTeacher, content?.Attendees, content?.Targets, content?.PupilPremiumPlus,
             content?.SenStatus, content?.Attainment, content?.PupilVoice, content?.CarerViews, health, v.RecordedBy, v.RecordedAt, PepSchedule.TermDates);
     }
@@ -262,22 +274,36 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
     private static DateOnly? LastReviewedOn(List<PepVersion> versions) =>
         versions.Where(x => x.Status == PepVersion.Approved).Select(x => (DateOnly?)x.MeetingDate).Max();
 
-    /// <summary>When the next plan is due, from the current care episode, the current school and the last approved review.</summary>
-    public async Task<PepDue?> DueAsync(string child, List<PepVersion> versions, CancellationToken ct)
+    /// <summary>
+    /// Since when the child has been in care without a break (episodes with one council after another, with no day
+    /// out of care between them, count as one: a move between councils is not entering care), and the day it changed
+    /// school during that care, if it did: its current enrolment started after another school's enrolment during the
+    /// same care. A school declaring a pupil it has long taught, or a second school (dual registration), is not a change.
+    /// </summary>
+    private async Task<Care> CareOfAsync(string child, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(versions);
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var care = await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == child && e.StartDate <= today && (e.EndDate == null || e.EndDate >= today))
-            .OrderByDescending(e => e.StartDate).Select(e => (DateOnly?)e.StartDate).FirstOrDefaultAsync(ct).ConfigureAwait(false);
-        if (care is null)
+        var episodes = await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == child && e.StartDate <= today)
+            .Select(e => new { e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false);
+        var current = episodes.Where(e => e.EndDate == null || e.EndDate >= today).OrderByDescending(e => e.StartDate).FirstOrDefault();
+        if (current is null)
         {
-            return null;
+            return new Care(null, null);
         }
 
-        var school = await db.ChildRelationships.AsNoTracking()
-            .Where(r => r.ChildId == child && r.Kind == ChildRelationship.EnrolledSchool && r.StartDate <= today && (r.EndDate == null || r.EndDate >= today))
-            .OrderByDescending(r => r.StartDate).Select(r => (DateOnly?)r.StartDate).FirstOrDefaultAsync(ct).ConfigureAwait(false);
-        return PepSchedule.DueFor(care.Value, school, LastReviewedOn(versions));
+        var since = current.StartDate;
+        while (episodes.FirstOrDefault(e => e.StartDate < since && e.EndDate is { } end && end >= since.AddDays(-1)) is { } before)
+        {
+            since = before.StartDate;
+        }
+
+        var enrolments = await db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == child && r.Kind == ChildRelationship.EnrolledSchool && r.StartDate <= today)
+            .Select(r => new { r.OrganisationId, r.StartDate, r.EndDate }).ToListAsync(ct).ConfigureAwait(false);
+        var school = enrolments.Where(r => r.EndDate == null || r.EndDate >= today).OrderByDescending(r => r.StartDate).FirstOrDefault();
+        var moved = school is not null && school.StartDate > since
+            && enrolments.Any(r => r.OrganisationId != school.OrganisationId && r.StartDate < school.StartDate && (r.EndDate is null || r.EndDate >= since)
+                && !(r.EndDate is null || r.EndDate >= today));
+        return new Care(since, moved ? school!.StartDate : null);
     }
 
     private async Task<string?> OpenAsync(PepVersion v, string field, byte[] sealedValue, CancellationToken ct) =>

@@ -28,25 +28,30 @@ public static class PepsApi
     }
 
     private static async Task<IResult> CurrentAsync(Decided decided, HttpContext http, PepService peps, CancellationToken ct) =>
-        Answer(http, new PepService.Saved(StatusCodes.Status200OK, await peps.CurrentAsync(decided, ct).ConfigureAwait(false)));
+        Answer(http, new PepService.Saved(StatusCodes.Status200OK, await peps.CurrentAsync(decided, ct).ConfigureAwait(false)), ETagShown(decided));
 
     private static async Task<IResult> VersionAsync(int version, Decided decided, HttpContext http, PepService peps, CancellationToken ct) =>
         Answer(http, new PepService.Saved(StatusCodes.Status200OK, await peps.VersionAsync(decided, version, ct).ConfigureAwait(false)), etag: false);
 
+    // A caller whose mask hides the version number (the health body) gets neither the history nor the number in a header.
     private static async Task<IResult> VersionsAsync(Decided decided, PepService peps, CancellationToken ct) =>
-        TypedResults.Ok(await peps.HistoryAsync(decided, ct).ConfigureAwait(false));
+        decided.Mask.Hides("version")
+            ? Problems.Result(ProblemTypes.Forbidden, "The plan's history is not released to your role.")
+            : TypedResults.Ok(await peps.HistoryAsync(decided, ct).ConfigureAwait(false));
+
+    private static bool ETagShown(Decided decided) => !decided.Mask.Hides("version");
 
     private static async Task<IResult> SaveAsync(PepRequest request, Decided decided, HttpContext http, PepService peps, CancellationToken ct) =>
-        Answer(http, await peps.SaveAsync(Caller.From(http.User), decided, request, IfMatch(http), ct).ConfigureAwait(false));
+        Answer(http, await peps.SaveAsync(Caller.From(http.User), decided, request, IfMatch(http), ct).ConfigureAwait(false), ETagShown(decided));
 
     private static async Task<IResult> SubmitAsync(Decided decided, HttpContext http, PepService peps, CancellationToken ct) =>
-        Answer(http, await peps.SubmitAsync(Caller.From(http.User), decided, IfMatch(http), ct).ConfigureAwait(false));
+        Answer(http, await peps.SubmitAsync(Caller.From(http.User), decided, IfMatch(http), ct).ConfigureAwait(false), ETagShown(decided));
 
     private static async Task<IResult> ReturnAsync(PepReturnRequest request, Decided decided, HttpContext http, PepService peps, CancellationToken ct) =>
-        Answer(http, await peps.ReturnAsync(Caller.From(http.User), decided, request, IfMatch(http), ct).ConfigureAwait(false));
+        Answer(http, await peps.ReturnAsync(Caller.From(http.User), decided, request, IfMatch(http), ct).ConfigureAwait(false), ETagShown(decided));
 
     private static async Task<IResult> ApproveAsync(PepApproveRequest request, Decided decided, HttpContext http, PepService peps, CancellationToken ct) =>
-        Answer(http, await peps.ApproveAsync(Caller.From(http.User), decided, request, IfMatch(http), ct).ConfigureAwait(false));
+        Answer(http, await peps.ApproveAsync(Caller.From(http.User), decided, request, IfMatch(http), ct).ConfigureAwait(false), ETagShown(decided));
 
     private static string? IfMatch(HttpContext http) => http.Request.Headers.IfMatch.Count == 0 ? null : string.Join(",", http.Request.Headers.IfMatch.ToArray());
 

@@ -83,7 +83,12 @@ public static class PolicyLoader
 
             foreach (var (key, value) in root.Children)
             {
-                var section = ((YamlScalarNode)key).Value ?? "";
+                // A section is named by plain text; a list or mapping as a key (`? [roles]: ...`) is a fault, not a crash.
+                if (key is not YamlScalarNode { Value: { } section })
+                {
+                    throw new PolicyException(file, Line(key), "a section's name must be plain text (" + string.Join(", ", Sections) + ").");
+                }
+
                 var target = section switch
                 {
                     "roles" => raw.Roles,

@@ -44,7 +44,7 @@ public sealed record AttendanceExport(string Date, string Session, string Code, 
 
 /// <summary>One version of the child's PEP: its status and dates, and (until erasure) what it says, health section included.</summary>
 public sealed record PepExport(
-    int Version, string Status, string MeetingDate, string? NextReviewDate, string? Quality, System.Text.Json.JsonElement? Content, string? HealthSection, string? ReturnReason,
+    string ChildId, int Version, string Status, string MeetingDate, string? NextReviewDate, string? Quality, System.Text.Json.JsonElement? Content, string? HealthSection, string? ReturnReason,
     string RecordedBy, DateTimeOffset RecordedAt);
 
 /// <summary>One access to the child's data: which organisation, in which role, did what, why, and whether it was allowed.</summary>
@@ -143,7 +143,7 @@ public static class SubjectAccessApi
         {
             async Task<string?> OpenPart(string part, byte[] sealedValue) => sealedValue.Length == 0 ? null
                 : (await sealer.OpenAsync(Peps.PepService.Place(v.ChildId, v.Id, part), sealedValue, ct).ConfigureAwait(false) as OpenedField.Opened)?.Value;
-            peps.Add(new PepExport(v.Version, v.Status, v.MeetingDate.Iso(), v.NextReviewDate?.Iso(), v.Quality,
+            peps.Add(new PepExport(v.ChildId, v.Version, v.Status, v.MeetingDate.Iso(), v.NextReviewDate?.Iso(), v.Quality,
                 await OpenPart("content", v.SealedContent).ConfigureAwait(false) is { } content ? System.Text.Json.JsonDocument.Parse(content).RootElement.Clone() : null,
                 await OpenPart("healthSection", v.SealedHealth).ConfigureAwait(false), await OpenPart("returnReason", v.SealedReturnReason).ConfigureAwait(false),
                 v.RecordedBy, v.RecordedAt));

@@ -54,6 +54,11 @@ public sealed class PepDueDateTests(MovableTimeApiFactory api) : IClassFixture<M
         Assert.Equal(("2027-03-31", "termly-review", false),
             (approved.GetProperty("reviewDue").GetString(), approved.GetProperty("reviewDueReason").GetString(), approved.GetProperty("overdue").GetBoolean()));
 
+        // A second school (dual registration) is not a change of school: the termly review stands.
+        var (schoolC, _) = await api.NewSchoolAsync();
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync("/v1/enrolments", new { childId = child, urn = schoolC[7..], startDate = "2026-10-19" })).StatusCode);
+        Assert.Equal("termly-review", (await JsonAsync(await council.GetAsync(url))).GetProperty("reviewDueReason").GetString());
+
         // The last day of the spring term is still in time; the day after, the plan is overdue.
         Today("2027-03-31");
         Assert.False((await JsonAsync(await council.GetAsync(url))).GetProperty("overdue").GetBoolean());

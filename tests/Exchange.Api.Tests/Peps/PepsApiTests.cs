@@ -183,6 +183,22 @@ public abstract class PepsApiTestsBase<TFactory>(TFactory api) where TFactory : 
         var (afterTeacher, _) = await OkAsync(await VirtualSchool.GetAsync(url));
         Assert.Equal((Health, "New words.", "\"2\""), (afterTeacher.GetProperty("healthSection").GetString(), afterTeacher.GetProperty("pupilVoice").GetString(), etag2));
 
+        // A council save that leaves the section out keeps it too (omission is not deletion).
+        var (_, etag3) = await OkAsync(await SendAsync(VirtualSchool, HttpMethod.Put, url, Plan(voice: "Council words."), etag2));
+        Assert.Equal(Health, (await OkAsync(await VirtualSchool.GetAsync(url))).Body.GetProperty("healthSection").GetString());
+        Assert.Equal("\"3\"", etag3);
+
+        // The health body reads the health section and the due date; not the version, in the body or the header, nor the history.
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{child}/health-responsibility", new { ods = "ZZ901", startDate = "2025-09-01" })).StatusCode);
+        var nurse = api.WithToken(api.Issuer.Token("health:ZZ901", ["lac-nurse"]), "health-assessment");
+        var nurseRead = await nurse.GetAsync(url);
+        var (nurseSees, nurseTag) = await OkAsync(nurseRead);
+        Assert.Equal((Health, null), (nurseSees.GetProperty("healthSection").GetString(), nurseTag));
+        Assert.True(nurseSees.TryGetProperty("reviewDue", out _));
+        Assert.False(nurseSees.TryGetProperty("version", out _));
+        Assert.False(nurseSees.TryGetProperty("pupilVoice", out _));
+        await Problem.AssertAsync(await nurse.GetAsync(url + "/versions"), HttpStatusCode.Forbidden, "forbidden");
+
         var (social, _) = await OkAsync(await SocialWorker.GetAsync(url));
         Assert.Equal(("draft", "2026-11-10"), (social.GetProperty("status").GetString(), social.GetProperty("meetingDate").GetString()));
         Assert.True(social.TryGetProperty("reviewDue", out _));
@@ -200,6 +216,7 @@ public abstract class PepsApiTestsBase<TFactory>(TFactory api) where TFactory : 
         foreach (var column in new[] { "SealedContent", "SealedHealth" })
         {
             var stored = Assert.IsType<byte[]>(await api.StoreScalarAsync($"SELECT \"{column}\" FROM pep_versions WHERE \"ChildId\" = '{child}' AND \"Version\" = 2"));
+            Assert.NotEmpty(stored);
             Assert.DoesNotContain("CAMHS", Encoding.UTF8.GetString(stored), StringComparison.Ordinal);
             Assert.DoesNotContain("New words", Encoding.UTF8.GetString(stored), StringComparison.Ordinal);
         }
@@ -284,6 +301,7 @@ public abstract class PepsApiTestsBase<TFactory>(TFactory api) where TFactory : 
         { "meetingDate", "2026-02-30", "pep-meeting-date" },
         { "meetingDate", "2099-01-01", "pep-meeting-date" },
         { "meetingDate", null, "pep-meeting-date" },
+        { "meetingDate", "9999-06-01", "pep-meeting-date" },
         { "nextReviewDate", "2026-11-01", "pep-next-review-date" },
         { "nextReviewDate", "2028-11-11", "pep-next-review-date" },
         { "designatedTeacher", "", "pep-text" },
@@ -291,10 +309,13 @@ public abstract class PepsApiTestsBase<TFactory>(TFactory api) where TFactory : 
         { "carerViews", "bell\u0007", "pep-text" },
         { "healthSection", "   ", "pep-text" },
         { "attendees", new[] { "two\nlines" }, "pep-attendees" },
+        { "attendees", new[] { "carriage\rreturn" }, "pep-attendees" },
         { "attendees", Enumerable.Repeat("Someone", 31).ToArray(), "pep-attendees" },
         { "targets", new[] { new { id = "T 1", description = "d", measure = "m", dueBy = "2027-01-01", status = "achieved" } }, "pep-targets" },
         { "targets", new[] { new { id = "T1", description = "d", measure = "m", dueBy = "2027-01-01", status = "done" } }, "pep-targets" },
         { "targets", new[] { new { id = "T1", description = "d", measure = "m", dueBy = "soon", status = "achieved" } }, "pep-targets" },
+        { "targets", new[] { new { id = "T1\n", description = "d", measure = "m", dueBy = "2027-01-01", status = "achieved" } }, "pep-targets" },
+        { "targets", new[] { new { id = "T1", description = "d", measure = "m", dueBy = "0001-01-01", status = "achieved" } }, "pep-targets" },
         { "targets", new[] { new { id = "T1", description = "d", measure = "m", dueBy = "2027-01-01", status = "achieved" }, new { id = "T1", description = "e", measure = "m", dueBy = "2027-01-01", status = "achieved" } }, "pep-targets" },
         { "pupilPremiumPlus", new[] { new { targetId = "T9", amount = 10m, description = "Tutor" } }, "pep-premium" },
         { "pupilPremiumPlus", new[] { new { targetId = "T1", amount = 0m, description = "Tutor" } }, "pep-premium" },

@@ -33,6 +33,7 @@ public sealed class PolicyValidationFaultTests
     [InlineData("rules.yaml", "    conditions:\n      requires: consent", "    conditions: consent", "'conditions' must be a mapping.")]
     [InlineData("rules.yaml", "      breakGlass: true", "      breakGlass: yes-please", "'breakGlass' must be true or false, not 'yes-please'.")]
     [InlineData("vocabulary.yaml", "  - id: safeguarding\n", "  - id: safeguarding\n  - id: safeguarding\n", "duplicate purpose id 'safeguarding'.")]
+    [InlineData("vocabulary.yaml", "\npurposes:\n", "\n? [purposes]\n:\n", "a section's name must be plain text")]
     [InlineData("vocabulary.yaml", "  - id: host-council\n", "  - id: enrolled-school\n", "duplicate relationship id 'enrolled-school'.")]
     [InlineData("agreements.yaml", "    categories: [health-assessment, pep]", "    categories: [health-assessment, medical-records]", "unknown category 'medical-records'")]
     [InlineData("agreements.yaml", "    purposes: [health-assessment, pep-review]", "    purposes: [health-assessment, curiosity]", "unknown purpose 'curiosity'")]
