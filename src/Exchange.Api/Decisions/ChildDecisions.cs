@@ -64,7 +64,9 @@ public sealed class ChildDecisions(Decided decided, AccessDecider decider, Audit
         if (anyPermit is not null)
         {
             audit.Decided(anyPermit.Decision);
-            decided.Set(anyPermit, null);
+            // The answer is released under the permit's mask (the endpoint's first, child-less decision was a denial).
+            var category = decided.Question?.Category;
+            decided.Set(anyPermit, category is null ? null : new FieldMask(decider.Policy.Categories[category].Fields, anyPermit.Decision.Fields));
         }
     }
 }

@@ -134,6 +134,8 @@ public static class ProblemTypes
     public static readonly ProblemType PepUnderReview = Define("pep-under-review", 409, "The plan is submitted and with the virtual school: it is approved or returned before it is changed again.");
     public static readonly ProblemType PepTransition = Define("pep-transition-invalid", 409, "The plan's status does not allow this step (draft or returned → submitted by the school; submitted → returned or approved by the virtual school).");
     public static readonly ProblemType PepStepNotYours = Define("pep-step-not-yours", 403, "The designated teacher's school submits a plan; the responsible council's virtual school returns or approves it.");
+    public static readonly ProblemType EventsCursor = Define("events-cursor", 400, "after is the next value of an earlier page of the feed (digits), or left out to start from the beginning.");
+    public static readonly ProblemType EventsLimit = Define("events-limit", 400, "limit is a whole number from 1 to 500.");
     public static readonly ProblemType PreconditionRequired = Define("precondition-required", 428, "This resource exists: send If-Match with the ETag of the version you read.");
     public static readonly ProblemType PreconditionFailed = Define("precondition-failed", 412, "If-Match does not match the current version: read it again, then retry your change on it.");
     public static readonly ProblemType AttendanceQueryInvalid = Define("attendance-query-invalid", 400, "from and to are dates (YYYY-MM-DD), from not after to, at most a year apart.");

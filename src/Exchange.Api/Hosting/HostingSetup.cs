@@ -1,6 +1,7 @@
 using Exchange.Api.Attendance;
 using Exchange.Api.Exclusions;
 using Exchange.Api.Peps;
+using Exchange.Api.Events;
 using Exchange.Api.RollCheck;
 using Exchange.Api.Configuration;
 using Exchange.Api.Handovers;
@@ -47,6 +48,7 @@ public static class HostingSetup
         builder.Services.AddScoped<Attendance.AttendanceBatchService>();
         builder.Services.AddScoped<Exclusions.ExclusionService>();
         builder.Services.AddScoped<Peps.PepService>();
+        builder.Services.AddScoped<Events.EventFeed>();
         builder.Services.AddScoped<Idempotency.IdempotencyStore>();
         builder.Services.AddPolicyFacts();
         builder.Services.AddScoped<Decisions.Decided>();
@@ -113,6 +115,7 @@ public static class HostingSetup
         app.MapAttendanceApi();
         app.MapExclusionsApi();
         app.MapPepsApi();
+        app.MapEventsApi();
         return app;
     }
 }

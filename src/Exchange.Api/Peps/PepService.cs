@@ -136,6 +136,10 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
         var child = decided.ChildId;
         var id = Guid.NewGuid();
         var sealedReason = reason is null ? [] : await sealer.SealAsync(Place(child, id, "returnReason"), reason, ct).ConfigureAwait(false);
+        // The plan itself is unchanged: its sealed parts are sealed again for the new version's place. That key work is
+        // done before the write gate on the version read now; under the gate it is redone only if another step came first.
+        var seen = await db.PepVersions.AsNoTracking().Where(v => v.ChildId == child).OrderByDescending(v => v.Version).FirstOrDefaultAsync(ct).ConfigureAwait(false);
+        (byte[] Content, byte[] Health)? resealed = seen is null ? null : await ResealPlanAsync(child, seen, id, ct).ConfigureAwait(false);
         return await StepAsync(child, ifMatch, allowFirst: false, async latest =>
         {
             if (!from.Contains(latest!.Status, StringComparer.Ordinal))
@@ -143,16 +147,19 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
                 return (null, ProblemTypes.PepTransition);
             }
 
-            // The plan itself is unchanged: its sealed parts are sealed again for the new version's place.
+            var (content, health) = latest.Id == seen?.Id ? resealed!.Value : await ResealPlanAsync(child, latest, id, ct).ConfigureAwait(false);
             return (new PepVersion
             {
                 Id = id, ChildId = child, Version = latest.Version + 1, Status = to, MeetingDate = latest.MeetingDate, NextReviewDate = latest.NextReviewDate,
-                Quality = quality, SealedContent = await ResealAsync(child, latest, "content", latest.SealedContent, id, ct).ConfigureAwait(false),
-                SealedHealth = latest.SealedHealth.Length == 0 ? [] : await ResealAsync(child, latest, "healthSection", latest.SealedHealth, id, ct).ConfigureAwait(false),
-                SealedReturnReason = sealedReason, SchoolId = latest.SchoolId, RecordedBy = caller.Organisation, RecordedAt = clock.UtcNowToMillisecond(),
+                Quality = quality, SealedContent = content, SealedHealth = health, SealedReturnReason = sealedReason, SchoolId = latest.SchoolId,
+                RecordedBy = caller.Organisation, RecordedAt = clock.UtcNowToMillisecond(),
             }, null);
         }, decided, ct, notice).ConfigureAwait(false);
     }
+
+    private async Task<(byte[] Content, byte[] Health)> ResealPlanAsync(string child, PepVersion from, Guid to, CancellationToken ct) =>
+        (await ResealAsync(child, from, "content", from.SealedContent, to, ct).ConfigureAwait(false),
+         from.SealedHealth.Length == 0 ? [] : await ResealAsync(child, from, "healthSection", from.SealedHealth, to, ct).ConfigureAwait(false));
 
     /// <summary>
     /// One step of the plan in one unit of work: the version it changes is read under the write gate (and, on PostgreSQL,

@@ -213,6 +213,9 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
         modelBuilder.Entity<OutboxItem>(e =>
         {
             e.ToTable("outbox_items");
+            e.HasKey(o => o.Sequence);
+            e.Property(o => o.Sequence).ValueGeneratedOnAdd();
+            e.HasIndex(o => o.Id).IsUnique();
             e.Property(o => o.Type).HasMaxLength(32);
             e.Property(o => o.ChildId).HasMaxLength(32);
             e.Property(o => o.RaisedBy).HasMaxLength(64);

@@ -47,6 +47,13 @@ public sealed class OutboxItem
     public const string PepReturned = "pep-returned";
     public const string PepApproved = "pep-approved";
 
+    /// <summary>
+    /// The item's place in the feed, given by the database as it is written (SQLite's integer key, a PostgreSQL
+    /// identity): the event feed's cursor, so a reader never misses an item that shares another's millisecond.
+    /// </summary>
+    public long Sequence { get; init; }
+
+    /// <summary>The event id a receiver sees (and de-duplicates deliveries on).</summary>
     public required Guid Id { get; init; }
     public required string Type { get; init; }
     public required string ChildId { get; init; }

@@ -68,7 +68,7 @@ public sealed class PolicyValidationTests
     [Theory]
     [InlineData("rules.yaml", "      requires: consent", "      requries: consent", "unknown key 'requries'")]
     [InlineData("rules.yaml", "    relationship: host-council", "    relationship: neighbour-council", "unknown relationship 'neighbour-council'")]
-    [InlineData("rules.yaml", "    actions: [read]\n    categories: [placement-notice]", "    actions: [delete]\n    categories: [placement-notice]", "unknown action 'delete'")]
+    [InlineData("rules.yaml", "    actions: [read]\n    categories: [placement-notice, notification]", "    actions: [delete]\n    categories: [placement-notice, notification]", "unknown action 'delete'")]
     [InlineData("rules.yaml", "    categories: [health-assessment]\n    purposes: [health-assessment, safeguarding]", "    categories: [medical-records]\n    purposes: [health-assessment, safeguarding]", "unknown category 'medical-records'")]
     [InlineData("rules.yaml", "    purposes: [audit-review]", "    purposes: [curiosity]", "unknown purpose 'curiosity'")]
     [InlineData("rules.yaml", "      breakGlass: true", "      breakGlass: maybe", "must be true or false")]

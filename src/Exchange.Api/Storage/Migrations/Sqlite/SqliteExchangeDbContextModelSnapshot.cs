@@ -751,13 +751,16 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
 
             modelBuilder.Entity("Exchange.Api.Storage.OutboxItem", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<long>("Sequence")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("ChildId")
                         .IsRequired()
                         .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("OccurredAt")
@@ -773,9 +776,12 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Id");
+                    b.HasKey("Sequence");
 
                     b.HasIndex("ChildId");
+
+                    b.HasIndex("Id")
+                        .IsUnique();
 
                     b.HasIndex("OccurredAt");
 
