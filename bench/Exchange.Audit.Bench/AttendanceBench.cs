@@ -313,7 +313,7 @@ internal static class AttendanceBench
         Console.WriteLine($"summary of a child with a year of marks, {reads} reads one at a time: p50 {Stats.Median(latencies):N1} ms, p99 {Stats.Percentile(latencies, 99):N1} ms");
     }
 
-    private static async Task<string> CreateDatabaseAsync(string server)
+    internal static async Task<string> CreateDatabaseAsync(string server)
     {
         var database = "bench_attendance_" + Guid.NewGuid().ToString("N")[..12];
         await using var connection = new NpgsqlConnection(server);

@@ -19,8 +19,12 @@ internal sealed class BenchApiFactory : WebApplicationFactory<Program>
     private readonly string? _postgres;
 
     /// <param name="postgres">A connection string to an existing, empty PostgreSQL database; null for SQLite.</param>
-    public BenchApiFactory(bool auditing, bool kestrel, string? postgres = null)
+    private readonly IReadOnlyDictionary<string, string?> _extra;
+
+    /// <param name="extra">More settings for one part (the webhook part allows a receiver on loopback).</param>
+    public BenchApiFactory(bool auditing, bool kestrel, string? postgres = null, IReadOnlyDictionary<string, string?>? extra = null)
     {
+        _extra = extra ?? new Dictionary<string, string?>();
         _auditing = auditing;
         _postgres = postgres;
         Kestrel = kestrel;
@@ -59,7 +63,7 @@ internal sealed class BenchApiFactory : WebApplicationFactory<Program>
             settings["ConnectionStrings:Exchange"] = _postgres;
         }
 
-        foreach (var (key, value) in settings)
+        foreach (var (key, value) in settings.Concat(_extra))
         {
             builder.UseSetting(key, value);
         }

@@ -3,8 +3,11 @@
 //   EXCHANGE_BENCH_POSTGRES="Host=127.0.0.1;Port=55433;Username=postgres;Password=devpw;Database=postgres" \
 //     dotnet run -c Release --project bench/Exchange.Audit.Bench
 // Parts can be chosen: `-- appends`, `-- rps`, `-- decisions`, `-- proofs` (default: all four), and `-- attendance`
-// (issue 11: a school day of marks through HTTP against a plain bulk insert; only when named). Options:
+// (issue 11: a school day of marks through HTTP against a plain bulk insert; only when named), and `-- webhooks`
+// (issue 12: webhook delivery throughput to a local receiver against plain signed POSTs; only when named). Options:
 //   --children <n>             children in care for the attendance part (default 60000)
+//   --items <n>                outbox items per round for the webhook part (default 2000)
+//   --batch <n>                Exchange:Webhooks:BatchSize for the webhook part (default: the service's)
 //   --quick                    small sizes and few rounds, to check the harness (figures meaningless)
 //   --sqlite-proof-max <n>     largest tree size to fill on SQLite for part 3 (default 10000000)
 //   --proof-sizes <n,n,...>    tree sizes for part 3 (default 1000000,10000000)
@@ -99,6 +102,23 @@ internal static class BenchProgram
             else
             {
                 await AttendanceBench.RunAsync("PostgreSQL", postgres, children, summaryReads: quick ? 50 : 500);
+            }
+        }
+
+        // Not part of "all": ask for it by name.
+        if (parts.Contains("webhooks"))
+        {
+            var items = Option(args, "--items") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : quick ? 200 : 2_000;
+            var rounds = quick ? 2 : 5;
+            int? batch = Option(args, "--batch") is { } b ? int.Parse(b, CultureInfo.InvariantCulture) : null;
+            await WebhookBench.RunAsync("SQLite", null, items, rounds, batch);
+            if (string.IsNullOrWhiteSpace(postgres))
+            {
+                Console.WriteLine($"## 7b. PostgreSQL: SKIPPED ({PostgresVariable} is not set)");
+            }
+            else
+            {
+                await WebhookBench.RunAsync("PostgreSQL", postgres, items, rounds, batch);
             }
         }
 

@@ -18,6 +18,8 @@ public sealed class ExchangeOptions
 
     public RollCheckOptions RollCheck { get; set; } = new();
 
+    public WebhookOptions Webhooks { get; set; } = new();
+
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
 }
 

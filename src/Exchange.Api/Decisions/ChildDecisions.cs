@@ -69,4 +69,12 @@ public sealed class ChildDecisions(Decided decided, AccessDecider decider, Audit
             decided.Set(anyPermit, category is null ? null : new FieldMask(decider.Policy.Categories[category].Fields, anyPermit.Decision.Fields));
         }
     }
+
+    /// <summary>
+    /// For a standing request about no child yet (a webhook subscription and its management): what it will be told is
+    /// decided item by item when each is delivered (<see cref="Events.EventAudience"/>), so the request may succeed
+    /// without a permit about a child. The endpoint's first decision has still refused a role with no rule for the
+    /// category, or a purpose it may not use.
+    /// </summary>
+    public void DecidedAtDelivery() => decided.DecidedPerItem = true;
 }

@@ -136,6 +136,11 @@ public static class ProblemTypes
     public static readonly ProblemType PepStepNotYours = Define("pep-step-not-yours", 403, "The designated teacher's school submits a plan; the responsible council's virtual school returns or approves it.");
     public static readonly ProblemType EventsCursor = Define("events-cursor", 400, "after is the next value of an earlier page of the feed (digits), or left out to start from the beginning.");
     public static readonly ProblemType EventsLimit = Define("events-limit", 400, "limit is a whole number from 1 to 500.");
+    public static readonly ProblemType SubscriptionUrl = Define("subscription-url", 400, "url is an absolute https URL (http only where the service allows it) of at most 2,000 characters, without user name or password, to a public address.");
+    public static readonly ProblemType SubscriptionEventTypes = Define("subscription-event-types", 400, "eventTypes lists one or more of the event types, each once.");
+    public static readonly ProblemType SubscriptionLimit = Define("subscription-limit", 409, "Your organisation holds as many subscriptions as it may; delete one first.");
+    public static readonly ProblemType SubscriptionNotFound = Define("subscription-not-found", 404, "Your organisation has no subscription with this id.");
+    public static readonly ProblemType DeadLetterNotFound = Define("dead-letter-not-found", 404, "This subscription has no dead letter with this id.");
     public static readonly ProblemType PreconditionRequired = Define("precondition-required", 428, "This resource exists: send If-Match with the ETag of the version you read.");
     public static readonly ProblemType PreconditionFailed = Define("precondition-failed", 412, "If-Match does not match the current version: read it again, then retry your change on it.");
     public static readonly ProblemType AttendanceQueryInvalid = Define("attendance-query-invalid", 400, "from and to are dates (YYYY-MM-DD), from not after to, at most a year apart.");

@@ -20,7 +20,7 @@ public sealed record EventPage(IReadOnlyList<EventView> Items, string Next, bool
 /// child (a relationship: the responsible council, the host council, the school) and also read a category the event
 /// is about (an exclusion needs <c>exclusions</c>...), within the caller's periods. Decided per page with set queries.
 /// </summary>
-public sealed class EventFeed(ExchangeDbContext db, AccessDecider decider, ChildDecisions childDecisions, AuditTrail audit, TimeProvider clock)
+public sealed class EventFeed(ExchangeDbContext db, EventAudience audience, ChildDecisions childDecisions, AuditTrail audit, TimeProvider clock)
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 500;
@@ -33,16 +33,6 @@ public sealed class EventFeed(ExchangeDbContext db, AccessDecider decider, Child
 
     /// <summary>The most items one request reads through looking for the caller's (a page may then hold fewer).</summary>
     private const int ScanBudget = 5_000;
-
-    /// <summary>What each event type tells about, as the policy's categories: the reader must be allowed one of them.</summary>
-    public static readonly IReadOnlyDictionary<string, string[]> CategoriesOf = new Dictionary<string, string[]>(StringComparer.Ordinal)
-    {
-        [OutboxItem.PupilEnrolled] = ["enrolment"],
-        [OutboxItem.ExclusionRecorded] = ["exclusions"],
-        [OutboxItem.PepSubmitted] = ["pep"],
-        [OutboxItem.PepReturned] = ["pep"],
-        [OutboxItem.PepApproved] = ["pep"],
-    };
 
     /// <summary>Parses <c>after</c>: empty for the start of the feed, else the <c>next</c> of an earlier page.</summary>
     public static bool TryCursor(string? after, out long sequence)
@@ -72,28 +62,18 @@ public sealed class EventFeed(ExchangeDbContext db, AccessDecider decider, Child
                 break;
             }
 
-            var children = chunk.Select(o => o.ChildId).Distinct(StringComparer.Ordinal).ToList();
-            var told = await decider.DecideManyAsync(caller, "read", "notification", purpose, children, ct).ConfigureAwait(false);
-            var about = new Dictionary<string, IReadOnlyDictionary<string, AccessDecision>>(StringComparer.Ordinal);
-            foreach (var category in chunk.SelectMany(o => CategoriesOf.GetValueOrDefault(o.Type, [])).Distinct(StringComparer.Ordinal))
-            {
-                about[category] = await decider.DecideManyAsync(caller, "read", category, purpose, children, ct).ConfigureAwait(false);
-            }
-
+            var told = await audience.TellAsync(caller, purpose, chunk, o => new EventFacts(o.Type, o.ChildId, o.OccurredAt), ct).ConfigureAwait(false);
+            var toldById = told.ToDictionary(t => t.Item.Sequence, t => t.Notice);
             foreach (var item in chunk)
             {
                 scanned++;
                 last = item.Sequence;
-                var day = DateOnly.FromDateTime(item.OccurredAt.UtcDateTime);
-                bool Within(AccessDecision d) => d.Decision.Permit && !d.Erased && (d.Windows is not { } w || w.Overlaps(day, day, item.OccurredAt));
-                var notice = told[item.ChildId];
-                if (!Within(notice) || !CategoriesOf.GetValueOrDefault(item.Type, []).Any(c => Within(about[c][item.ChildId])))
+                if (!toldById.TryGetValue(item.Sequence, out var notice))
                 {
                     continue;
                 }
 
                 anyPermit ??= notice;
-                // A merged child's items are told under the id it is known by now.
                 items.Add(new EventView(item.Id, item.Type, notice.ChildId ?? item.ChildId, item.OccurredAt));
                 if (items.Count == limit)
                 {

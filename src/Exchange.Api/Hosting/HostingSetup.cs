@@ -2,6 +2,7 @@ using Exchange.Api.Attendance;
 using Exchange.Api.Exclusions;
 using Exchange.Api.Peps;
 using Exchange.Api.Events;
+using Exchange.Api.Subscriptions;
 using Exchange.Api.RollCheck;
 using Exchange.Api.Configuration;
 using Exchange.Api.Handovers;
@@ -49,6 +50,8 @@ public static class HostingSetup
         builder.Services.AddScoped<Exclusions.ExclusionService>();
         builder.Services.AddScoped<Peps.PepService>();
         builder.Services.AddScoped<Events.EventFeed>();
+        builder.Services.AddScoped<Events.EventAudience>();
+        builder.Services.AddExchangeWebhooks();
         builder.Services.AddScoped<Idempotency.IdempotencyStore>();
         builder.Services.AddPolicyFacts();
         builder.Services.AddScoped<Decisions.Decided>();
@@ -116,6 +119,7 @@ public static class HostingSetup
         app.MapExclusionsApi();
         app.MapPepsApi();
         app.MapEventsApi();
+        app.MapSubscriptionsApi();
         return app;
     }
 }

@@ -11,6 +11,9 @@ public static class Ids
 
     public static string NewReviewId() => "rv_" + Random128();
 
+    /// <summary>A webhook subscription's id, which also owns the data key its secret is sealed under.</summary>
+    public static string NewSubscriptionId() => "wh_" + Random128();
+
     public static bool LooksLikeChildId(string? value) =>
         value is { Length: 29 } && value.StartsWith("ch_", StringComparison.Ordinal) && value[3..].All(c => Crockford.Contains(c, StringComparison.Ordinal));
 

@@ -27,6 +27,8 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<RollCheck> RollChecks => Set<RollCheck>();
     public DbSet<RollCheckMatch> RollCheckMatches => Set<RollCheckMatch>();
     public DbSet<OutboxItem> OutboxItems => Set<OutboxItem>();
+    public DbSet<Subscription> Subscriptions => Set<Subscription>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<AttendanceMark> AttendanceMarks => Set<AttendanceMark>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<Exclusion> Exclusions => Set<Exclusion>();
@@ -222,6 +224,35 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(o => o.OccurredAt);
             e.HasIndex(o => o.ChildId);
             e.HasOne<Child>().WithMany().HasForeignKey(o => o.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<Subscription>(e =>
+        {
+            e.ToTable("subscriptions");
+            e.Property(s => s.Id).HasMaxLength(32);
+            e.Property(s => s.OrganisationId).HasMaxLength(64);
+            e.Property(s => s.Roles).HasMaxLength(256);
+            e.Property(s => s.Purpose).HasMaxLength(64);
+            e.Property(s => s.Url).HasMaxLength(Subscription.MaxUrlLength);
+            e.Property(s => s.EventTypes).HasMaxLength(512);
+            e.Property(s => s.CreatedBy).HasMaxLength(256);
+            e.HasIndex(s => new { s.OrganisationId, s.CreatedAt });
+            e.Ignore(s => s.RoleList);
+            e.Ignore(s => s.EventTypeList);
+        });
+
+        modelBuilder.Entity<WebhookDelivery>(e =>
+        {
+            e.ToTable("webhook_deliveries");
+            e.Property(d => d.SubscriptionId).HasMaxLength(32);
+            e.Property(d => d.Type).HasMaxLength(32);
+            e.Property(d => d.ChildId).HasMaxLength(32);
+            e.Property(d => d.State).HasMaxLength(16);
+            e.Property(d => d.LastError).HasMaxLength(32);
+            // An item is queued for a subscription once, however many instances fan out at the same moment.
+            e.HasIndex(d => new { d.SubscriptionId, d.Sequence }).IsUnique();
+            e.HasIndex(d => new { d.State, d.NextAttemptAt });
+            e.HasOne<Subscription>().WithMany().HasForeignKey(d => d.SubscriptionId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<Exclusion>(e =>

@@ -37,6 +37,12 @@ public sealed record Outcome
     /// <summary>201: the request created something, about <paramref name="childId"/> if it concerns a child.</summary>
     public static Outcome Created(string? childId = null) => new(StatusCodes.Status201Created, childId is null ? [] : [childId], false);
 
+    /// <summary>202: the request queued work (a redelivery), about <paramref name="childId"/> if it concerns a child.</summary>
+    public static Outcome Accepted(string? childId = null) => new(StatusCodes.Status202Accepted, childId is null ? [] : [childId], false);
+
+    /// <summary>204: the request removed something and answers with nothing.</summary>
+    public static Outcome NoContent() => new(StatusCodes.Status204NoContent, [], false);
+
     /// <summary>409 that stores something (a review case): it names every child the conflict disclosed something about.</summary>
     public static Outcome Conflict(params IEnumerable<string> children) =>
         new(StatusCodes.Status409Conflict, children.Order(StringComparer.Ordinal).ToList(), false);

@@ -1,0 +1,399 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Exchange.Api.Auditing;
+using Exchange.Api.Configuration;
+using Exchange.Api.Dates;
+using Exchange.Api.Events;
+using Exchange.Api.Logging;
+using Exchange.Api.Policy;
+using Exchange.Api.Storage;
+using Exchange.Api.Work;
+using Exchange.Audit.Events;
+using Exchange.Crypto.Sealing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Exchange.Api.Subscriptions;
+
+/// <summary>
+/// Delivers outbox items to subscriptions (docs/EVENTS.md), one pass per call: it queues each new item for every
+/// subscription whose organisation may be told of it (decided as the pull feed decides), then takes the deliveries
+/// that are due, decides each again (a relationship may have ended meanwhile), records every one in the audit log
+/// before it leaves, POSTs it signed per Standard Webhooks, and records the outcome: delivered, retried later with
+/// exponential backoff and jitter, or parked as a dead letter once the retry budget is spent. Several instances on
+/// one PostgreSQL database share the work: a queued item is claimed by one of them (<c>FOR UPDATE SKIP LOCKED</c>
+/// and a lease), and an item is queued once per subscription (a compare-and-set on the subscription's cursor, backed
+/// by a unique index).
+/// </summary>
+public sealed partial class WebhookDispatcher(
+    ExchangeDbContext db, UnitOfWork work, EventAudience audience, FieldSealer sealer, AuditWriter auditLog,
+    IHttpClientFactory httpClients, IOptions<ExchangeOptions> options, TimeProvider clock, ILogger<WebhookDispatcher> logger)
+{
+    public const string HttpClientName = "webhooks";
+    public const string DeliverAction = "webhook.deliver";
+
+    /// <summary>Items one pass reads per subscription: the rest wait for the next pass.</summary>
+    private const int ItemsPerPass = 2_000;
+    private const int Chunk = 500;
+
+    /// <summary>The fields a delivery carries (what the audit event says was released).</summary>
+    private static readonly string[] DeliveredFields = ["childId", "eventId", "occurredAt", "type"];
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>What one pass did.</summary>
+    public sealed record Report(int Queued, int Delivered, int Failed, int Dead, int Withdrawn)
+    {
+        /// <summary>Deliveries the pass took and settled (sent, or withdrawn).</summary>
+        public int Taken => Delivered + Failed + Dead + Withdrawn;
+    }
+
+    private WebhookOptions Options => options.Value.Webhooks;
+
+    public async Task<Report> RunOnceAsync(CancellationToken ct)
+    {
+        var queued = await QueueNewItemsAsync(ct).ConfigureAwait(false);
+        var sent = await SendDueAsync(ct).ConfigureAwait(false);
+        var report = sent with { Queued = queued };
+        if (report != new Report(0, 0, 0, 0, 0))
+        {
+            LogPass(logger, report.Queued, report.Delivered, report.Failed, report.Dead, report.Withdrawn);
+        }
+
+        return report;
+    }
+
+    /// <summary>Passes until one takes less than a full batch: a backlog is worked through at once, not a batch per poll.</summary>
+    public async Task<Report> DrainAsync(CancellationToken ct)
+    {
+        var total = new Report(0, 0, 0, 0, 0);
+        Report pass;
+        do
+        {
+            pass = await RunOnceAsync(ct).ConfigureAwait(false);
+            total = new Report(total.Queued + pass.Queued, total.Delivered + pass.Delivered, total.Failed + pass.Failed,
+                total.Dead + pass.Dead, total.Withdrawn + pass.Withdrawn);
+        }
+        while (pass.Taken >= Options.BatchSize && !ct.IsCancellationRequested);
+        return total;
+    }
+
+    /// <summary>The caller a subscription's deliveries are decided for: its organisation with the roles it was made with.</summary>
+    public static PolicyCaller CallerOf(Subscription subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        return new PolicyCaller("webhook:" + subscription.Id, subscription.OrganisationId, subscription.RoleList);
+    }
+
+    private async Task<int> QueueNewItemsAsync(CancellationToken ct)
+    {
+        var visibleUntil = clock.GetUtcNow() - EventFeed.Settle;
+        var active = db.Organisations.Where(o => o.Active).Select(o => o.Id);
+        var subscriptions = await db.Subscriptions.AsNoTracking().Where(s => active.Contains(s.OrganisationId)).ToListAsync(ct).ConfigureAwait(false);
+        var queued = 0;
+        foreach (var subscription in subscriptions)
+        {
+            var cursor = subscription.Cursor;
+            var wanted = subscription.EventTypeList;
+            for (var read = 0; read < ItemsPerPass;)
+            {
+                var from = cursor;
+                var items = await db.OutboxItems.AsNoTracking().Where(o => o.Sequence > from && o.OccurredAt <= visibleUntil)
+                    .OrderBy(o => o.Sequence).Take(Chunk).ToListAsync(ct).ConfigureAwait(false);
+                if (items.Count == 0)
+                {
+                    break;
+                }
+
+                read += items.Count;
+                var told = await audience.TellAsync(CallerOf(subscription), subscription.Purpose, items.Where(i => wanted.Contains(i.Type)).ToList(),
+                    o => new EventFacts(o.Type, o.ChildId, o.OccurredAt), ct).ConfigureAwait(false);
+                var now = clock.UtcNowToMillisecond();
+                var next = items[^1].Sequence;
+                await work.BeginAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    // Compare-and-set: when another instance queued these items first, this one queues nothing.
+                    var moved = await work.UpdateAsync(db.Subscriptions.Where(s => s.Id == subscription.Id && s.Cursor == from),
+                        u => u.SetProperty(s => s.Cursor, next), ct).ConfigureAwait(false);
+                    if (moved == 0)
+                    {
+                        break;
+                    }
+
+                    db.WebhookDeliveries.AddRange(told.Select(t => new WebhookDelivery
+                    {
+                        Id = Guid.CreateVersion7(),
+                        SubscriptionId = subscription.Id,
+                        Sequence = t.Item.Sequence,
+                        EventId = t.Item.Id,
+                        Type = t.Item.Type,
+                        ChildId = t.Notice.ChildId ?? t.Item.ChildId,
+                        OccurredAt = t.Item.OccurredAt,
+                        State = WebhookDelivery.Pending,
+                        DueSince = now,
+                        NextAttemptAt = now,
+                    }));
+                    await work.CommitAsync(Outcome.Background, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await work.RollbackAsync(CancellationToken.None).ConfigureAwait(false); // nothing, once committed
+                }
+
+                queued += told.Count;
+                cursor = next;
+                if (items.Count < Chunk)
+                {
+                    break;
+                }
+            }
+        }
+
+        return queued;
+    }
+
+    private async Task<Report> SendDueAsync(CancellationToken ct)
+    {
+        var claimed = await ClaimDueAsync(ct).ConfigureAwait(false);
+        if (claimed.Count == 0)
+        {
+            return new Report(0, 0, 0, 0, 0);
+        }
+
+        var subscriptionIds = claimed.Select(d => d.SubscriptionId).Distinct(StringComparer.Ordinal).ToList();
+        var active = db.Organisations.Where(o => o.Active).Select(o => o.Id);
+        var subscriptions = await db.Subscriptions.AsNoTracking().Where(s => subscriptionIds.Contains(s.Id) && active.Contains(s.OrganisationId))
+            .ToDictionaryAsync(s => s.Id, StringComparer.Ordinal, ct).ConfigureAwait(false);
+        var sends = new List<Send>();
+        var withdrawn = new List<(WebhookDelivery Delivery, Subscription? Subscription)>();
+        foreach (var group in claimed.GroupBy(d => d.SubscriptionId, StringComparer.Ordinal))
+        {
+            if (!subscriptions.TryGetValue(group.Key, out var subscription)
+                || await sealer.OpenAsync(SubscriptionsApi.SecretPlace(subscription.Id), subscription.SealedSecret, ct).ConfigureAwait(false)
+                    is not OpenedField.Opened secret)
+            {
+                // Deleted meanwhile, or its organisation deactivated: nothing more is sent for it.
+                withdrawn.AddRange(group.Select(d => (d, (Subscription?)null)));
+                continue;
+            }
+
+            var items = group.ToList();
+            var told = await audience.TellAsync(CallerOf(subscription), subscription.Purpose, items, d => new EventFacts(d.Type, d.ChildId, d.OccurredAt), ct)
+                .ConfigureAwait(false);
+            var toldIds = told.Select(t => t.Item.Id).ToHashSet();
+            sends.AddRange(told.Select(t => new Send(t.Item, subscription, secret.Value, t.Notice)));
+            withdrawn.AddRange(items.Where(d => !toldIds.Contains(d.Id)).Select(d => (d, (Subscription?)subscription)));
+        }
+
+        // The trace before the effect: every delivery about to leave (and every one withheld) is in the log first.
+        await RecordAsync(sends, withdrawn, ct).ConfigureAwait(false);
+        var results = new System.Collections.Concurrent.ConcurrentDictionary<Guid, Attempt>();
+        var client = httpClients.CreateClient(HttpClientName);
+        await Parallel.ForEachAsync(sends, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Options.Parallelism), CancellationToken = ct },
+            async (send, token) => results[send.Delivery.Id] = await PostAsync(client, send, token).ConfigureAwait(false)).ConfigureAwait(false);
+        return await RecordOutcomesAsync(results, withdrawn.Select(w => w.Delivery.Id).ToList(), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Takes up to a batch of due deliveries for this instance: leased, so no other instance takes them while they
+    /// are being sent; on PostgreSQL the rows another instance is claiming at the same moment are skipped, not waited for.
+    /// </summary>
+    private async Task<List<WebhookDelivery>> ClaimDueAsync(CancellationToken ct)
+    {
+        var now = clock.UtcNowToMillisecond();
+        if (!await db.WebhookDeliveries.AsNoTracking().AnyAsync(d => d.State == WebhookDelivery.Pending && d.NextAttemptAt <= now
+                && (d.LeaseUntil == null || d.LeaseUntil < now), ct).ConfigureAwait(false))
+        {
+            return [];
+        }
+
+        // Long enough to send a whole batch at the configured parallelism, each waiting out the timeout.
+        var lease = now + (Options.Timeout * Math.Ceiling(Options.BatchSize / (double)Math.Max(1, Options.Parallelism))) + TimeSpan.FromMinutes(1);
+        await work.BeginAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var batch = Options.BatchSize;
+            var due = db is PostgresExchangeDbContext
+                ? await db.WebhookDeliveries.FromSql($"""
+                    SELECT * FROM webhook_deliveries
+                    WHERE "State" = 'pending' AND "NextAttemptAt" <= {now} AND ("LeaseUntil" IS NULL OR "LeaseUntil" < {now})
+                    ORDER BY "NextAttemptAt" LIMIT {batch} FOR UPDATE SKIP LOCKED
+                    """).AsNoTracking().ToListAsync(ct).ConfigureAwait(false)
+                // SQLite: one writer at a time (the write gate), so the claim cannot interleave with another.
+                : await db.WebhookDeliveries.AsNoTracking().Where(d => d.State == WebhookDelivery.Pending && d.NextAttemptAt <= now
+                        && (d.LeaseUntil == null || d.LeaseUntil < now)).OrderBy(d => d.NextAttemptAt).Take(batch).ToListAsync(ct).ConfigureAwait(false);
+            var ids = due.Select(d => d.Id).ToList();
+            await work.UpdateAsync(db.WebhookDeliveries.Where(d => ids.Contains(d.Id)), u => u.SetProperty(d => d.LeaseUntil, lease), ct).ConfigureAwait(false);
+            await work.CommitAsync(Outcome.Background, ct).ConfigureAwait(false);
+            return due;
+        }
+        finally
+        {
+            await work.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RecordAsync(List<Send> sends, List<(WebhookDelivery Delivery, Subscription? Subscription)> withdrawn, CancellationToken ct)
+    {
+        if (!auditLog.Enabled || (sends.Count == 0 && withdrawn.Count == 0))
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var requestId = CorrelationIdMiddleware.NewServerId();
+        var events = new List<AuditEvent>(sends.Count + withdrawn.Count);
+        foreach (var send in sends)
+        {
+            var template = AuditEvent.Template(requestId, ActorOf(send.Subscription), DeliverAction, "notification", "permit") with
+            {
+                Purpose = send.Subscription.Purpose,
+                Fields = DeliveredFields,
+                Rule = send.Notice.Decision.Rule,
+                LawfulBasis = send.Notice.Decision.LawfulBasis,
+                PolicyHash = send.Notice.Decision.PolicyHash,
+                Status = StatusCodes.Status202Accepted,
+            };
+            events.Add(AuditEvent.Create(now, send.ChildId, template));
+        }
+
+        foreach (var (delivery, subscription) in withdrawn)
+        {
+            var actor = subscription is null ? new AuditActor("webhook:" + delivery.SubscriptionId, null, [], null) : ActorOf(subscription);
+            var template = AuditEvent.Template(requestId, actor, DeliverAction, "notification", "deny") with
+            {
+                Purpose = subscription?.Purpose,
+                Rule = PolicyDecision.DefaultDeny,
+                Status = StatusCodes.Status403Forbidden,
+            };
+            events.Add(AuditEvent.Create(now, delivery.ChildId, template));
+        }
+
+        await auditLog.AppendManyAsync(events, ct).ConfigureAwait(false);
+    }
+
+    private static AuditActor ActorOf(Subscription subscription) =>
+        new("webhook:" + subscription.Id, subscription.OrganisationId, subscription.RoleList, null);
+
+    private async Task<Attempt> PostAsync(HttpClient client, Send send, CancellationToken ct)
+    {
+        var sentAt = clock.GetUtcNow();
+        var delivery = send.Delivery;
+        var body = JsonSerializer.SerializeToUtf8Bytes(
+            new WebhookPayload(delivery.Type, sentAt, new WebhookData(delivery.EventId, delivery.Type, send.ChildId, delivery.OccurredAt)), Json);
+        var messageId = delivery.EventId.ToString();
+        var timestamp = sentAt.ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, send.Subscription.Url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.TryAddWithoutValidation(WebhookSignature.IdHeader, messageId);
+        request.Headers.TryAddWithoutValidation(WebhookSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation(WebhookSignature.SignatureHeader, WebhookSignature.Sign(send.Secret, messageId, timestamp, body));
+        request.Headers.UserAgent.ParseAdd("Exchange-Webhooks/1");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(Options.Timeout);
+        try
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            return new Attempt(status is >= 200 and < 300, status, status is >= 200 and < 300 ? null : "http-status", send.ChildId);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new Attempt(false, null, "timeout", send.ChildId);
+        }
+        catch (HttpRequestException failure) when (failure.InnerException is AddressRefusedException)
+        {
+            return new Attempt(false, null, "address-refused", send.ChildId);
+        }
+        catch (HttpRequestException)
+        {
+            return new Attempt(false, null, "connection", send.ChildId);
+        }
+    }
+
+    private async Task<Report> RecordOutcomesAsync(IReadOnlyDictionary<Guid, Attempt> results, List<Guid> withdrawn, CancellationToken ct)
+    {
+        var ids = results.Keys.Concat(withdrawn).ToList();
+        var (delivered, failed, dead) = (0, 0, 0);
+        // Rows this pass queued are still tracked with the values they were added with, not the lease the claim wrote
+        // since: read them afresh, or a change back to a value they already hold (the lease's null) would not be saved.
+        db.ChangeTracker.Clear();
+        await work.BeginAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var now = clock.UtcNowToMillisecond();
+            var rows = await db.WebhookDeliveries.Where(d => ids.Contains(d.Id)).ToListAsync(ct).ConfigureAwait(false);
+            foreach (var row in rows)
+            {
+                row.LeaseUntil = null;
+                if (!results.TryGetValue(row.Id, out var attempt))
+                {
+                    row.State = WebhookDelivery.Withdrawn;
+                    continue;
+                }
+
+                row.Attempts++;
+                row.LastAttemptAt = now;
+                row.LastStatus = attempt.Status;
+                row.LastError = attempt.Error;
+                row.ChildId = attempt.ChildId;
+                if (attempt.Delivered)
+                {
+                    row.State = WebhookDelivery.Delivered;
+                    row.DeliveredAt = now;
+                    delivered++;
+                }
+                else if (now - row.DueSince >= Options.RetryFor)
+                {
+                    row.State = WebhookDelivery.Dead;
+                    row.DeadAt = now;
+                    dead++;
+                }
+                else
+                {
+                    row.NextAttemptAt = now + RetryDelay(row.Attempts, Options, Random.Shared.NextDouble());
+                    failed++;
+                }
+            }
+
+            await work.CommitAsync(Outcome.Background, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await work.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return new Report(0, delivered, failed, dead, withdrawn.Count);
+    }
+
+    /// <summary>
+    /// The wait after the <paramref name="failures"/>th failure: the first delay doubled for each failure before it, up
+    /// to the maximum, then "equal jitter" (half of it fixed, half random) so receivers coming back are not hit by every
+    /// retry at the same instant.
+    /// </summary>
+    public static TimeSpan RetryDelay(int failures, WebhookOptions options, double random)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var doubled = options.FirstRetryDelay.TotalSeconds * Math.Pow(2, Math.Clamp(failures - 1, 0, 40));
+        var capped = Math.Min(doubled, options.MaxRetryDelay.TotalSeconds);
+        return TimeSpan.FromSeconds((capped / 2) + (capped / 2 * Math.Clamp(random, 0, 1)));
+    }
+
+    private sealed record Send(WebhookDelivery Delivery, Subscription Subscription, string Secret, AccessDecision Notice)
+    {
+        /// <summary>The id the child is known by now (a merged child's survivor).</summary>
+        public string ChildId => Notice.ChildId ?? Delivery.ChildId;
+    }
+
+    private sealed record Attempt(bool Delivered, int? Status, string? Error, string ChildId);
+
+    [LoggerMessage(EventId = 9701, EventName = "WebhookPass", Level = LogLevel.Information,
+        Message = "Webhooks: {Queued} queued, {Delivered} delivered, {Failed} to retry, {Dead} parked as dead letters, {Withdrawn} withdrawn")]
+    private static partial void LogPass(ILogger logger, int queued, int delivered, int failed, int dead, int withdrawn);
+}
+
+/// <summary>The body of a delivery (Standard Webhooks' <c>type</c>, <c>timestamp</c>, <c>data</c>): only what the feed's item says.</summary>
+public sealed record WebhookPayload(string Type, DateTimeOffset Timestamp, WebhookData Data);
+
+public sealed record WebhookData(Guid EventId, string Type, string ChildId, DateTimeOffset OccurredAt);
