@@ -2,6 +2,7 @@ using Exchange.Api.Attendance;
 using Exchange.Api.Exclusions;
 using Exchange.Api.Peps;
 using Exchange.Api.Events;
+using Exchange.Api.Cohort;
 using Exchange.Api.RollCheck;
 using Exchange.Api.Configuration;
 using Exchange.Api.Handovers;
@@ -49,6 +50,7 @@ public static class HostingSetup
         builder.Services.AddScoped<Exclusions.ExclusionService>();
         builder.Services.AddScoped<Peps.PepService>();
         builder.Services.AddScoped<Events.EventFeed>();
+        builder.Services.AddScoped<Cohort.CohortService>();
         builder.Services.AddScoped<Idempotency.IdempotencyStore>();
         builder.Services.AddPolicyFacts();
         builder.Services.AddScoped<Decisions.Decided>();
@@ -116,6 +118,7 @@ public static class HostingSetup
         app.MapExclusionsApi();
         app.MapPepsApi();
         app.MapEventsApi();
+        app.MapCohortApi();
         return app;
     }
 }
