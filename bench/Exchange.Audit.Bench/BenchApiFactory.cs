@@ -18,11 +18,15 @@ internal sealed class BenchApiFactory : WebApplicationFactory<Program>
     private readonly bool _auditing;
     private readonly string? _postgres;
 
+    private readonly TimeProvider? _clock;
+
     /// <param name="postgres">A connection string to an existing, empty PostgreSQL database; null for SQLite.</param>
-    public BenchApiFactory(bool auditing, bool kestrel, string? postgres = null)
+    /// <param name="clock">The service's clock, where a part needs another day than today (tokens keep real time).</param>
+    public BenchApiFactory(bool auditing, bool kestrel, string? postgres = null, TimeProvider? clock = null)
     {
         _auditing = auditing;
         _postgres = postgres;
+        _clock = clock;
         Kestrel = kestrel;
         DataDirectory = Directory.CreateTempSubdirectory("exchange-audit-bench-api-").FullName;
         if (kestrel)
@@ -62,6 +66,11 @@ internal sealed class BenchApiFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_clock is { } clock)
+        {
+            builder.ConfigureServices(services => services.AddSingleton(clock));
         }
     }
 

@@ -92,13 +92,15 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
         {
             var la = caller.Organisation[3..];
             var after = query.After ?? "";
+            // Unfiltered, a page needs one candidate more than its rows (to know whether another follows); filtered, more.
+            var take = query.Flags.Count == 0 && query.SchoolCouncil is null && query.UpdatedSince is null ? Math.Min(Chunk, query.Limit + 1) : Chunk;
             while (next is null)
             {
                 var from = after;
                 // Child-id order as the database compares (the cursor is compared the same way), so pages neither repeat nor skip.
                 var ids = await db.CareEpisodes.AsNoTracking()
                     .Where(e => e.ResponsibleLaNumber == la && e.StartDate <= today && (e.EndDate == null || e.EndDate >= today) && e.ChildId.CompareTo(from) > 0)
-                    .Select(e => e.ChildId).Distinct().OrderBy(id => id).Take(Chunk).ToListAsync(ct).ConfigureAwait(false);
+                    .Select(e => e.ChildId).Distinct().OrderBy(id => id).Take(take).ToListAsync(ct).ConfigureAwait(false);
                 if (ids.Count == 0)
                 {
                     break;
@@ -118,7 +120,7 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
                 {
                     // A next page when a further row is known (in this chunk) or may follow (in the next chunk).
                     var lastShown = rows[^1].ChildId;
-                    if (matching[^1] != lastShown || ids.Count == Chunk)
+                    if (matching[^1] != lastShown || ids.Count == take)
                     {
                         next = lastShown;
                     }
@@ -126,7 +128,7 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
                     break;
                 }
 
-                if (ids.Count < Chunk)
+                if (ids.Count < take)
                 {
                     break;
                 }
