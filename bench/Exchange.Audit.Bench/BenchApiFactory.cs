@@ -18,15 +18,19 @@ internal sealed class BenchApiFactory : WebApplicationFactory<Program>
     private readonly bool _auditing;
     private readonly string? _postgres;
 
+    private readonly TimeProvider? _clock;
+
     /// <param name="postgres">A connection string to an existing, empty PostgreSQL database; null for SQLite.</param>
     private readonly IReadOnlyDictionary<string, string?> _extra;
 
+    /// <param name="clock">The service's clock, where a part needs another day than today (tokens keep real time).</param>
     /// <param name="extra">More settings for one part (the webhook part allows a receiver on loopback).</param>
-    public BenchApiFactory(bool auditing, bool kestrel, string? postgres = null, IReadOnlyDictionary<string, string?>? extra = null)
+    public BenchApiFactory(bool auditing, bool kestrel, string? postgres = null, TimeProvider? clock = null, IReadOnlyDictionary<string, string?>? extra = null)
     {
         _extra = extra ?? new Dictionary<string, string?>();
         _auditing = auditing;
         _postgres = postgres;
+        _clock = clock;
         Kestrel = kestrel;
         DataDirectory = Directory.CreateTempSubdirectory("exchange-audit-bench-api-").FullName;
         if (kestrel)
@@ -66,6 +70,11 @@ internal sealed class BenchApiFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in settings.Concat(_extra))
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_clock is { } clock)
+        {
+            builder.ConfigureServices(services => services.AddSingleton(clock));
         }
     }
 

@@ -3,9 +3,12 @@
 //   EXCHANGE_BENCH_POSTGRES="Host=127.0.0.1;Port=55433;Username=postgres;Password=devpw;Database=postgres" \
 //     dotnet run -c Release --project bench/Exchange.Audit.Bench
 // Parts can be chosen: `-- appends`, `-- rps`, `-- decisions`, `-- proofs` (default: all four), and `-- attendance`
-// (issue 11: a school day of marks through HTTP against a plain bulk insert; only when named), and `-- webhooks`
-// (issue 12: webhook delivery throughput to a local receiver against plain signed POSTs; only when named). Options:
-//   --children <n>             children in care for the attendance part (default 60000)
+// (issue 11: a school day of marks through HTTP against a plain bulk insert; only when named), `-- cohort` (issue 12
+// part 2: a council's cohort of 2,000 children with a year of marks each, JSON and CSV; only when named), and
+// `-- webhooks` (issue 12: webhook delivery throughput to a local receiver against plain signed POSTs; only when named).
+// Options:
+//   --children <n>             children in care for the attendance part (default 60000) or the cohort part (default 2000)
+//   --reads <n>                requests of each kind in the cohort part (default 50)
 //   --items <n>                outbox items per round for the webhook part (default 2000)
 //   --batch <n>                Exchange:Webhooks:BatchSize for the webhook part (default: the service's)
 //   --quick                    small sizes and few rounds, to check the harness (figures meaningless)
@@ -105,7 +108,23 @@ internal static class BenchProgram
             }
         }
 
-        // Not part of "all": ask for it by name.
+        // Not part of "all" either: the virtual school's cohort of --children (default 2,000) with a year of marks each.
+        if (parts.Contains("cohort"))
+        {
+            var children = Option(args, "--children") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : quick ? 200 : 2_000;
+            var reads = Option(args, "--reads") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : quick ? 5 : 50;
+            await CohortBench.RunAsync("SQLite", null, children, reads);
+            if (string.IsNullOrWhiteSpace(postgres))
+            {
+                Console.WriteLine($"## 6b. PostgreSQL: SKIPPED ({PostgresVariable} is not set)");
+            }
+            else
+            {
+                await CohortBench.RunAsync("PostgreSQL", postgres, children, reads);
+            }
+        }
+
+        // Not part of "all" either: ask for it by name.
         if (parts.Contains("webhooks"))
         {
             var items = Option(args, "--items") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : quick ? 200 : 2_000;

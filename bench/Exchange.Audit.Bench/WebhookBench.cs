@@ -43,7 +43,7 @@ internal static class WebhookBench
         {
             settings["Exchange:Webhooks:BatchSize"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        await using var api = new BenchApiFactory(auditing: true, kestrel: true, database, settings);
+        await using var api = new BenchApiFactory(auditing: true, kestrel: true, database, extra: settings);
         using var client = api.CreateDefaultClient();
         var options = api.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Exchange.Api.Configuration.ExchangeOptions>>().Value.Webhooks;
         Console.WriteLine($"settings:    batch {options.BatchSize}, parallelism {options.Parallelism}, timeout {options.Timeout.TotalSeconds:N0} s");

@@ -19,6 +19,7 @@ public sealed class ExchangeOptions
     public RollCheckOptions RollCheck { get; set; } = new();
 
     public WebhookOptions Webhooks { get; set; } = new();
+    public CohortOptions Cohort { get; set; } = new();
 
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
 }
@@ -100,4 +101,19 @@ public sealed class RollCheckOptions
 
     /// <summary>A check of more pupils than this (no school in England has a roll near it) raises a DPO alert.</summary>
     public int AlertAbovePupils { get; set; } = 3_000;
+}
+
+/// <summary>The virtual school's cohort (docs/COHORT.md).</summary>
+public sealed class CohortOptions
+{
+    public MissingEducationOptions MissingEducation { get; set; } = new();
+}
+
+public sealed class MissingEducationOptions
+{
+    /// <summary>
+    /// A child in care with a current school but no mark from it for this many school days (standard English terms,
+    /// weekdays) is flagged as missing education. 1 to 60.
+    /// </summary>
+    public int SchoolDays { get; set; } = 10;
 }

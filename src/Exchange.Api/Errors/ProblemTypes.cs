@@ -141,6 +141,11 @@ public static class ProblemTypes
     public static readonly ProblemType SubscriptionLimit = Define("subscription-limit", 409, "Your organisation holds as many subscriptions as it may; delete one first.");
     public static readonly ProblemType SubscriptionNotFound = Define("subscription-not-found", 404, "Your organisation has no subscription with this id.");
     public static readonly ProblemType DeadLetterNotFound = Define("dead-letter-not-found", 404, "This subscription has no dead letter with this id.");
+    public static readonly ProblemType CohortCursor = Define("cohort-cursor", 400, "cursor is the next value of an earlier page of the cohort, or left out to start from the beginning.");
+    public static readonly ProblemType CohortLimit = Define("cohort-limit", 400, "limit is a whole number from 1 to 5000.");
+    public static readonly ProblemType CohortFlag = Define("cohort-flag", 400, "flag is one of persistent-absence, severe-absence, missing-education, pep-overdue, no-current-school (repeat it to ask for rows with all of them).");
+    public static readonly ProblemType CohortUpdatedSince = Define("cohort-updated-since", 400, "updatedSince is a date and time with its offset (RFC 3339, e.g. 2026-01-05T09:00:00Z), not in the future and not before 2000.");
+    public static readonly ProblemType CohortSchoolCouncil = Define("cohort-school-council", 400, "schoolLa is a three-digit LA number.");
     public static readonly ProblemType PreconditionRequired = Define("precondition-required", 428, "This resource exists: send If-Match with the ETag of the version you read.");
     public static readonly ProblemType PreconditionFailed = Define("precondition-failed", 412, "If-Match does not match the current version: read it again, then retry your change on it.");
     public static readonly ProblemType AttendanceQueryInvalid = Define("attendance-query-invalid", 400, "from and to are dates (YYYY-MM-DD), from not after to, at most a year apart.");

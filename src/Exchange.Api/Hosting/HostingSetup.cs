@@ -3,6 +3,7 @@ using Exchange.Api.Exclusions;
 using Exchange.Api.Peps;
 using Exchange.Api.Events;
 using Exchange.Api.Subscriptions;
+using Exchange.Api.Cohort;
 using Exchange.Api.RollCheck;
 using Exchange.Api.Configuration;
 using Exchange.Api.Handovers;
@@ -52,6 +53,7 @@ public static class HostingSetup
         builder.Services.AddScoped<Events.EventFeed>();
         builder.Services.AddScoped<Events.EventAudience>();
         builder.Services.AddExchangeWebhooks();
+        builder.Services.AddScoped<Cohort.CohortService>();
         builder.Services.AddScoped<Idempotency.IdempotencyStore>();
         builder.Services.AddPolicyFacts();
         builder.Services.AddScoped<Decisions.Decided>();
@@ -120,6 +122,7 @@ public static class HostingSetup
         app.MapPepsApi();
         app.MapEventsApi();
         app.MapSubscriptionsApi();
+        app.MapCohortApi();
         return app;
     }
 }

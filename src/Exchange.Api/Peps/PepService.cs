@@ -3,6 +3,7 @@ using Exchange.Api.Auth;
 using Exchange.Api.Dates;
 using Exchange.Api.Decisions;
 using Exchange.Api.Errors;
+using Exchange.Api.Policy;
 using Exchange.Api.Storage;
 using Exchange.Api.Work;
 using Exchange.Crypto.Sealing;
@@ -242,21 +243,24 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
             .OrderByDescending(r => r.StartDate).Select(r => r.OrganisationId).FirstOrDefaultAsync(ct).ConfigureAwait(false);
     }
 
-    /// <summary>The care that decides the plan's timetable and what is current (see <see cref="CareOfAsync"/>).</summary>
-    private sealed record Care(DateOnly? Since, DateOnly? ChangedSchoolOn);
+    /// <summary>The care that decides the plan's timetable and what is current (see <see cref="CareOf"/>).</summary>
+    internal sealed record Care(DateOnly? Since, DateOnly? ChangedSchoolOn);
 
     private async Task<(List<PepVersion> Versions, Care Care)> ReadAsync(string child, CancellationToken ct) =>
         (await db.PepVersions.AsNoTracking().Where(v => v.ChildId == child).OrderBy(v => v.Version).ToListAsync(ct).ConfigureAwait(false),
          await CareOfAsync(child, ct).ConfigureAwait(false));
 
+    private static List<PepVersion> Released(Decided decided, List<PepVersion> versions, Care care) => Released(decided.Windows, versions, care);
+
     /// <summary>
-    /// The versions the permit releases: those recorded within the caller's periods, and the current one when it was
-    /// recorded during the child's present care (a new school or council takes over the plan it needs). A plan from an
-    /// earlier time in care is not current for a child who came back into care: it needs a handover like other history.
+    /// The versions (in version order) a permit with <paramref name="windows"/> releases: those recorded within the
+    /// caller's periods, and the current one when it was recorded during the child's present care (a new school or
+    /// council takes over the plan it needs). A plan from an earlier time in care is not current for a child who came
+    /// back into care: it needs a handover like other history. The cohort (docs/COHORT.md) releases the same.
     /// </summary>
-    private static List<PepVersion> Released(Decided decided, List<PepVersion> versions, Care care) =>
+    internal static List<PepVersion> Released(DateWindows? windows, List<PepVersion> versions, Care care) =>
         versions.Where(v => (v == versions[^1] && care.Since is { } since && DateOnly.FromDateTime(v.RecordedAt.UtcDateTime) >= since)
-            || decided.Windows is not { } windows
+            || windows is null
             || windows.Overlaps(DateOnly.FromDateTime(v.RecordedAt.UtcDateTime), DateOnly.FromDateTime(v.RecordedAt.UtcDateTime), v.RecordedAt)).ToList();
 
     /// <summary>A version as the caller sees it; its first and last-reviewed dates come from the versions it may see.</summary>
@@ -278,7 +282,7 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
             content?.SenStatus, content?.Attainment, content?.PupilVoice, content?.CarerViews, health, v.RecordedBy, v.RecordedAt, PepSchedule.TermDates);
     }
 
-    private static DateOnly? LastReviewedOn(List<PepVersion> versions) =>
+    internal static DateOnly? LastReviewedOn(List<PepVersion> versions) =>
         versions.Where(x => x.Status == PepVersion.Approved).Select(x => (DateOnly?)x.MeetingDate).Max();
 
     /// <summary>
@@ -292,25 +296,36 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var episodes = await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == child && e.StartDate <= today)
             .Select(e => new { e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false);
-        var current = episodes.Where(e => e.EndDate == null || e.EndDate >= today).OrderByDescending(e => e.StartDate).FirstOrDefault();
+        var enrolments = await db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == child && r.Kind == ChildRelationship.EnrolledSchool && r.StartDate <= today)
+            .Select(r => new { r.OrganisationId, r.StartDate, r.EndDate }).ToListAsync(ct).ConfigureAwait(false);
+        return CareOf(episodes.Select(e => (e.StartDate, e.EndDate)), enrolments.Select(r => (r.OrganisationId, r.StartDate, r.EndDate)), today);
+    }
+
+    /// <summary>
+    /// <see cref="CareOfAsync"/> from the child's care episodes (any council's) and enrolments, for callers that read
+    /// many children's at once (the cohort).
+    /// </summary>
+    internal static Care CareOf(IEnumerable<(DateOnly Start, DateOnly? End)> allEpisodes, IEnumerable<(string School, DateOnly Start, DateOnly? End)> allEnrolments, DateOnly today)
+    {
+        var episodes = allEpisodes.Where(e => e.Start <= today).ToList();
+        var current = episodes.Where(e => e.End == null || e.End >= today).OrderByDescending(e => e.Start).Cast<(DateOnly Start, DateOnly? End)?>().FirstOrDefault();
         if (current is null)
         {
             return new Care(null, null);
         }
 
-        var since = current.StartDate;
-        while (episodes.FirstOrDefault(e => e.StartDate < since && e.EndDate is { } end && end >= since.AddDays(-1)) is { } before)
+        var since = current.Value.Start;
+        while (episodes.Where(e => e.Start < since && e.End is { } end && end >= since.AddDays(-1)).Cast<(DateOnly Start, DateOnly? End)?>().FirstOrDefault() is { } before)
         {
-            since = before.StartDate;
+            since = before.Start;
         }
 
-        var enrolments = await db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == child && r.Kind == ChildRelationship.EnrolledSchool && r.StartDate <= today)
-            .Select(r => new { r.OrganisationId, r.StartDate, r.EndDate }).ToListAsync(ct).ConfigureAwait(false);
-        var school = enrolments.Where(r => r.EndDate == null || r.EndDate >= today).OrderByDescending(r => r.StartDate).FirstOrDefault();
-        var moved = school is not null && school.StartDate > since
-            && enrolments.Any(r => r.OrganisationId != school.OrganisationId && r.StartDate < school.StartDate && (r.EndDate is null || r.EndDate >= since)
-                && !(r.EndDate is null || r.EndDate >= today));
-        return new Care(since, moved ? school!.StartDate : null);
+        var enrolments = allEnrolments.Where(r => r.Start <= today).ToList();
+        var school = enrolments.Where(r => r.End == null || r.End >= today).OrderByDescending(r => r.Start).Cast<(string School, DateOnly Start, DateOnly? End)?>().FirstOrDefault();
+        var moved = school is { } now && now.Start > since
+            && enrolments.Any(r => r.School != now.School && r.Start < now.Start && (r.End is null || r.End >= since)
+                && !(r.End is null || r.End >= today));
+        return new Care(since, moved ? school!.Value.Start : null);
     }
 
     private async Task<string?> OpenAsync(PepVersion v, string field, byte[] sealedValue, CancellationToken ct) =>

@@ -86,15 +86,25 @@ public sealed class AccessDecider(
     /// by the ids asked (a merged id decided as its survivor, as for one child).
     /// </summary>
     public async Task<IReadOnlyDictionary<string, AccessDecision>> DecideManyAsync(
-        PolicyCaller caller, string action, string category, string purpose, IReadOnlyCollection<string> childIds, CancellationToken ct)
+        PolicyCaller caller, string action, string category, string purpose, IReadOnlyCollection<string> childIds, CancellationToken ct) =>
+        (await DecideManyAsync(caller, action, [category], purpose, childIds, ct).ConfigureAwait(false))[category];
+
+    /// <summary>
+    /// As <see cref="DecideManyAsync(PolicyCaller, string, string, string, IReadOnlyCollection{string}, CancellationToken)"/>
+    /// for several categories (a cohort row draws on several): the facts are read once for all of them. Keyed by
+    /// category, then by the ids asked.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyDictionary<string, AccessDecision>>> DecideManyAsync(
+        PolicyCaller caller, string action, IReadOnlyCollection<string> categories, string purpose, IReadOnlyCollection<string> childIds, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(categories);
         ArgumentNullException.ThrowIfNull(childIds);
         var now = clock.GetUtcNow();
         var open = await connection.OpenAsync(ct).ConfigureAwait(false);
         await using (open.ConfigureAwait(false))
         {
-            return await DecideManyOnOpenConnectionAsync(caller, action, category, purpose, childIds, now, ct).ConfigureAwait(false);
+            return await DecideManyOnOpenConnectionAsync(caller, action, categories, purpose, childIds, now, ct).ConfigureAwait(false);
         }
     }
 
@@ -103,16 +113,17 @@ public sealed class AccessDecider(
     {
         if (childId is not null)
         {
-            return (await DecideManyOnOpenConnectionAsync(caller, action, category, purpose, [childId], now, ct).ConfigureAwait(false))[childId];
+            return (await DecideManyOnOpenConnectionAsync(caller, action, [category], purpose, [childId], now, ct).ConfigureAwait(false))[category][childId];
         }
 
         // Known from the sign-in check earlier in the request (an inactive organisation never gets this far).
         var kind = await organisationKinds.KindOfAsync(caller.Organisation, ct).ConfigureAwait(false);
-        return await DecideOneAsync(caller, action, category, purpose, kind, null, null, [], [], null, null, now, ct).ConfigureAwait(false);
+        return DecideOne(caller, action, category, purpose, kind, null, null, [], [], null, null, null, now);
     }
 
-    private async Task<IReadOnlyDictionary<string, AccessDecision>> DecideManyOnOpenConnectionAsync(
-        PolicyCaller caller, string action, string category, string purpose, IReadOnlyCollection<string> childIds, DateTimeOffset now, CancellationToken ct)
+    private async Task<IReadOnlyDictionary<string, IReadOnlyDictionary<string, AccessDecision>>> DecideManyOnOpenConnectionAsync(
+        PolicyCaller caller, string action, IReadOnlyCollection<string> categories, string purpose, IReadOnlyCollection<string> childIds, DateTimeOffset now,
+        CancellationToken ct)
     {
         var kind = await organisationKinds.KindOfAsync(caller.Organisation, ct).ConfigureAwait(false);
         var asked = childIds.Distinct(StringComparer.Ordinal).ToList();
@@ -123,25 +134,34 @@ public sealed class AccessDecider(
         var consented = await consents.ForManyAsync(caller.Organisation, decided, ct).ConfigureAwait(false);
         var limited = await processing.LimitedManyAsync(decided, ct).ConfigureAwait(false);
         var grantsHeld = await grants.ActiveGrantsAsync(caller, decided, now, ct).ConfigureAwait(false);
-        var decisions = new Dictionary<string, AccessDecision>(StringComparer.Ordinal);
-        foreach (var id in asked)
+        // Only a child with a relationship can have had history handed over to the caller.
+        var handedOver = await relationships.HandedOverManyAsync(caller.Organisation, decided.Where(facts.ContainsKey).ToList(), categories, ct).ConfigureAwait(false);
+        var byCategory = new Dictionary<string, IReadOnlyDictionary<string, AccessDecision>>(StringComparer.Ordinal);
+        foreach (var category in categories.Distinct(StringComparer.Ordinal))
         {
-            var child = registered.GetValueOrDefault(id);
-            var subject = child?.Id ?? id;
-            decisions[id] = await DecideOneAsync(caller, action, category, purpose, kind, subject, child,
-                facts.GetValueOrDefault(subject) ?? [], consented.GetValueOrDefault(subject) ?? [],
-                limited.TryGetValue(subject, out var allows) ? allows : null,
-                grantsHeld.TryGetValue(subject, out var grant) ? grant : null, now, ct).ConfigureAwait(false);
+            var decisions = new Dictionary<string, AccessDecision>(StringComparer.Ordinal);
+            foreach (var id in asked)
+            {
+                var child = registered.GetValueOrDefault(id);
+                var subject = child?.Id ?? id;
+                decisions[id] = DecideOne(caller, action, category, purpose, kind, subject, child,
+                    facts.GetValueOrDefault(subject) ?? [], consented.GetValueOrDefault(subject) ?? [],
+                    limited.TryGetValue(subject, out var allows) ? allows : null,
+                    grantsHeld.TryGetValue(subject, out var grant) ? grant : null,
+                    handedOver.GetValueOrDefault((subject, category)) ?? [], now);
+            }
+
+            byCategory[category] = decisions;
         }
 
-        return decisions;
+        return byCategory;
     }
 
     /// <summary>The engine's decision on one child from its facts (<paramref name="allows"/> null: processing not limited).</summary>
-    private async Task<AccessDecision> DecideOneAsync(
+    private AccessDecision DecideOne(
         PolicyCaller caller, string action, string category, string purpose, string? kind, string? childId, RegisteredChild? child,
         IReadOnlyList<RelationshipFact> facts, IReadOnlyList<ConsentFact> consented, IReadOnlyList<string>? allows, Guid? grant,
-        DateTimeOffset now, CancellationToken ct)
+        IReadOnlyList<RelationshipFact>? handedOver, DateTimeOffset now)
     {
         var request = new PolicyRequest(caller.Roles, action, category, purpose, DateOnly.FromDateTime(now.UtcDateTime),
             facts, consented, allows is not null, allows ?? [], grant is not null)
@@ -151,9 +171,7 @@ public sealed class AccessDecider(
         var decision = engine.Decide(request);
         // Flag the access when only break-glass rules let it through: a relationship rule needs no flag.
         var underGrant = decision.Permit && decision.AppliedRules.All(engine.IsBreakGlassRule) ? grant : null;
-        var windows = decision.Permit && childId is not null
-            ? await WindowsAsync(caller, category, childId, decision, facts, ct).ConfigureAwait(false)
-            : null;
+        var windows = decision.Permit && childId is not null ? Windows(decision, facts, handedOver ?? []) : null;
         return new AccessDecision(decision, childId, underGrant) { Erased = child?.Erased == true, Exists = child is not null, Request = request, Windows = windows };
     }
 
@@ -162,8 +180,7 @@ public sealed class AccessDecider(
     /// They are widened by the periods other organisations handed this category over for, in a relationship of
     /// a kind the applying rules name (today: a responsible council's own episodes, by its predecessors').
     /// </summary>
-    private async Task<DateWindows?> WindowsAsync(
-        PolicyCaller caller, string category, string childId, PolicyDecision decision, IReadOnlyList<RelationshipFact> facts, CancellationToken ct)
+    private DateWindows? Windows(PolicyDecision decision, IReadOnlyList<RelationshipFact> facts, IReadOnlyList<RelationshipFact> handedOver)
     {
         var kinds = decision.AppliedRules.Select(id => engine.Policy.Rules.First(r => r.Id == id).Relationship).ToHashSet(StringComparer.Ordinal);
         if (kinds.Contains(PolicyRule.NoRelationship))
@@ -171,7 +188,6 @@ public sealed class AccessDecider(
             return null;
         }
 
-        var handedOver = await relationships.HandedOverAsync(caller.Organisation, childId, category, ct).ConfigureAwait(false);
         return new DateWindows(facts.Where(f => kinds.Contains(f.Kind)).ToList(), handedOver.Where(f => kinds.Contains(f.Kind)).ToList());
     }
 }

@@ -33,10 +33,13 @@ public interface IRelationshipFacts
     Task<IReadOnlyDictionary<string, IReadOnlyList<RelationshipFact>>> ForManyAsync(string organisationId, IReadOnlyCollection<string> childIds, CancellationToken ct);
 
     /// <summary>
-    /// The periods other organisations handed over to <paramref name="organisationId"/> for <paramref name="category"/>
-    /// of the child's history, as relationship facts of the kind the handing-over organisation held.
+    /// The periods other organisations handed over to <paramref name="organisationId"/> for each of
+    /// <paramref name="categories"/> of each child's history, as relationship facts of the kind the handing-over
+    /// organisation held; keyed by (child, category), only where something was handed over. Set queries, whatever the
+    /// number of children.
     /// </summary>
-    Task<IReadOnlyList<RelationshipFact>> HandedOverAsync(string organisationId, string childId, string category, CancellationToken ct);
+    Task<IReadOnlyDictionary<(string ChildId, string Category), IReadOnlyList<RelationshipFact>>> HandedOverManyAsync(
+        string organisationId, IReadOnlyCollection<string> childIds, IReadOnlyCollection<string> categories, CancellationToken ct);
 }
 
 /// <summary>The consents that name an organisation as a recipient (Consents).</summary>

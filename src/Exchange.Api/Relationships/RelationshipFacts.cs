@@ -43,28 +43,48 @@ public sealed class RelationshipFacts(ExchangeDbContext db) : IRelationshipFacts
     }
 
     /// <summary>
-    /// The care episodes of the councils that handed <paramref name="category"/> of this child's history over to the
-    /// council <paramref name="organisationId"/> (unrevoked handovers), as responsible-council periods.
+    /// The care episodes of the councils that handed each category of each child's history over to the council
+    /// <paramref name="organisationId"/> (unrevoked handovers), as responsible-council periods: two set queries.
     /// </summary>
-    public async Task<IReadOnlyList<RelationshipFact>> HandedOverAsync(string organisationId, string childId, string category, CancellationToken ct)
+    public async Task<IReadOnlyDictionary<(string ChildId, string Category), IReadOnlyList<RelationshipFact>>> HandedOverManyAsync(
+        string organisationId, IReadOnlyCollection<string> childIds, IReadOnlyCollection<string> categories, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(organisationId);
-        if (!organisationId.StartsWith("la:", StringComparison.Ordinal))
+        ArgumentNullException.ThrowIfNull(childIds);
+        ArgumentNullException.ThrowIfNull(categories);
+        var result = new Dictionary<(string ChildId, string Category), IReadOnlyList<RelationshipFact>>();
+        if (!organisationId.StartsWith("la:", StringComparison.Ordinal) || childIds.Count == 0)
         {
-            return [];
+            return result;
         }
 
         var la = organisationId[3..];
-        var handovers = await db.CareHandovers.AsNoTracking().Where(h => h.ChildId == childId && h.ToLaNumber == la && h.RevokedAt == null)
-            .Select(h => new { h.FromLaNumber, h.Categories }).ToListAsync(ct).ConfigureAwait(false);
-        var from = handovers.Where(h => h.Categories.Contains(category)).Select(h => h.FromLaNumber).Distinct().ToList();
-        if (from.Count == 0)
+        var ids = childIds.Distinct(StringComparer.Ordinal).ToList();
+        var handovers = await db.CareHandovers.AsNoTracking().Where(h => EF.Parameter(ids).Contains(h.ChildId) && h.ToLaNumber == la && h.RevokedAt == null)
+            .Select(h => new { h.ChildId, h.FromLaNumber, h.Categories }).ToListAsync(ct).ConfigureAwait(false);
+        if (handovers.Count == 0)
         {
-            return [];
+            return result;
         }
 
-        return (await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == childId && from.Contains(e.ResponsibleLaNumber))
-                .Select(e => new { e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false))
-            .Select(e => new RelationshipFact(ChildRelationship.ResponsibleCouncil, e.StartDate, e.EndDate)).ToList();
+        var handing = handovers.Select(h => h.ChildId).Distinct(StringComparer.Ordinal).ToList();
+        var episodes = (await db.CareEpisodes.AsNoTracking().Where(e => EF.Parameter(handing).Contains(e.ChildId))
+                .Select(e => new { e.ChildId, e.ResponsibleLaNumber, e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false))
+            .ToLookup(e => (e.ChildId, e.ResponsibleLaNumber));
+        foreach (var category in categories)
+        {
+            foreach (var child in handovers.Where(h => h.Categories.Contains(category)).GroupBy(h => h.ChildId, StringComparer.Ordinal))
+            {
+                var periods = child.Select(h => h.FromLaNumber).Distinct(StringComparer.Ordinal)
+                    .SelectMany(from => episodes[(child.Key, from)])
+                    .Select(e => new RelationshipFact(ChildRelationship.ResponsibleCouncil, e.StartDate, e.EndDate)).ToList();
+                if (periods.Count > 0)
+                {
+                    result[(child.Key, category)] = periods;
+                }
+            }
+        }
+
+        return result;
     }
 }

@@ -122,6 +122,31 @@ public abstract class AccessMatrixTestsBase<TFactory>(TFactory api) where TFacto
     }
 
     [SkippableFact]
+    public async Task TheCohortOfEveryUnrelatedOrganisationLeavesOutTheChild()
+    {
+        // A child of Camden (la:202), placed in and at school in Lewisham's area (la:209): the host council and the
+        // school know of it, and still its cohort row is Camden's alone.
+        var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "209", startDate = "2025-10-01" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync("/v1/enrolments", new { childId, urn = "100002", startDate = "2025-10-02" })).StatusCode);
+        Assert.Contains(childId, await api.Council202.GetStringAsync("/v1/cohort?limit=5000"), StringComparison.Ordinal);
+        foreach (var (org, role) in Unrelated)
+        {
+            foreach (var purpose in new[] { "safeguarding", "pep-review", "attendance-monitoring" })
+            {
+                var response = await api.WithToken(api.Issuer.Token(org, [role]), purpose).GetAsync("/v1/cohort?limit=5000");
+                var body = await response.Content.ReadAsStringAsync();
+                // Only another council's own virtual school or social worker has a cohort at all, and it is its own.
+                Assert.True(response.StatusCode == HttpStatusCode.Forbidden || (response.StatusCode == HttpStatusCode.OK && org.StartsWith("la:", StringComparison.Ordinal)
+                    && role is "virtual-school" or "social-worker"), $"{role}@{org} ({purpose}) /v1/cohort: {(int)response.StatusCode} {body}");
+                Assert.DoesNotContain(childId, body, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.DoesNotContain(await AllEventsAsync($"childId={childId}&decision=permit"), e => e.GetProperty("actor").GetProperty("org").GetString() != "la:202");
+    }
+
+    [SkippableFact]
     public async Task AfterErasureEvenTheResponsibleCouncilGetsOnlyGone()
     {
         var childId = await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);

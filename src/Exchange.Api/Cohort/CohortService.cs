@@ -1,0 +1,401 @@
+using Exchange.Api.Attendance;
+using Exchange.Api.Auth;
+using Exchange.Api.Configuration;
+using Exchange.Api.Dates;
+using Exchange.Api.Peps;
+using Exchange.Api.Policy;
+using Exchange.Api.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Exchange.Api.Cohort;
+
+/// <summary>
+/// One child in the council's care as its virtual school (or social worker) sees it. A part the caller may not read
+/// for this child (its category is not permitted, or its field is masked) is null; a field the cohort mask hides is
+/// left out of the answer altogether.
+/// </summary>
+/// <param name="School">The current school's URN.</param>
+/// <param name="SchoolCouncil">The LA number of the council the current school is in (another council's: out of borough).</param>
+/// <param name="PlacementCouncil">The LA number of the council the child is placed in now.</param>
+/// <param name="OpenExclusions">Suspensions running today and permanent exclusions with no school since.</param>
+/// <param name="PepStatus">The current plan's status; null when there is none the caller may see.</param>
+/// <param name="ReviewDue">By when the next PEP must be held and approved (docs/PEPS.md).</param>
+public sealed record CohortRow(
+    string ChildId, string? School, string? SchoolCouncil, string? PlacementCouncil, int? PossibleSessions, int? AttendedSessions, int? AuthorisedAbsence,
+    int? UnauthorisedAbsence, decimal? AttendanceRate, int? OpenExclusions, string? PepStatus, string? ReviewDue, IReadOnlyList<string> Flags);
+
+/// <summary>A page of the cohort: the attendance period the summaries cover, the rows, and where the next page starts (null: none).</summary>
+public sealed record CohortPage(string AttendanceFrom, string AttendanceTo, string TermDates, IReadOnlyList<CohortRow> Items, string? Next);
+
+/// <summary>What a request asks for: after which child (the cursor), how many rows, which flags all must be set, which school council, changed since when.</summary>
+public sealed record CohortQuery(string? After, int Limit, IReadOnlyList<string> Flags, string? SchoolCouncil, DateTimeOffset? UpdatedSince);
+
+public static class CohortFlags
+{
+    public const string PersistentAbsence = "persistent-absence";
+    public const string SevereAbsence = "severe-absence";
+    public const string MissingEducation = "missing-education";
+    public const string PepOverdue = "pep-overdue";
+    public const string NoCurrentSchool = "no-current-school";
+
+    public static readonly IReadOnlyList<string> All = [PersistentAbsence, SevereAbsence, MissingEducation, PepOverdue, NoCurrentSchool];
+}
+
+/// <summary>
+/// The virtual school's cohort (docs/COHORT.md): every child the caller's council looks after today, one row each,
+/// in child-id order, page by page. Who is in it is the policy's <c>cohort</c> decision per child; each part of a row
+/// is released only where the policy lets the caller read the category it comes from (attendance-summary, exclusions,
+/// pep, enrolment, placement) for that child, within its periods and under that category's mask, as the per-child
+/// read endpoints release them. Decided and read per chunk of children with set queries.
+/// </summary>
+public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, TimeProvider clock, IOptions<ExchangeOptions> options)
+{
+    public const string Category = "cohort";
+    public const int DefaultLimit = 500;
+    public const int MaxLimit = 5_000;
+
+    private const string AttendanceSummaryCategory = "attendance-summary";
+    private const string ExclusionsCategory = "exclusions";
+    private const string PepCategory = "pep";
+    private const string EnrolmentCategory = "enrolment";
+    private const string PlacementCategory = "placement";
+    private static readonly string[] Categories = [Category, AttendanceSummaryCategory, ExclusionsCategory, PepCategory, EnrolmentCategory, PlacementCategory];
+
+    /// <summary>Children decided and read together.</summary>
+    private const int Chunk = 1_000;
+
+    /// <summary>The answer and the permit it rests on (null when no row was released).</summary>
+    public sealed record Result(CohortPage Page, AccessDecision? AnyPermit);
+
+    /// <summary>The cohort fields the policy lets the caller's roles read for <paramref name="purpose"/> (whatever the child): what a filter may name.</summary>
+    public IReadOnlySet<string> FieldsFor(Caller caller, string purpose)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var policy = decider.Policy;
+        var all = policy.Categories[Category].Fields;
+        return policy.Rules.Where(r => r.Categories.Contains(Category) && r.Actions.Contains("read") && r.Purposes.Contains(purpose) && r.Roles.Any(caller.Roles.Contains))
+            .SelectMany(r => r.Fields ?? all).ToHashSet(StringComparer.Ordinal);
+    }
+
+    public async Task<Result> PageAsync(Caller caller, string purpose, CohortQuery query, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(query);
+        var now = clock.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var year = AcademicYear.Containing(today);
+        var rows = new List<CohortRow>();
+        AccessDecision? anyPermit = null;
+        string? next = null;
+        if (caller.Organisation.StartsWith("la:", StringComparison.Ordinal))
+        {
+            var la = caller.Organisation[3..];
+            var after = query.After ?? "";
+            // Unfiltered, a page needs one candidate more than its rows (to know whether another follows); filtered, more.
+            var take = query.Flags.Count == 0 && query.SchoolCouncil is null && query.UpdatedSince is null ? Math.Min(Chunk, query.Limit + 1) : Chunk;
+            while (next is null)
+            {
+                var from = after;
+                // Child-id order as the database compares (the cursor is compared the same way), so pages neither repeat nor skip.
+                var ids = await db.CareEpisodes.AsNoTracking()
+                    .Where(e => e.ResponsibleLaNumber == la && e.StartDate <= today && (e.EndDate == null || e.EndDate >= today) && e.ChildId.CompareTo(from) > 0)
+                    .Select(e => e.ChildId).Distinct().OrderBy(id => id).Take(take).ToListAsync(ct).ConfigureAwait(false);
+                if (ids.Count == 0)
+                {
+                    break;
+                }
+
+                var decisions = await decider.DecideManyAsync(caller, "read", Categories, purpose, ids, ct).ConfigureAwait(false);
+                var members = ids.Where(id => decisions[Category][id] is { Decision.Permit: true, Erased: false } d && d.ChildId == id).ToList();
+                var built = await BuildAsync(caller, members, decisions, today, year, query.UpdatedSince, ct).ConfigureAwait(false);
+                var matching = ids.Where(id => built.TryGetValue(id, out var row) && Matches(row, query)).ToList();
+                foreach (var id in matching.Take(query.Limit - rows.Count))
+                {
+                    anyPermit ??= decisions[Category][id];
+                    rows.Add(built[id]);
+                }
+
+                if (rows.Count == query.Limit)
+                {
+                    // A next page when a further row is known (in this chunk) or may follow (in the next chunk).
+                    var lastShown = rows[^1].ChildId;
+                    if (matching[^1] != lastShown || ids.Count == take)
+                    {
+                        next = lastShown;
+                    }
+
+                    break;
+                }
+
+                if (ids.Count < take)
+                {
+                    break;
+                }
+
+                after = ids[^1];
+            }
+        }
+
+        return new Result(new CohortPage(year.From.Iso(), year.To.Iso(), PepSchedule.TermDates, rows, next is null ? null : CohortCursor.Encode(next)), anyPermit);
+    }
+
+    private static bool Matches(CohortRow row, CohortQuery query) =>
+        query.Flags.All(row.Flags.Contains) && (query.SchoolCouncil is null || row.SchoolCouncil == query.SchoolCouncil);
+
+    private sealed record Relationship(string ChildId, string Kind, string OrganisationId, DateOnly StartDate, DateOnly? EndDate, string RecordedBy, DateTimeOffset RecordedAt);
+
+    private sealed record Episode(string ChildId, DateOnly StartDate, DateOnly? EndDate, DateTimeOffset RecordedAt);
+
+    private sealed record ExclusionFact(string ChildId, string SchoolId, string Type, DateOnly StartDate, int? Sessions, DateTimeOffset RecordedAt);
+
+    private sealed record MarkCount(string ChildId, string SchoolId, string Code, int Count, DateOnly LastDate, DateTimeOffset LastRecorded);
+
+    /// <summary>The rows of <paramref name="members"/> that pass <paramref name="updatedSince"/>, keyed by child: a handful of set queries for all of them.</summary>
+    private async Task<Dictionary<string, CohortRow>> BuildAsync(
+        Caller caller, List<string> members, IReadOnlyDictionary<string, IReadOnlyDictionary<string, AccessDecision>> decisions, DateOnly today,
+        (DateOnly From, DateOnly To) year, DateTimeOffset? updatedSince, CancellationToken ct)
+    {
+        var result = new Dictionary<string, CohortRow>(StringComparer.Ordinal);
+        if (members.Count == 0)
+        {
+            return result;
+        }
+
+        var relationships = (await db.ChildRelationships.AsNoTracking()
+                .Where(r => EF.Parameter(members).Contains(r.ChildId) && (r.Kind == ChildRelationship.EnrolledSchool || r.Kind == ChildRelationship.HostCouncil))
+                .Select(r => new Relationship(r.ChildId, r.Kind, r.OrganisationId, r.StartDate, r.EndDate, r.RecordedBy, r.RecordedAt)).ToListAsync(ct).ConfigureAwait(false))
+            .ToLookup(r => r.ChildId, StringComparer.Ordinal);
+        // Every council's episodes: the PEP timetable counts care across councils without a break (PepService.CareOf).
+        var episodes = (await db.CareEpisodes.AsNoTracking().Where(e => EF.Parameter(members).Contains(e.ChildId))
+                .Select(e => new Episode(e.ChildId, e.StartDate, e.EndDate, e.RecordedAt)).ToListAsync(ct).ConfigureAwait(false))
+            .ToLookup(e => e.ChildId, StringComparer.Ordinal);
+        // A suspension lasts at most 45 school days; a permanent exclusion stays open until the child has a new school.
+        var recent = today.AddDays(-120);
+        var exclusions = (await db.Exclusions.AsNoTracking()
+                .Where(x => EF.Parameter(members).Contains(x.ChildId) && (x.Type == Exclusion.Permanent || x.StartDate >= recent))
+                .Select(x => new ExclusionFact(x.ChildId, x.SchoolId, x.Type, x.StartDate, x.Sessions, x.RecordedAt)).ToListAsync(ct).ConfigureAwait(false))
+            .ToLookup(x => x.ChildId, StringComparer.Ordinal);
+        // The plan's versions without their sealed parts: the cohort opens nothing.
+        var versions = (await db.PepVersions.AsNoTracking().Where(v => EF.Parameter(members).Contains(v.ChildId))
+                .Select(v => new PepVersion
+                {
+                    Id = v.Id, ChildId = v.ChildId, Version = v.Version, Status = v.Status, MeetingDate = v.MeetingDate, RecordedAt = v.RecordedAt, RecordedBy = v.RecordedBy,
+                    SealedContent = Array.Empty<byte>(), SealedHealth = Array.Empty<byte>(), SealedReturnReason = Array.Empty<byte>(),
+                }).ToListAsync(ct).ConfigureAwait(false))
+            .GroupBy(v => v.ChildId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderBy(v => v.Version).ToList(), StringComparer.Ordinal);
+        var marks = await MarkCountsAsync(members, year, today, ct).ConfigureAwait(false);
+        var schoolIds = relationships.SelectMany(g => g).Where(r => r.Kind == ChildRelationship.EnrolledSchool).Select(r => r.OrganisationId).Distinct(StringComparer.Ordinal).ToList();
+        var schoolCouncils = await db.Organisations.AsNoTracking().Where(o => EF.Parameter(schoolIds).Contains(o.Id))
+            .Select(o => new { o.Id, o.LaNumber }).ToDictionaryAsync(o => o.Id, o => o.LaNumber, StringComparer.Ordinal, ct).ConfigureAwait(false);
+
+        // Children whose marks cannot be counted from the totals: more than one school this year (a session may have two
+        // marks), or periods that do not cover the whole year. Their marks are read and counted one by one.
+        var exact = members.Where(id => decisions[AttendanceSummaryCategory][id] is { Decision.Permit: true } d
+            && (marks[id].Select(m => m.SchoolId).Distinct(StringComparer.Ordinal).Skip(1).Any() || !CoversYear(d.Windows, year.From))).ToList();
+        var exactMarks = exact.Count == 0 ? Array.Empty<AttendanceMark>().ToLookup(m => m.ChildId, StringComparer.Ordinal) : (await db.AttendanceMarks.AsNoTracking()
+                .Where(m => EF.Parameter(exact).Contains(m.ChildId) && m.ReplacedAt == null && m.Date >= year.From && m.Date <= today)
+                .ToListAsync(ct).ConfigureAwait(false))
+            .ToLookup(m => m.ChildId, StringComparer.Ordinal);
+        var exactSet = exact.ToHashSet(StringComparer.Ordinal);
+
+        var schoolDays = Math.Clamp(options.Value.Cohort.MissingEducation.SchoolDays, 1, 60);
+        var policy = decider.Policy;
+        FieldMask MaskOf(AccessDecision d, string category) => new(policy.Categories[category].Fields, d.Decision.Fields);
+        var sinceDay = updatedSince is { } s ? DateOnly.FromDateTime(s.UtcDateTime) : (DateOnly?)null;
+
+        foreach (var id in members)
+        {
+            var changes = new List<DateTimeOffset>();
+            var boundaries = new List<DateOnly> { year.From };
+            var childRelationships = relationships[id].ToList();
+            foreach (var r in childRelationships)
+            {
+                changes.Add(r.RecordedAt);
+                boundaries.Add(r.StartDate);
+                if (r.EndDate is { } end)
+                {
+                    boundaries.Add(end.AddDays(1));
+                }
+            }
+
+            foreach (var e in episodes[id])
+            {
+                changes.Add(e.RecordedAt);
+                boundaries.Add(e.StartDate);
+                if (e.EndDate is { } end)
+                {
+                    boundaries.Add(end.AddDays(1));
+                }
+            }
+
+            static bool Current(Relationship r, DateOnly day) => r.StartDate <= day && (r.EndDate is null || r.EndDate >= day);
+            var enrolment = childRelationships.Where(r => r.Kind == ChildRelationship.EnrolledSchool && Current(r, today)).MaxBy(r => r.StartDate);
+            var placement = childRelationships.Where(r => r.Kind == ChildRelationship.HostCouncil && Current(r, today)).MaxBy(r => r.StartDate);
+
+            // Where the child goes to school: the current enrolment is released whatever its start (RelationshipReadsApi).
+            var enrolmentAccess = decisions[EnrolmentCategory][id];
+            string? school = null, schoolCouncil = null;
+            if (enrolment is not null && enrolmentAccess.Decision.Permit && !MaskOf(enrolmentAccess, EnrolmentCategory).Hides("urn"))
+            {
+                school = enrolment.OrganisationId["school:".Length..];
+                schoolCouncil = schoolCouncils.GetValueOrDefault(enrolment.OrganisationId);
+            }
+
+            // Where the child lives: the current placement, within the caller's periods.
+            var placementAccess = decisions[PlacementCategory][id];
+            string? placementCouncil = null;
+            if (placement is not null && placementAccess.Decision.Permit && !MaskOf(placementAccess, PlacementCategory).Hides("hostLa")
+                && (placementAccess.Windows is not { } pw || pw.Overlaps(placement.StartDate, placement.EndDate, placement.RecordedAt) || placement.RecordedBy == caller.Organisation))
+            {
+                placementCouncil = placement.OrganisationId[3..];
+            }
+
+            var flags = new List<string>();
+
+            // This academic year's attendance, within the caller's periods, counted as AttendanceApi counts it.
+            var attendanceAccess = decisions[AttendanceSummaryCategory][id];
+            AttendanceSummary? summary = null;
+            FieldMask? attendanceMask = null;
+            if (attendanceAccess.Decision.Permit)
+            {
+                attendanceMask = MaskOf(attendanceAccess, AttendanceSummaryCategory);
+                if (exactSet.Contains(id))
+                {
+                    var released = exactMarks[id].Where(m => attendanceAccess.Windows is not { } w || w.Overlaps(m.Date, m.Date, m.RecordedAt)).ToList();
+                    summary = AttendanceSummary.Of(AttendanceApi.SessionsOf(released));
+                    changes.AddRange(released.Select(m => m.RecordedAt));
+                }
+                else
+                {
+                    summary = AttendanceSummary.Of(marks[id].SelectMany(m => Enumerable.Repeat(m.Code, m.Count)));
+                    changes.AddRange(marks[id].Select(m => m.LastRecorded));
+                }
+
+                if (summary.PersistentAbsence && !attendanceMask.Hides("persistentAbsence"))
+                {
+                    flags.Add(CohortFlags.PersistentAbsence);
+                }
+
+                if (summary.SevereAbsence && !attendanceMask.Hides("severeAbsence"))
+                {
+                    flags.Add(CohortFlags.SevereAbsence);
+                }
+            }
+
+            // Missing education: no current school, or no mark from it for the configured number of school days. Today's
+            // registers may not be in yet, so the school days counted are those before today.
+            if (enrolment is null)
+            {
+                flags.Add(CohortFlags.MissingEducation);
+                flags.Add(CohortFlags.NoCurrentSchool);
+            }
+            else
+            {
+                var lastMark = marks[id].Where(m => m.SchoolId == enrolment.OrganisationId).Select(m => (DateOnly?)m.LastDate).Max();
+                var reference = lastMark ?? Later(enrolment.StartDate.AddDays(-1), year.From.AddDays(-1));
+                var missingFrom = PepSchedule.AddSchoolDays(reference, schoolDays).AddDays(1);
+                boundaries.Add(missingFrom);
+                if (missingFrom <= today)
+                {
+                    flags.Add(CohortFlags.MissingEducation);
+                }
+            }
+
+            // Open exclusions the caller may read, within its periods.
+            var exclusionsAccess = decisions[ExclusionsCategory][id];
+            int? openExclusions = null;
+            if (exclusionsAccess.Decision.Permit && !MaskOf(exclusionsAccess, ExclusionsCategory).Hides("startDate"))
+            {
+                var visible = exclusions[id].Where(x => exclusionsAccess.Windows is not { } w || w.Overlaps(x.StartDate, x.StartDate, x.RecordedAt)).ToList();
+                openExclusions = 0;
+                foreach (var x in visible)
+                {
+                    changes.Add(x.RecordedAt);
+                    boundaries.Add(x.StartDate);
+                    if (x.Type == Exclusion.Permanent)
+                    {
+                        // Open until the child has a current school other than the one that excluded it, started since.
+                        if (x.StartDate <= today && !(enrolment is not null && enrolment.OrganisationId != x.SchoolId && enrolment.StartDate >= x.StartDate))
+                        {
+                            openExclusions++;
+                        }
+                    }
+                    else
+                    {
+                        // A suspension's sessions are half days, from its first day.
+                        var days = Math.Max(1, ((x.Sessions ?? 1) + 1) / 2);
+                        var lastDay = days == 1 ? x.StartDate : PepSchedule.AddSchoolDays(x.StartDate, days - 1);
+                        boundaries.Add(lastDay.AddDays(1));
+                        if (x.StartDate <= today && today <= lastDay)
+                        {
+                            openExclusions++;
+                        }
+                    }
+                }
+            }
+
+            // The plan: its current status and when the next is due, from the versions the caller may see (PepService).
+            var pepAccess = decisions[PepCategory][id];
+            string? pepStatus = null, reviewDue = null;
+            if (pepAccess.Decision.Permit)
+            {
+                var pepMask = MaskOf(pepAccess, PepCategory);
+                var care = PepService.CareOf(episodes[id].Select(e => (e.StartDate, e.EndDate)),
+                    childRelationships.Where(r => r.Kind == ChildRelationship.EnrolledSchool).Select(r => (r.OrganisationId, r.StartDate, r.EndDate)), today);
+                var all = versions.GetValueOrDefault(id) ?? [];
+                var released = all.Count == 0 ? [] : PepService.Released(pepAccess.Windows, all, care);
+                changes.AddRange(released.Select(v => v.RecordedAt));
+                if (released.Count > 0 && released[^1] == all[^1] && !pepMask.Hides("status"))
+                {
+                    pepStatus = all[^1].Status;
+                }
+
+                if (care.Since is { } since)
+                {
+                    var due = PepSchedule.DueFor(since, care.ChangedSchoolOn, PepService.LastReviewedOn(released));
+                    boundaries.Add(due.Due.AddDays(1));
+                    reviewDue = pepMask.Hides("reviewDue") ? null : due.Due.Iso();
+                    if (due.IsOverdue(today) && !pepMask.Hides("overdue"))
+                    {
+                        flags.Add(CohortFlags.PepOverdue);
+                    }
+                }
+            }
+
+            // Changed since: anything it shows was recorded after then, or a date it depends on has come since.
+            if (updatedSince is { } changedAfter && !changes.Any(c => c > changedAfter) && !boundaries.Any(b => b > sinceDay && b <= today))
+            {
+                continue;
+            }
+
+            int? Shown(int value, string field) => attendanceMask is null || attendanceMask.Hides(field) ? null : value;
+            result[id] = new CohortRow(
+                id, school, schoolCouncil, placementCouncil,
+                summary is null ? null : Shown(summary.PossibleSessions, "possibleSessions"),
+                summary is null ? null : Shown(summary.AttendedSessions, "attendedSessions"),
+                summary is null ? null : Shown(summary.AuthorisedAbsence, "authorisedAbsence"),
+                summary is null ? null : Shown(summary.UnauthorisedAbsence, "unauthorisedAbsence"),
+                summary is null || attendanceMask!.Hides("attendanceRate") ? null : summary.AttendanceRate,
+                openExclusions, pepStatus, reviewDue, CohortFlags.All.Where(flags.Contains).ToList());
+        }
+
+        return result;
+    }
+
+    private static DateOnly Later(DateOnly a, DateOnly b) => a > b ? a : b;
+
+    /// <summary>Whether the periods release every mark of the year so far: one of them began by the year's start and has not ended.</summary>
+    private static bool CoversYear(DateWindows? windows, DateOnly yearStart) =>
+        windows is null || windows.Periods.Any(p => p.Start <= yearStart && p.End is null);
+
+    /// <summary>This year's current marks of each child, counted by school and code in the database.</summary>
+    private async Task<ILookup<string, MarkCount>> MarkCountsAsync(List<string> members, (DateOnly From, DateOnly To) year, DateOnly today, CancellationToken ct) =>
+        (await db.AttendanceMarks.AsNoTracking()
+            .Where(m => EF.Parameter(members).Contains(m.ChildId) && m.ReplacedAt == null && m.Date >= year.From && m.Date <= today)
+            .GroupBy(m => new { m.ChildId, m.SchoolId, m.Code })
+            .Select(g => new { g.Key.ChildId, g.Key.SchoolId, g.Key.Code, Count = g.Count(), LastDate = g.Max(m => m.Date), LastRecorded = g.Max(m => m.RecordedAt) })
+            .ToListAsync(ct).ConfigureAwait(false))
+        .Select(m => new MarkCount(m.ChildId, m.SchoolId, m.Code, m.Count, m.LastDate, m.LastRecorded))
+        .ToLookup(m => m.ChildId, StringComparer.Ordinal);
+}
