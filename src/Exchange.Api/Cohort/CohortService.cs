@@ -293,8 +293,7 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
             else
             {
                 var lastMark = marks[id].Where(m => m.SchoolId == enrolment.OrganisationId).Select(m => (DateOnly?)m.LastDate).Max();
-                var reference = lastMark ?? Later(enrolment.StartDate.AddDays(-1), year.From.AddDays(-1));
-                var missingFrom = PepSchedule.AddSchoolDays(reference, schoolDays).AddDays(1);
+                var missingFrom = Checks.MissingEducationRule.From(enrolment.StartDate, lastMark, year.From, schoolDays);
                 boundaries.Add(missingFrom);
                 if (missingFrom <= today)
                 {
@@ -382,8 +381,6 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
 
         return result;
     }
-
-    private static DateOnly Later(DateOnly a, DateOnly b) => a > b ? a : b;
 
     /// <summary>Whether the periods release every mark of the year so far: one of them began by the year's start and has not ended.</summary>
     private static bool CoversYear(DateWindows? windows, DateOnly yearStart) =>

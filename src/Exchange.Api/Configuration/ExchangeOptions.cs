@@ -21,6 +21,8 @@ public sealed class ExchangeOptions
     public WebhookOptions Webhooks { get; set; } = new();
     public CohortOptions Cohort { get; set; } = new();
 
+    public ChecksOptions Checks { get; set; } = new();
+
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
 }
 
@@ -104,6 +106,13 @@ public sealed class RollCheckOptions
 }
 
 /// <summary>The virtual school's cohort (docs/COHORT.md).</summary>
+/// <summary>The scheduled checks (<c>Exchange:Checks</c>); what counts as missing education is <see cref="MissingEducationOptions"/>.</summary>
+public sealed class ChecksOptions
+{
+    /// <summary>How often, on the service's clock, every child in care is checked; zero turns the checks off.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+}
+
 public sealed class CohortOptions
 {
     public MissingEducationOptions MissingEducation { get; set; } = new();

@@ -18,14 +18,21 @@ public sealed class EventAudience(AccessDecider decider)
     /// <summary>Every event type a subscription may ask for, raised now or by the checks still to come.</summary>
     public static readonly IReadOnlyList<string> Types =
     [
-        OutboxItem.PupilEnrolled, "pupil-left", OutboxItem.ExclusionRecorded, "placement-changed", "absence-threshold-crossed",
-        "missing-education", OutboxItem.PepSubmitted, OutboxItem.PepReturned, OutboxItem.PepApproved, "pep-overdue",
+        OutboxItem.PupilEnrolled, OutboxItem.PupilLeft, OutboxItem.ExclusionRecorded, OutboxItem.PlacementChanged, OutboxItem.AbsenceThresholdCrossed,
+        OutboxItem.MissingEducation, OutboxItem.PepSubmitted, OutboxItem.PepReturned, OutboxItem.PepApproved, OutboxItem.PepOverdue,
     ];
 
     /// <summary>What each event type tells about, as the policy's categories: the reader must be allowed one of them.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> CategoriesOf = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         [OutboxItem.PupilEnrolled] = ["enrolment"],
+        [OutboxItem.PupilLeft] = ["enrolment"],
+        // The responsible council reads the placement; the council the child moves to, its placement notice.
+        [OutboxItem.PlacementChanged] = ["placement", "placement-notice"],
+        // What the cohort and the attendance summary show (the council's); not the school's to hear.
+        [OutboxItem.MissingEducation] = ["enrolment", "attendance-summary"],
+        [OutboxItem.PepOverdue] = ["pep"],
+        [OutboxItem.AbsenceThresholdCrossed] = ["attendance-summary"],
         [OutboxItem.ExclusionRecorded] = ["exclusions"],
         [OutboxItem.PepSubmitted] = ["pep"],
         [OutboxItem.PepReturned] = ["pep"],

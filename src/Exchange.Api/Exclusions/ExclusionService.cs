@@ -86,9 +86,13 @@ public sealed class ExclusionService(ExchangeDbContext db, UnitOfWork work, Fiel
         if (record.Type == Exclusion.Permanent)
         {
             // A permanently excluded pupil leaves the school's roll: the enrolment ends on the exclusion's date.
-            await work.UpdateAsync(db.ChildRelationships.Where(r => r.ChildId == child && r.Kind == ChildRelationship.EnrolledSchool && r.OrganisationId == school
+            var ended = await work.UpdateAsync(db.ChildRelationships.Where(r => r.ChildId == child && r.Kind == ChildRelationship.EnrolledSchool && r.OrganisationId == school
                     && r.StartDate <= start && (r.EndDate == null || r.EndDate > start)),
                 set => set.SetProperty(r => r.EndDate, start), ct).ConfigureAwait(false);
+            if (ended > 0)
+            {
+                db.OutboxItems.Add(new OutboxItem { Id = Guid.NewGuid(), Type = OutboxItem.PupilLeft, ChildId = child, RaisedBy = school, OccurredAt = record.RecordedAt });
+            }
         }
 
         await work.CommitAsync(Outcome.Created(child), ct).ConfigureAwait(false);

@@ -54,6 +54,8 @@ public static class HostingSetup
         builder.Services.AddScoped<Events.EventAudience>();
         builder.Services.AddExchangeWebhooks();
         builder.Services.AddScoped<Cohort.CohortService>();
+        builder.Services.AddScoped<Checks.ChildChecks>();
+        builder.Services.AddHostedService<Checks.ChildChecksJob>();
         builder.Services.AddScoped<Idempotency.IdempotencyStore>();
         builder.Services.AddPolicyFacts();
         builder.Services.AddScoped<Decisions.Decided>();

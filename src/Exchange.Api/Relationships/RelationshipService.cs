@@ -51,6 +51,11 @@ public sealed class RelationshipService(ExchangeDbContext db, UnitOfWork work, T
             // Told in the same transaction: the enrolment and its notice are committed together or not at all.
             db.OutboxItems.Add(new OutboxItem { Id = Guid.NewGuid(), Type = OutboxItem.PupilEnrolled, ChildId = child, RaisedBy = caller.Organisation, OccurredAt = record.RecordedAt });
         }
+        else if (kind == ChildRelationship.HostCouncil)
+        {
+            // A move: the responsible council, and the council the child now lives in, hear of it.
+            db.OutboxItems.Add(new OutboxItem { Id = Guid.NewGuid(), Type = OutboxItem.PlacementChanged, ChildId = child, RaisedBy = caller.Organisation, OccurredAt = record.RecordedAt });
+        }
 
         await work.CommitAsync(Outcome.Created(child), ct).ConfigureAwait(false);
         return TypedResults.Created($"/v1/relationships/{record.Id}", View(record));
@@ -79,6 +84,7 @@ public sealed class RelationshipService(ExchangeDbContext db, UnitOfWork work, T
 
         await work.BeginAsync(ct).ConfigureAwait(false);
         record.EndDate = end;
+        db.OutboxItems.Add(new OutboxItem { Id = Guid.NewGuid(), Type = OutboxItem.PupilLeft, ChildId = record.ChildId, RaisedBy = caller.Organisation, OccurredAt = clock.GetUtcNow() });
         await work.CommitAsync(Outcome.Ok(record.ChildId), ct).ConfigureAwait(false);
         return TypedResults.Ok(View(record));
     }

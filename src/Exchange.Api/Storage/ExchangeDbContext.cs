@@ -32,6 +32,7 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<AttendanceMark> AttendanceMarks => Set<AttendanceMark>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<Exclusion> Exclusions => Set<Exclusion>();
+    public DbSet<CheckAlert> CheckAlerts => Set<CheckAlert>();
     public DbSet<PepVersion> PepVersions => Set<PepVersion>();
 
     /// <summary>
@@ -253,6 +254,16 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(d => new { d.SubscriptionId, d.Sequence }).IsUnique();
             e.HasIndex(d => new { d.State, d.NextAttemptAt });
             e.HasOne<Subscription>().WithMany().HasForeignKey(d => d.SubscriptionId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<CheckAlert>(e =>
+        {
+            e.ToTable("check_alerts");
+            e.Property(a => a.ChildId).HasMaxLength(32);
+            e.Property(a => a.Kind).HasMaxLength(32);
+            // One open alert per child and kind: a second instance raising the same one at the same moment fails to commit.
+            e.HasIndex(a => new { a.ChildId, a.Kind }).IsUnique().HasFilter("\"ClearedAt\" IS NULL");
+            e.HasOne<Child>().WithMany().HasForeignKey(a => a.ChildId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<Exclusion>(e =>

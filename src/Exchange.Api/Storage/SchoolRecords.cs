@@ -46,6 +46,14 @@ public sealed class OutboxItem
     public const string PepSubmitted = "pep-submitted";
     public const string PepReturned = "pep-returned";
     public const string PepApproved = "pep-approved";
+    public const string PupilLeft = "pupil-left";
+    public const string PlacementChanged = "placement-changed";
+    public const string MissingEducation = "missing-education";
+    public const string PepOverdue = "pep-overdue";
+    public const string AbsenceThresholdCrossed = "absence-threshold-crossed";
+
+    /// <summary>Who raises what the scheduled checks find (no person did): the exchange operator.</summary>
+    public const string RaisedByChecks = "operator:exchange";
 
     /// <summary>
     /// The item's place in the feed, given by the database as it is written (SQLite's integer key, a PostgreSQL

@@ -89,6 +89,8 @@ public sealed class FreeTextColumnTests(ExchangeApiFactory api) : IClassFixture<
         ["subscriptions.Url"] = "an organisation's callback URL, validated as one; not about a child",
         ["subscriptions.EventTypes"] = "event type codes",
         ["subscriptions.CreatedBy"] = "token subject of the organisation's user",
+        ["check_alerts.ChildId"] = "pseudonymous child id",
+        ["check_alerts.Kind"] = "event type code (missing-education, pep-overdue)",
         ["webhook_deliveries.SubscriptionId"] = "subscription id",
         ["webhook_deliveries.Type"] = "event type code",
         ["webhook_deliveries.ChildId"] = "pseudonymous child id",

@@ -1,0 +1,192 @@
+using Exchange.Api.Attendance;
+using Exchange.Api.Configuration;
+using Exchange.Api.Dates;
+using Exchange.Api.Peps;
+using Exchange.Api.Storage;
+using Exchange.Api.Work;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Exchange.Api.Checks;
+
+/// <summary>
+/// The scheduled checks (docs/EVENTS.md): every child in care now is checked for missing education (no current school,
+/// or no mark from it for <see cref="MissingEducationOptions.SchoolDays"/> school days: <see cref="MissingEducationRule"/>)
+/// an overdue PEP (as the plan's own due date says), and this academic year's absence crossing the persistent (10%) or
+/// severe (50%) threshold (<c>absence-threshold-crossed</c>, once per threshold). A condition that begins raises its event once, as an outbox
+/// item written in the same transaction as its <see cref="CheckAlert"/>; while it lasts nothing more is raised; when it
+/// ends the alert is cleared, so the next time it begins is told again. Read with set queries a chunk of children at a
+/// time, on the service's clock.
+/// </summary>
+public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, TimeProvider clock, IOptions<ExchangeOptions> options, ILogger<ChildChecks> logger)
+{
+    private const int Chunk = 500;
+    /// <summary>Alert kinds and the event each raises: absence crossing 10% and 50% are two thresholds, one event type.</summary>
+    private static readonly IReadOnlyDictionary<string, string> Kinds = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [OutboxItem.MissingEducation] = OutboxItem.MissingEducation,
+        [OutboxItem.PepOverdue] = OutboxItem.PepOverdue,
+        [PersistentAbsence] = OutboxItem.AbsenceThresholdCrossed,
+        [SevereAbsence] = OutboxItem.AbsenceThresholdCrossed,
+    };
+
+    public const string PersistentAbsence = "persistent-absence";
+    public const string SevereAbsence = "severe-absence";
+
+    /// <summary>What one run did.</summary>
+    public sealed record Report(int Checked, int Raised, int Cleared);
+
+    public async Task<Report> RunOnceAsync(CancellationToken ct)
+    {
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var live = db.Children.Where(c => c.ErasedAt == null && c.MergedIntoChildId == null).Select(c => c.Id);
+        var inCare = (await db.CareEpisodes.AsNoTracking()
+            .Where(e => e.StartDate <= today && (e.EndDate == null || e.EndDate >= today) && live.Contains(e.ChildId))
+            .Select(e => e.ChildId).Distinct().ToListAsync(ct).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        // Children with an open alert who are no longer checked (left care, erased, merged away) have it cleared.
+        var alerted = await db.CheckAlerts.AsNoTracking().Where(a => a.ClearedAt == null).Select(a => a.ChildId).Distinct().ToListAsync(ct).ConfigureAwait(false);
+        var children = inCare.Union(alerted, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var (raised, cleared) = (0, 0);
+        foreach (var chunk in children.Chunk(Chunk))
+        {
+            var holding = await FindAsync(chunk.Where(inCare.Contains).ToList(), today, ct).ConfigureAwait(false);
+            var (r, c) = await SettleAsync(chunk, holding, ct).ConfigureAwait(false);
+            raised += r;
+            cleared += c;
+        }
+
+        var report = new Report(inCare.Count, raised, cleared);
+        if (raised + cleared > 0)
+        {
+            LogRun(logger, report.Checked, report.Raised, report.Cleared);
+        }
+
+        return report;
+    }
+
+    /// <summary>Which of these children in care are missing education, or overdue a plan, today.</summary>
+    private async Task<HashSet<(string Child, string Kind)>> FindAsync(List<string> children, DateOnly today, CancellationToken ct)
+    {
+        var holding = new HashSet<(string, string)>();
+        if (children.Count == 0)
+        {
+            return holding;
+        }
+
+        var year = AcademicYear.Containing(today);
+        var episodes = (await db.CareEpisodes.AsNoTracking().Where(e => EF.Parameter(children).Contains(e.ChildId))
+            .Select(e => new { e.ChildId, e.StartDate, e.EndDate }).ToListAsync(ct).ConfigureAwait(false)).ToLookup(e => e.ChildId, StringComparer.Ordinal);
+        var enrolments = (await db.ChildRelationships.AsNoTracking()
+            .Where(r => EF.Parameter(children).Contains(r.ChildId) && r.Kind == ChildRelationship.EnrolledSchool)
+            .Select(r => new { r.ChildId, r.OrganisationId, r.StartDate, r.EndDate }).ToListAsync(ct).ConfigureAwait(false)).ToLookup(r => r.ChildId, StringComparer.Ordinal);
+        // This year's current marks counted by child, school and code in the database (as the cohort counts them).
+        var counts = await db.AttendanceMarks.AsNoTracking()
+            .Where(m => EF.Parameter(children).Contains(m.ChildId) && m.ReplacedAt == null && m.Date >= year.From && m.Date <= today)
+            .GroupBy(m => new { m.ChildId, m.SchoolId, m.Code }).Select(g => new { g.Key.ChildId, g.Key.SchoolId, g.Key.Code, Count = g.Count(), Last = g.Max(m => m.Date) })
+            .ToListAsync(ct).ConfigureAwait(false);
+        var lastMarks = counts.GroupBy(m => (m.ChildId, m.SchoolId)).ToDictionary(g => g.Key, g => g.Max(m => m.Last));
+        var byChild = counts.ToLookup(m => m.ChildId, StringComparer.Ordinal);
+        // A child marked by two schools this year may have two marks for one session: those are read and counted by session.
+        var twoSchools = children.Where(c => byChild[c].Select(m => m.SchoolId).Distinct(StringComparer.Ordinal).Skip(1).Any()).ToList();
+        var sessions = twoSchools.Count == 0 ? Array.Empty<AttendanceMark>().ToLookup(m => m.ChildId, StringComparer.Ordinal) : (await db.AttendanceMarks.AsNoTracking()
+                .Where(m => EF.Parameter(twoSchools).Contains(m.ChildId) && m.ReplacedAt == null && m.Date >= year.From && m.Date <= today)
+                .ToListAsync(ct).ConfigureAwait(false)).ToLookup(m => m.ChildId, StringComparer.Ordinal);
+        // The plans' versions without their sealed parts: the checks open nothing.
+        var versions = (await db.PepVersions.AsNoTracking().Where(v => EF.Parameter(children).Contains(v.ChildId))
+                .Select(v => new PepVersion
+                {
+                    Id = v.Id, ChildId = v.ChildId, Version = v.Version, Status = v.Status, MeetingDate = v.MeetingDate, RecordedAt = v.RecordedAt, RecordedBy = v.RecordedBy,
+                    SealedContent = Array.Empty<byte>(), SealedHealth = Array.Empty<byte>(), SealedReturnReason = Array.Empty<byte>(),
+                }).ToListAsync(ct).ConfigureAwait(false))
+            .GroupBy(v => v.ChildId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderBy(v => v.Version).ToList(), StringComparer.Ordinal);
+        var schoolDays = options.Value.Cohort.MissingEducation.SchoolDays;
+
+        foreach (var child in children)
+        {
+            var current = enrolments[child].Where(r => r.StartDate <= today && (r.EndDate is null || r.EndDate >= today)).MaxBy(r => r.StartDate);
+            if (current is null
+                || MissingEducationRule.From(current.StartDate, lastMarks.TryGetValue((child, current.OrganisationId), out var last) ? last : null, year.From, schoolDays) <= today)
+            {
+                holding.Add((child, OutboxItem.MissingEducation));
+            }
+
+            var summary = AttendanceSummary.Of(sessions.Contains(child)
+                ? AttendanceApi.SessionsOf(sessions[child])
+                : byChild[child].SelectMany(m => Enumerable.Repeat(m.Code, m.Count)));
+            if (summary.PersistentAbsence)
+            {
+                holding.Add((child, PersistentAbsence));
+            }
+
+            if (summary.SevereAbsence)
+            {
+                holding.Add((child, SevereAbsence));
+            }
+
+            // The plan's due date as the council sees it (PepService): care without a break, a real change of school,
+            // the last approved review recorded in this care.
+            var care = PepService.CareOf(episodes[child].Select(e => (e.StartDate, e.EndDate)),
+                enrolments[child].Select(r => (r.OrganisationId, r.StartDate, r.EndDate)), today);
+            if (care.Since is { } since)
+            {
+                var held = versions.GetValueOrDefault(child) ?? [];
+                var released = held.Count == 0 ? held : PepService.Released(null, held, care);
+                if (PepSchedule.DueFor(since, care.ChangedSchoolOn, PepService.LastReviewedOn(released)).IsOverdue(today))
+                {
+                    holding.Add((child, OutboxItem.PepOverdue));
+                }
+            }
+        }
+
+        return holding;
+    }
+
+    /// <summary>Raises what began and clears what ended, for one chunk, in one unit of work.</summary>
+    private async Task<(int Raised, int Cleared)> SettleAsync(string[] chunk, HashSet<(string Child, string Kind)> holding, CancellationToken ct)
+    {
+        var (raised, cleared) = (0, 0);
+        await work.BeginAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var now = clock.UtcNowToMillisecond();
+            var open = await db.CheckAlerts.Where(a => EF.Parameter(chunk).Contains(a.ChildId) && a.ClearedAt == null).ToListAsync(ct).ConfigureAwait(false);
+            foreach (var child in chunk)
+            {
+                foreach (var (kind, type) in Kinds)
+                {
+                    var alert = open.FirstOrDefault(a => a.ChildId == child && a.Kind == kind);
+                    if (holding.Contains((child, kind)) && alert is null)
+                    {
+                        var item = new OutboxItem { Id = Guid.NewGuid(), Type = type, ChildId = child, RaisedBy = OutboxItem.RaisedByChecks, OccurredAt = now };
+                        db.OutboxItems.Add(item);
+                        db.CheckAlerts.Add(new CheckAlert { Id = Guid.NewGuid(), ChildId = child, Kind = kind, RaisedAt = now, EventId = item.Id });
+                        raised++;
+                    }
+                    else if (!holding.Contains((child, kind)) && alert is not null)
+                    {
+                        alert.ClearedAt = now;
+                        cleared++;
+                    }
+                }
+            }
+
+            await work.CommitAsync(Outcome.Background, ct).ConfigureAwait(false);
+            return (raised, cleared);
+        }
+        catch (DbUpdateException)
+        {
+            // Another instance raised one of these at the same moment (the unique index over open alerts): its run
+            // stands, and this chunk is settled again on the next.
+            return (0, 0);
+        }
+        finally
+        {
+            await work.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    [LoggerMessage(EventId = 9711, EventName = "ChecksRun", Level = LogLevel.Information,
+        Message = "Checks: {Checked} children in care checked, {Raised} alerts raised, {Cleared} cleared")]
+    private static partial void LogRun(ILogger logger, int @checked, int raised, int cleared);
+}
