@@ -30,6 +30,9 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
         [SevereAbsence] = OutboxItem.AbsenceThresholdCrossed,
     };
 
+    /// <summary>Possible sessions this year before the absence thresholds are judged: two school weeks.</summary>
+    public const int MinimumSessions = 20;
+
     public const string PersistentAbsence = "persistent-absence";
     public const string SevereAbsence = "severe-absence";
 
@@ -103,9 +106,14 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
 
         foreach (var child in children)
         {
+            var care = PepService.CareOf(episodes[child].Select(e => (e.StartDate, e.EndDate)),
+                enrolments[child].Select(r => (r.OrganisationId, r.StartDate, r.EndDate)), today);
             var current = enrolments[child].Where(r => r.StartDate <= today && (r.EndDate is null || r.EndDate >= today)).MaxBy(r => r.StartDate);
+            // No school: missing once the council has had as many school days as a school's silence gets to record one
+            // (a child who has just entered care is not reported before its council could say where it goes to school).
             if (current is null
-                || MissingEducationRule.From(current.StartDate, lastMarks.TryGetValue((child, current.OrganisationId), out var last) ? last : null, year.From, schoolDays) <= today)
+                ? care.Since is { } entered && PepSchedule.AddSchoolDays(Later(entered, year.From.AddDays(-1)), schoolDays) < today
+                : MissingEducationRule.From(current.StartDate, lastMarks.TryGetValue((child, current.OrganisationId), out var last) ? last : null, year.From, schoolDays) <= today)
             {
                 holding.Add((child, OutboxItem.MissingEducation));
             }
@@ -113,20 +121,19 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
             var summary = AttendanceSummary.Of(sessions.Contains(child)
                 ? AttendanceApi.SessionsOf(sessions[child])
                 : byChild[child].SelectMany(m => Enumerable.Repeat(m.Code, m.Count)));
-            if (summary.PersistentAbsence)
+            // Not before two weeks of possible sessions: one missed session of the first two is not 50% absence.
+            if (summary.PossibleSessions >= MinimumSessions && summary.PersistentAbsence)
             {
                 holding.Add((child, PersistentAbsence));
             }
 
-            if (summary.SevereAbsence)
+            if (summary.PossibleSessions >= MinimumSessions && summary.SevereAbsence)
             {
                 holding.Add((child, SevereAbsence));
             }
 
             // The plan's due date as the council sees it (PepService): care without a break, a real change of school,
             // the last approved review recorded in this care.
-            var care = PepService.CareOf(episodes[child].Select(e => (e.StartDate, e.EndDate)),
-                enrolments[child].Select(r => (r.OrganisationId, r.StartDate, r.EndDate)), today);
             if (care.Since is { } since)
             {
                 var held = versions.GetValueOrDefault(child) ?? [];
@@ -173,10 +180,11 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
             await work.CommitAsync(Outcome.Background, ct).ConfigureAwait(false);
             return (raised, cleared);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException clash) when (IsUniqueViolation(clash))
         {
             // Another instance raised one of these at the same moment (the unique index over open alerts): its run
             // stands, and this chunk is settled again on the next.
+            LogClash(logger);
             return (0, 0);
         }
         finally
@@ -185,6 +193,19 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
             db.ChangeTracker.Clear();
         }
     }
+
+    private static bool IsUniqueViolation(DbUpdateException failure) => failure.InnerException switch
+    {
+        Npgsql.PostgresException pg => pg.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
+        Microsoft.Data.Sqlite.SqliteException lite => lite.SqliteExtendedErrorCode == 2067, // SQLITE_CONSTRAINT_UNIQUE
+        _ => false,
+    };
+
+    private static DateOnly Later(DateOnly a, DateOnly b) => a > b ? a : b;
+
+    [LoggerMessage(EventId = 9713, EventName = "ChecksClash", Level = LogLevel.Information,
+        Message = "Checks: another instance raised an alert of this chunk at the same moment; the chunk is settled on the next run")]
+    private static partial void LogClash(ILogger logger);
 
     [LoggerMessage(EventId = 9711, EventName = "ChecksRun", Level = LogLevel.Information,
         Message = "Checks: {Checked} children in care checked, {Raised} alerts raised, {Cleared} cleared")]

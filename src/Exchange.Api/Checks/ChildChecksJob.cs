@@ -7,6 +7,8 @@ namespace Exchange.Api.Checks;
 internal sealed partial class ChildChecksJob(
     IServiceScopeFactory scopes, IOptions<ExchangeOptions> options, TimeProvider clock, ILogger<ChildChecksJob> logger) : BackgroundService
 {
+    private static readonly TimeSpan FirstRunAfter = TimeSpan.FromMinutes(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = options.Value.Checks.Interval;
@@ -18,7 +20,10 @@ internal sealed partial class ChildChecksJob(
         using var timer = new PeriodicTimer(interval, clock);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            // Once soon after start (a service restarted more often than the interval would otherwise never check),
+            // then on every tick.
+            await Task.Delay(FirstRunAfter, clock, stoppingToken).ConfigureAwait(false);
+            for (var run = true; run; run = await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
                 try
                 {

@@ -105,7 +105,6 @@ public sealed class RollCheckOptions
     public int AlertAbovePupils { get; set; } = 3_000;
 }
 
-/// <summary>The virtual school's cohort (docs/COHORT.md).</summary>
 /// <summary>The scheduled checks (<c>Exchange:Checks</c>); what counts as missing education is <see cref="MissingEducationOptions"/>.</summary>
 public sealed class ChecksOptions
 {
@@ -113,6 +112,7 @@ public sealed class ChecksOptions
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
 }
 
+/// <summary>The virtual school's cohort (docs/COHORT.md).</summary>
 public sealed class CohortOptions
 {
     public MissingEducationOptions MissingEducation { get; set; } = new();

@@ -53,6 +53,11 @@ public sealed class RelationshipService(ExchangeDbContext db, UnitOfWork work, T
         }
         else if (kind == ChildRelationship.HostCouncil)
         {
+            // A child lives in one place at a time: a new placement ends the one before it the day before it starts, so
+            // the council the child has left stops being the host council (and stops hearing of the child).
+            await work.UpdateAsync(db.ChildRelationships.Where(r => r.ChildId == child && r.Kind == ChildRelationship.HostCouncil
+                    && r.StartDate < start && (r.EndDate == null || r.EndDate >= start)),
+                u => u.SetProperty(r => r.EndDate, start.AddDays(-1)), ct).ConfigureAwait(false);
             // A move: the responsible council, and the council the child now lives in, hear of it.
             db.OutboxItems.Add(new OutboxItem { Id = Guid.NewGuid(), Type = OutboxItem.PlacementChanged, ChildId = child, RaisedBy = caller.Organisation, OccurredAt = record.RecordedAt });
         }

@@ -57,9 +57,23 @@ public static class CallbackAddress
         if (address.AddressFamily == AddressFamily.InterNetworkV6)
         {
             var b = address.GetAddressBytes();
-            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast
-                || (b[0] & 0xfe) == 0xfc // unique local fc00::/7
-                || address.IsIPv6Teredo || address.IsIPv4MappedToIPv6);
+            // Forms that carry an IPv4 address are judged by it: NAT64 (64:ff9b::/96) reaches the IPv4 address in its
+            // last four bytes, 6to4 (2002::/16) the one in bytes 2 to 5.
+            if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0)
+            {
+                return IsPublic(new IPAddress(b.AsSpan(12, 4)));
+            }
+
+            if (b[0] == 0x20 && b[1] == 0x02)
+            {
+                return IsPublic(new IPAddress(b.AsSpan(2, 4)));
+            }
+
+            return (b[0] & 0xe0) == 0x20 // global unicast 2000::/3; everything else (::/8 forms, 64:ff9b:1::/48, 100::/64...) is not
+                && !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) // documentation 2001:db8::/32
+                && !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00) // Teredo 2001::/32
+                && !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && (b[3] & 0xf0) == 0x10) // ORCHIDv1 2001:10::/28
+                && !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && (b[3] & 0xf0) == 0x20); // ORCHIDv2 2001:20::/28
         }
 
         return false;

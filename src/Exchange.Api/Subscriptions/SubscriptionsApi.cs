@@ -49,19 +49,34 @@ public static class SubscriptionsApi
     }
 
     private static async Task<Results<Created<CreatedSubscriptionView>, ProblemHttpResult>> CreateAsync(
-        SubscriptionRequest request, HttpContext http, ChildDecisions decisions, ExchangeDbContext db, FieldSealer sealer, UnitOfWork work,
+        SubscriptionRequest request, HttpContext http, ChildDecisions decisions, ExchangeDbContext db, FieldSealer sealer, DataKeyService keys, UnitOfWork work,
         IOptions<ExchangeOptions> options, TimeProvider clock, CancellationToken ct)
     {
         decisions.DecidedAtDelivery();
         var caller = Caller.From(http.User);
+        var limit = options.Value.Webhooks.MaxPerOrganisation;
+        // Refused before any key is made for it (a data key per subscription: a vault call in production).
+        if (await db.Subscriptions.CountAsync(s => s.OrganisationId == caller.Organisation, ct).ConfigureAwait(false) >= limit)
+        {
+            return Problems.Result(ProblemTypes.SubscriptionLimit);
+        }
+
         var id = Ids.NewSubscriptionId();
         var secret = WebhookSignature.NewSecret();
         // Sealed before the write gate (it may create the subscription's data key in a transaction of its own).
         var sealedSecret = await sealer.SealAsync(SecretPlace(id), secret, ct).ConfigureAwait(false);
         await work.BeginAsync(ct).ConfigureAwait(false);
-        var held = await db.Subscriptions.CountAsync(s => s.OrganisationId == caller.Organisation, ct).ConfigureAwait(false);
-        if (held >= options.Value.Webhooks.MaxPerOrganisation)
+        if (db is PostgresExchangeDbContext)
         {
+            // The write gate serialises SQLite; on PostgreSQL two requests of one organisation take turns here, so the
+            // count below cannot be passed by requests made at the same moment.
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"subscriptions:" + caller.Organisation}))", ct).ConfigureAwait(false);
+        }
+
+        if (await db.Subscriptions.CountAsync(s => s.OrganisationId == caller.Organisation, ct).ConfigureAwait(false) >= limit)
+        {
+            await work.RollbackAsync(ct).ConfigureAwait(false);
+            await keys.EraseAsync(id, ct).ConfigureAwait(false); // the key made for it goes with it
             return Problems.Result(ProblemTypes.SubscriptionLimit);
         }
 

@@ -170,10 +170,9 @@ public sealed partial class WebhookDispatcher(
         foreach (var group in claimed.GroupBy(d => d.SubscriptionId, StringComparer.Ordinal))
         {
             if (!subscriptions.TryGetValue(group.Key, out var subscription)
-                || await sealer.OpenAsync(SubscriptionsApi.SecretPlace(subscription.Id), subscription.SealedSecret, ct).ConfigureAwait(false)
-                    is not OpenedField.Opened secret)
+                || await OpenSecretAsync(subscription, ct).ConfigureAwait(false) is not { } secret)
             {
-                // Deleted meanwhile, or its organisation deactivated: nothing more is sent for it.
+                // Deleted meanwhile, its organisation deactivated, or its secret unreadable: nothing more is sent for it.
                 withdrawn.AddRange(group.Select(d => (d, (Subscription?)null)));
                 continue;
             }
@@ -182,16 +181,34 @@ public sealed partial class WebhookDispatcher(
             var told = await audience.TellAsync(CallerOf(subscription), subscription.Purpose, items, d => new EventFacts(d.Type, d.ChildId, d.OccurredAt), ct)
                 .ConfigureAwait(false);
             var toldIds = told.Select(t => t.Item.Id).ToHashSet();
-            sends.AddRange(told.Select(t => new Send(t.Item, subscription, secret.Value, t.Notice)));
+            sends.AddRange(told.Select(t => new Send(t.Item, subscription, secret, t.Notice)));
             withdrawn.AddRange(items.Where(d => !toldIds.Contains(d.Id)).Select(d => (d, (Subscription?)subscription)));
         }
 
         // The trace before the effect: every delivery about to leave (and every one withheld) is in the log first.
         await RecordAsync(sends, withdrawn, ct).ConfigureAwait(false);
         var results = new System.Collections.Concurrent.ConcurrentDictionary<Guid, Attempt>();
+        // A receiver that fails once in a pass is not called again in it: its other deliveries wait with the failed one
+        // (backoff per receiver, not per message), so a dead or hostile receiver costs one timeout per retry, not one per
+        // delivery, and holds up nobody else's for long.
+        var failing = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         var client = httpClients.CreateClient(HttpClientName);
-        await Parallel.ForEachAsync(sends, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Options.Parallelism), CancellationToken = ct },
-            async (send, token) => results[send.Delivery.Id] = await PostAsync(client, send, token).ConfigureAwait(false)).ConfigureAwait(false);
+        await Parallel.ForEachAsync(sends.OrderBy(x => x.Delivery.Sequence), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Options.Parallelism), CancellationToken = ct },
+            async (send, token) =>
+            {
+                if (failing.ContainsKey(send.Subscription.Id))
+                {
+                    results[send.Delivery.Id] = Attempt.Deferred(send.ChildId);
+                    return;
+                }
+
+                var attempt = await PostAsync(client, send, token).ConfigureAwait(false);
+                results[send.Delivery.Id] = attempt;
+                if (!attempt.Delivered)
+                {
+                    failing.TryAdd(send.Subscription.Id, true);
+                }
+            }).ConfigureAwait(false);
         return await RecordOutcomesAsync(results, withdrawn.Select(w => w.Delivery.Id).ToList(), ct).ConfigureAwait(false);
     }
 
@@ -281,7 +298,7 @@ public sealed partial class WebhookDispatcher(
         var sentAt = clock.GetUtcNow();
         var delivery = send.Delivery;
         var body = JsonSerializer.SerializeToUtf8Bytes(
-            new WebhookPayload(delivery.Type, sentAt, new WebhookData(delivery.EventId, delivery.Type, send.ChildId, delivery.OccurredAt)), Json);
+            new WebhookPayload(delivery.Type, delivery.OccurredAt, new WebhookData(delivery.EventId, delivery.Type, send.ChildId, delivery.OccurredAt)), Json);
         var messageId = delivery.EventId.ToString();
         var timestamp = sentAt.ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, send.Subscription.Url) { Content = new ByteArrayContent(body) };
@@ -310,12 +327,34 @@ public sealed partial class WebhookDispatcher(
         {
             return new Attempt(false, null, "connection", send.ChildId);
         }
+        catch (Exception failure) when (failure is not OperationCanceledException)
+        {
+            // Whatever else one receiver's answer does (a malformed response...), it fails this delivery, not the pass.
+            return new Attempt(false, null, "connection", send.ChildId);
+        }
+    }
+
+    /// <summary>The subscription's secret, or null when it cannot be opened (shredded, or damaged: logged by kind).</summary>
+    private async Task<string?> OpenSecretAsync(Subscription subscription, CancellationToken ct)
+    {
+        try
+        {
+            return await sealer.OpenAsync(SubscriptionsApi.SecretPlace(subscription.Id), subscription.SealedSecret, ct).ConfigureAwait(false)
+                is OpenedField.Opened opened ? opened.Value : null;
+        }
+        catch (Exchange.Crypto.SealedValueException failure)
+        {
+            LogSecretUnreadable(logger, failure.GetType().Name);
+            return null;
+        }
     }
 
     private async Task<Report> RecordOutcomesAsync(IReadOnlyDictionary<Guid, Attempt> results, List<Guid> withdrawn, CancellationToken ct)
     {
         var ids = results.Keys.Concat(withdrawn).ToList();
         var (delivered, failed, dead) = (0, 0, 0);
+        var deferred = new List<WebhookDelivery>();
+        var retryAt = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         // Rows this pass queued are still tracked with the values they were added with, not the lease the claim wrote
         // since: read them afresh, or a change back to a value they already hold (the lease's null) would not be saved.
         db.ChangeTracker.Clear();
@@ -331,6 +370,20 @@ public sealed partial class WebhookDispatcher(
                 {
                     row.State = WebhookDelivery.Withdrawn;
                     continue;
+                }
+
+                if (attempt.WasDeferred)
+                {
+                    // Not attempted: it waits for its receiver's next try (set below, with the receiver's backoff).
+                    deferred.Add(row);
+                    continue;
+                }
+
+                // The retry budget counts from the first attempt since it was queued (or redelivered), not from queueing:
+                // a backlog or an outage of the service does not spend a receiver's day.
+                if (row.LastAttemptAt is null || row.LastAttemptAt < row.DueSince)
+                {
+                    row.DueSince = now;
                 }
 
                 row.Attempts++;
@@ -353,8 +406,22 @@ public sealed partial class WebhookDispatcher(
                 else
                 {
                     row.NextAttemptAt = now + RetryDelay(row.Attempts, Options, Random.Shared.NextDouble());
+                    retryAt[row.SubscriptionId] = retryAt.TryGetValue(row.SubscriptionId, out var at) && at > row.NextAttemptAt ? at : row.NextAttemptAt;
                     failed++;
                 }
+            }
+
+            foreach (var row in deferred)
+            {
+                row.NextAttemptAt = retryAt.TryGetValue(row.SubscriptionId, out var at) ? at : now;
+            }
+
+            // The receiver's other waiting deliveries wait for its next try too.
+            foreach (var (subscription, at) in retryAt)
+            {
+                await work.UpdateAsync(db.WebhookDeliveries.Where(d => d.SubscriptionId == subscription && d.State == WebhookDelivery.Pending && d.NextAttemptAt < at
+                        && !EF.Parameter(ids).Contains(d.Id) && (d.LeaseUntil == null || d.LeaseUntil < now)),
+                    u => u.SetProperty(d => d.NextAttemptAt, at), ct).ConfigureAwait(false);
             }
 
             await work.CommitAsync(Outcome.Background, ct).ConfigureAwait(false);
@@ -386,7 +453,14 @@ public sealed partial class WebhookDispatcher(
         public string ChildId => Notice.ChildId ?? Delivery.ChildId;
     }
 
-    private sealed record Attempt(bool Delivered, int? Status, string? Error, string ChildId);
+    private sealed record Attempt(bool Delivered, int? Status, string? Error, string ChildId, bool WasDeferred = false)
+    {
+        public static Attempt Deferred(string childId) => new(false, null, null, childId, WasDeferred: true);
+    }
+
+    [LoggerMessage(EventId = 9703, EventName = "WebhookSecretUnreadable", Level = LogLevel.Error,
+        Message = "INTEGRITY: a webhook subscription's secret failed to open ({Kind}); its deliveries are withdrawn")]
+    private static partial void LogSecretUnreadable(ILogger logger, string kind);
 
     [LoggerMessage(EventId = 9701, EventName = "WebhookPass", Level = LogLevel.Information,
         Message = "Webhooks: {Queued} queued, {Delivered} delivered, {Failed} to retry, {Dead} parked as dead letters, {Withdrawn} withdrawn")]

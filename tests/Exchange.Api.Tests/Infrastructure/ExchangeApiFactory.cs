@@ -65,6 +65,8 @@ public class ExchangeApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             ["Exchange:Auth:RequireHttpsMetadata"] = "false",
             ["Exchange:Auth:DevIssuer:Enabled"] = "false",
             ["Exchange:Demo:SeedOrganisations"] = "true",
+            // Tests run the scheduled checks themselves (ChildChecksTests), on the clock they set.
+            ["Exchange:Checks:Interval"] = "00:00:00",
             ["Serilog:MinimumLevel:Default"] = "Debug",
         };
         if (_storage == StorageKind.Postgres)

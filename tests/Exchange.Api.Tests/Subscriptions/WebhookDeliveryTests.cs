@@ -172,4 +172,22 @@ public sealed class WebhookDeliveryTests(WebhookApiFactory api) : IClassFixture<
         Assert.Equal(3L, await api.StoreScalarAsync($"SELECT Attempts FROM webhook_deliveries WHERE SubscriptionId = '{subscription}'"));
         Assert.Equal(HttpStatusCode.NoContent, (await Council().DeleteAsync($"/v1/subscriptions/{subscription}")).StatusCode);
     }
+
+    [Fact]
+    public async Task AReceiverThatFailsIsNotCalledAgainInThePassAndItsOtherDeliveriesWaitWithIt()
+    {
+        api.Time.Offset = TimeSpan.Zero;
+        using var receiver = WireMockServer.Start();
+        receiver.Given(Request.Create().WithPath(_hook).UsingPost()).RespondWith(Response.Create().WithStatusCode(503));
+        var (subscription, _) = await Receiver.SubscribeAsync(Council(), receiver.Url + _hook, "pupil-enrolled", "exclusion-recorded");
+        var (_, _, child) = await ExcludedPupilAsync();
+
+        api.Time.Offset = TimeSpan.FromSeconds(10);
+        await api.DeliverAsync();
+        // One call, not one per delivery: the second waits for the receiver's next try, unattempted.
+        Assert.Single(Receiver.About(receiver, child, _hook));
+        Assert.Equal("0,1", await api.StoreScalarAsync($"SELECT group_concat(Attempts, ',') FROM (SELECT Attempts FROM webhook_deliveries WHERE SubscriptionId = '{subscription}' ORDER BY Attempts)"));
+        Assert.Equal(1L, await api.StoreScalarAsync($"SELECT COUNT(DISTINCT NextAttemptAt) FROM webhook_deliveries WHERE SubscriptionId = '{subscription}'"));
+        Assert.Equal(HttpStatusCode.NoContent, (await Council().DeleteAsync($"/v1/subscriptions/{subscription}")).StatusCode);
+    }
 }

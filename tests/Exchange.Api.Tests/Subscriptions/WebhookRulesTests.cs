@@ -46,6 +46,14 @@ public sealed class WebhookRulesTests
     [InlineData("fd00::1")]
     [InlineData("::ffff:127.0.0.1")]
     [InlineData("::ffff:10.0.0.1")]
+    [InlineData("64:ff9b::a9fe:a9fe")] // NAT64 to 169.254.169.254
+    [InlineData("64:ff9b:1::a00:1")]
+    [InlineData("2002:a9fe:a9fe::1")] // 6to4 of 169.254.169.254
+    [InlineData("::7f00:1")] // IPv4-compatible 127.0.0.1
+    [InlineData("::ffff:0:7f00:1")]
+    [InlineData("100::1")]
+    [InlineData("2001:db8::1")]
+    [InlineData("2001::1")]
     public void NonPublicAddressesAreNotCalled(string address) => Assert.False(CallbackAddress.IsPublic(IPAddress.Parse(address)));
 
     [Theory]
@@ -53,6 +61,8 @@ public sealed class WebhookRulesTests
     [InlineData("172.32.0.1")]
     [InlineData("81.2.69.160")]
     [InlineData("2a00:1450:4009:81f::200e")]
+    [InlineData("64:ff9b::808:808")] // NAT64 to 8.8.8.8
+    [InlineData("2002:808:808::1")]
     public void PublicAddressesAre(string address) => Assert.True(CallbackAddress.IsPublic(IPAddress.Parse(address)));
 
     [Theory]
@@ -62,6 +72,7 @@ public sealed class WebhookRulesTests
     [InlineData("https://127.0.0.1/hook", false)]
     [InlineData("https://[::1]/hook", false)]
     [InlineData("https://169.254.169.254/latest/meta-data", false)]
+    [InlineData("https://[64:ff9b::a9fe:a9fe]/x", false)]
     [InlineData("https://localhost/hook", false)]
     [InlineData("https://LOCALHOST./hook", false)]
     [InlineData("https://user@receiver.example.org/hook", false)]

@@ -26,6 +26,8 @@ public class WebhookApiFactory : ExchangeApiFactory
         Settings["Exchange:Webhooks:AllowPrivateNetworks"] = "true";
         Settings["Exchange:Webhooks:PollInterval"] = "00:00:00";
         Settings["Exchange:Webhooks:Timeout"] = "00:00:01";
+        // One send at a time, so a test can tell which of a receiver's deliveries a pass attempted.
+        Settings["Exchange:Webhooks:Parallelism"] = "1";
     }
 
     public MovableTime Time { get; } = new();
