@@ -85,72 +85,128 @@ public sealed partial class WebhookDispatcher(
         return new PolicyCaller("webhook:" + subscription.Id, subscription.OrganisationId, subscription.RoleList);
     }
 
+    /// <summary>
+    /// Queues the items each subscription has not yet considered. Cheap when idle (one query finds nothing newer than
+    /// every cursor) and at scale: subscriptions at the same place read each chunk once together, and only those of an
+    /// organisation with some relationship to one of the chunk's children (a council by its care episodes, a host
+    /// council, a school, a health body) have it decided; the others just move past it.
+    /// </summary>
     private async Task<int> QueueNewItemsAsync(CancellationToken ct)
     {
-        var visibleUntil = clock.GetUtcNow() - EventFeed.Settle;
+        var newest = await db.OutboxItems.AsNoTracking().MaxAsync(o => (long?)o.Sequence, ct).ConfigureAwait(false) ?? 0;
         var active = db.Organisations.Where(o => o.Active).Select(o => o.Id);
-        var subscriptions = await db.Subscriptions.AsNoTracking().Where(s => active.Contains(s.OrganisationId)).ToListAsync(ct).ConfigureAwait(false);
+        var pending = await db.Subscriptions.AsNoTracking().Where(s => s.Cursor < newest && active.Contains(s.OrganisationId)).ToListAsync(ct).ConfigureAwait(false);
+        var visibleUntil = clock.GetUtcNow() - EventFeed.Settle;
         var queued = 0;
-        foreach (var subscription in subscriptions)
+        for (var round = 0; round < ItemsPerPass / Chunk && pending.Count > 0; round++)
         {
-            var cursor = subscription.Cursor;
-            var wanted = subscription.EventTypeList;
-            for (var read = 0; read < ItemsPerPass;)
+            var still = new List<Subscription>();
+            foreach (var group in pending.GroupBy(s => s.Cursor))
             {
-                var from = cursor;
+                var from = group.Key;
                 var items = await db.OutboxItems.AsNoTracking().Where(o => o.Sequence > from && o.OccurredAt <= visibleUntil)
                     .OrderBy(o => o.Sequence).Take(Chunk).ToListAsync(ct).ConfigureAwait(false);
                 if (items.Count == 0)
                 {
-                    break;
+                    continue;
                 }
 
-                read += items.Count;
-                var told = await audience.TellAsync(CallerOf(subscription), subscription.Purpose, items.Where(i => wanted.Contains(i.Type)).ToList(),
-                    o => new EventFacts(o.Type, o.ChildId, o.OccurredAt), ct).ConfigureAwait(false);
-                var now = clock.UtcNowToMillisecond();
-                var next = items[^1].Sequence;
-                await work.BeginAsync(ct).ConfigureAwait(false);
-                try
+                var related = await RelatedOrganisationsAsync(items.Select(i => i.ChildId).Distinct(StringComparer.Ordinal).ToList(), ct).ConfigureAwait(false);
+                var decided = new List<(Subscription Subscription, IReadOnlyList<(OutboxItem Item, AccessDecision Notice)> Told)>();
+                foreach (var subscription in group.Where(s => related.Contains(s.OrganisationId)))
                 {
-                    // Compare-and-set: when another instance queued these items first, this one queues nothing.
-                    var moved = await work.UpdateAsync(db.Subscriptions.Where(s => s.Id == subscription.Id && s.Cursor == from),
-                        u => u.SetProperty(s => s.Cursor, next), ct).ConfigureAwait(false);
-                    if (moved == 0)
-                    {
-                        break;
-                    }
-
-                    db.WebhookDeliveries.AddRange(told.Select(t => new WebhookDelivery
-                    {
-                        Id = Guid.CreateVersion7(),
-                        SubscriptionId = subscription.Id,
-                        Sequence = t.Item.Sequence,
-                        EventId = t.Item.Id,
-                        Type = t.Item.Type,
-                        ChildId = t.Notice.ChildId ?? t.Item.ChildId,
-                        OccurredAt = t.Item.OccurredAt,
-                        State = WebhookDelivery.Pending,
-                        DueSince = now,
-                        NextAttemptAt = now,
-                    }));
-                    await work.CommitAsync(Outcome.Background, ct).ConfigureAwait(false);
-                }
-                finally
-                {
-                    await work.RollbackAsync(CancellationToken.None).ConfigureAwait(false); // nothing, once committed
+                    var wanted = subscription.EventTypeList;
+                    decided.Add((subscription, await audience.TellAsync(CallerOf(subscription), subscription.Purpose, items.Where(i => wanted.Contains(i.Type)).ToList(),
+                        o => new EventFacts(o.Type, o.ChildId, o.OccurredAt), ct).ConfigureAwait(false)));
                 }
 
-                queued += told.Count;
-                cursor = next;
-                if (items.Count < Chunk)
+                var unrelated = group.Where(s => !related.Contains(s.OrganisationId)).Select(s => s.Id).ToList();
+                queued += await AdvanceAsync(from, items[^1].Sequence, unrelated, decided, ct).ConfigureAwait(false);
+                foreach (var subscription in group)
                 {
-                    break;
+                    subscription.Cursor = items[^1].Sequence;
+                }
+
+                if (items.Count == Chunk)
+                {
+                    still.AddRange(group);
                 }
             }
+
+            pending = still;
         }
 
         return queued;
+    }
+
+    /// <summary>
+    /// Moves the subscriptions past a chunk and queues what was decided for them, in one unit of work. Compare-and-set
+    /// on each cursor: a subscription another instance has already moved gets nothing queued twice (and the unique
+    /// index on subscription and item stands behind it).
+    /// </summary>
+    private async Task<int> AdvanceAsync(long from, long next, List<string> unrelated,
+        List<(Subscription Subscription, IReadOnlyList<(OutboxItem Item, AccessDecision Notice)> Told)> decided, CancellationToken ct)
+    {
+        var queued = 0;
+        await work.BeginAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var now = clock.UtcNowToMillisecond();
+            if (unrelated.Count > 0)
+            {
+                await work.UpdateAsync(db.Subscriptions.Where(s => EF.Parameter(unrelated).Contains(s.Id) && s.Cursor == from),
+                    u => u.SetProperty(s => s.Cursor, next), ct).ConfigureAwait(false);
+            }
+
+            foreach (var (subscription, told) in decided)
+            {
+                var id = subscription.Id;
+                if (await work.UpdateAsync(db.Subscriptions.Where(s => s.Id == id && s.Cursor == from), u => u.SetProperty(s => s.Cursor, next), ct)
+                        .ConfigureAwait(false) == 0)
+                {
+                    continue;
+                }
+
+                db.WebhookDeliveries.AddRange(told.Select(t => new WebhookDelivery
+                {
+                    Id = Guid.CreateVersion7(),
+                    SubscriptionId = id,
+                    Sequence = t.Item.Sequence,
+                    EventId = t.Item.Id,
+                    Type = t.Item.Type,
+                    ChildId = t.Notice.ChildId ?? t.Item.ChildId,
+                    OccurredAt = t.Item.OccurredAt,
+                    State = WebhookDelivery.Pending,
+                    DueSince = now,
+                    NextAttemptAt = now,
+                }));
+                queued += told.Count;
+            }
+
+            await work.CommitAsync(Outcome.Background, ct).ConfigureAwait(false);
+            return queued;
+        }
+        finally
+        {
+            await work.RollbackAsync(CancellationToken.None).ConfigureAwait(false); // nothing, once committed
+        }
+    }
+
+    /// <summary>
+    /// Every organisation with any relationship, past or present, to these children or the children they were merged
+    /// into: the councils of their care episodes and every organisation of their relationships. No other organisation
+    /// can be permitted to be told of them (the policy decides which of these may).
+    /// </summary>
+    private async Task<HashSet<string>> RelatedOrganisationsAsync(List<string> children, CancellationToken ct)
+    {
+        var survivors = await db.Children.AsNoTracking().Where(c => EF.Parameter(children).Contains(c.Id) && c.MergedIntoChildId != null)
+            .Select(c => c.MergedIntoChildId!).ToListAsync(ct).ConfigureAwait(false);
+        var all = children.Concat(survivors).Distinct(StringComparer.Ordinal).ToList();
+        var councils = await db.CareEpisodes.AsNoTracking().Where(e => EF.Parameter(all).Contains(e.ChildId))
+            .Select(e => e.ResponsibleLaNumber).Distinct().ToListAsync(ct).ConfigureAwait(false);
+        var others = await db.ChildRelationships.AsNoTracking().Where(r => EF.Parameter(all).Contains(r.ChildId))
+            .Select(r => r.OrganisationId).Distinct().ToListAsync(ct).ConfigureAwait(false);
+        return councils.Select(la => "la:" + la).Concat(others).ToHashSet(StringComparer.Ordinal);
     }
 
     private async Task<Report> SendDueAsync(CancellationToken ct)
