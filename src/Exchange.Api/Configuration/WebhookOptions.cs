@@ -37,4 +37,10 @@ public sealed class WebhookOptions
     public int BatchSize { get; set; } = 50;
 
     public int Parallelism { get; set; } = 8;
+
+    /// <summary>
+    /// How long a delivery's row is kept once it is settled (delivered, withdrawn, or a dead letter not redelivered):
+    /// it names a child and who was told, which the audit log already records for good.
+    /// </summary>
+    public TimeSpan KeepSettledFor { get; set; } = TimeSpan.FromDays(30);
 }

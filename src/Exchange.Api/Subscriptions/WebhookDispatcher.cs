@@ -54,6 +54,7 @@ public sealed partial class WebhookDispatcher(
     {
         var queued = await QueueNewItemsAsync(ct).ConfigureAwait(false);
         var sent = await SendDueAsync(ct).ConfigureAwait(false);
+        await ForgetSettledAsync(ct).ConfigureAwait(false);
         var report = sent with { Queued = queued };
         if (report != new Report(0, 0, 0, 0, 0))
         {
@@ -61,6 +62,34 @@ public sealed partial class WebhookDispatcher(
         }
 
         return report;
+    }
+
+    /// <summary>
+    /// Deletes the rows of deliveries settled longer than <see cref="WebhookOptions.KeepSettledFor"/> ago (storage
+    /// limitation: the audit log is the lasting record of who was told). At most one batch a pass, so it never holds the
+    /// write gate long; cheap when there is nothing to delete (the state index).
+    /// </summary>
+    private async Task ForgetSettledAsync(CancellationToken ct)
+    {
+        var cutoff = clock.GetUtcNow() - Options.KeepSettledFor;
+        var old = db.WebhookDeliveries.Where(d => ((d.State == WebhookDelivery.Delivered || d.State == WebhookDelivery.Withdrawn) && d.NextAttemptAt < cutoff)
+            || (d.State == WebhookDelivery.Dead && d.DeadAt < cutoff));
+        var batch = await old.AsNoTracking().OrderBy(d => d.NextAttemptAt).Select(d => d.Id).Take(1_000).ToListAsync(ct).ConfigureAwait(false);
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        await work.BeginAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await work.DeleteAsync(db.WebhookDeliveries.Where(d => EF.Parameter(batch).Contains(d.Id)), ct).ConfigureAwait(false);
+            await work.CommitAsync(Outcome.Background, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await work.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Passes until one takes less than a full batch: a backlog is worked through at once, not a batch per poll.</summary>

@@ -82,6 +82,12 @@ public sealed class DeadLetterTests(WebhookApiFactory api) : IClassFixture<Webho
         letters = await council.GetFromJsonAsync<JsonElement>($"/v1/subscriptions/{subscription}/dead-letters");
         Assert.Empty(letters.GetProperty("items").EnumerateArray());
 
+        // Settled deliveries are kept 30 days, then their rows go (the audit log keeps who was told).
+        Assert.Equal(1L, await api.StoreScalarAsync($"SELECT COUNT(*) FROM webhook_deliveries WHERE SubscriptionId = '{subscription}'"));
+        api.Time.Offset = TimeSpan.FromDays(32);
+        await api.DeliverAsync();
+        Assert.Equal(0L, await api.StoreScalarAsync($"SELECT COUNT(*) FROM webhook_deliveries WHERE SubscriptionId = '{subscription}'"));
+
         // Listing and redelivering name the child in the audit log, as the feed does.
         Assert.NotEmpty(await api.EventsOfAsync($"childId={child}", "subscription.dead-letters"));
         Assert.NotEmpty(await api.EventsOfAsync($"childId={child}", "subscription.redeliver"));
