@@ -95,13 +95,7 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
                 .Where(m => EF.Parameter(twoSchools).Contains(m.ChildId) && m.ReplacedAt == null && m.Date >= year.From && m.Date <= today)
                 .ToListAsync(ct).ConfigureAwait(false)).ToLookup(m => m.ChildId, StringComparer.Ordinal);
         // The plans' versions without their sealed parts: the checks open nothing.
-        var versions = (await db.PepVersions.AsNoTracking().Where(v => EF.Parameter(children).Contains(v.ChildId))
-                .Select(v => new PepVersion
-                {
-                    Id = v.Id, ChildId = v.ChildId, Version = v.Version, Status = v.Status, MeetingDate = v.MeetingDate, RecordedAt = v.RecordedAt, RecordedBy = v.RecordedBy,
-                    SealedContent = Array.Empty<byte>(), SealedHealth = Array.Empty<byte>(), SealedReturnReason = Array.Empty<byte>(),
-                }).ToListAsync(ct).ConfigureAwait(false))
-            .GroupBy(v => v.ChildId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderBy(v => v.Version).ToList(), StringComparer.Ordinal);
+        var versions = await PepService.StatusesOfAsync(db, children, ct).ConfigureAwait(false);
         var schoolDays = options.Value.Cohort.MissingEducation.SchoolDays;
 
         foreach (var child in children)

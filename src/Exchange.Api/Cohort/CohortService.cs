@@ -177,13 +177,7 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
                 .Select(x => new ExclusionFact(x.ChildId, x.SchoolId, x.Type, x.StartDate, x.Sessions, x.RecordedAt)).ToListAsync(ct).ConfigureAwait(false))
             .ToLookup(x => x.ChildId, StringComparer.Ordinal);
         // The plan's versions without their sealed parts: the cohort opens nothing.
-        var versions = (await db.PepVersions.AsNoTracking().Where(v => EF.Parameter(members).Contains(v.ChildId))
-                .Select(v => new PepVersion
-                {
-                    Id = v.Id, ChildId = v.ChildId, Version = v.Version, Status = v.Status, MeetingDate = v.MeetingDate, RecordedAt = v.RecordedAt, RecordedBy = v.RecordedBy,
-                    SealedContent = Array.Empty<byte>(), SealedHealth = Array.Empty<byte>(), SealedReturnReason = Array.Empty<byte>(),
-                }).ToListAsync(ct).ConfigureAwait(false))
-            .GroupBy(v => v.ChildId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderBy(v => v.Version).ToList(), StringComparer.Ordinal);
+        var versions = await PepService.StatusesOfAsync(db, members, ct).ConfigureAwait(false);
         var marks = await MarkCountsAsync(members, year, today, ct).ConfigureAwait(false);
         var schoolIds = relationships.SelectMany(g => g).Where(r => r.Kind == ChildRelationship.EnrolledSchool).Select(r => r.OrganisationId).Distinct(StringComparer.Ordinal).ToList();
         var schoolCouncils = await db.Organisations.AsNoTracking().Where(o => EF.Parameter(schoolIds).Contains(o.Id))

@@ -282,6 +282,19 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
             content?.SenStatus, content?.Attainment, content?.PupilVoice, content?.CarerViews, health, v.RecordedBy, v.RecordedAt, PepSchedule.TermDates);
     }
 
+    /// <summary>
+    /// The versions of these children's plans without their sealed parts, oldest first per child: for readers of many
+    /// children (the cohort, the scheduled checks) that need status and dates and open nothing.
+    /// </summary>
+    internal static async Task<Dictionary<string, List<PepVersion>>> StatusesOfAsync(ExchangeDbContext db, List<string> children, CancellationToken ct) =>
+        (await db.PepVersions.AsNoTracking().Where(v => EF.Parameter(children).Contains(v.ChildId))
+            .Select(v => new PepVersion
+            {
+                Id = v.Id, ChildId = v.ChildId, Version = v.Version, Status = v.Status, MeetingDate = v.MeetingDate, RecordedAt = v.RecordedAt, RecordedBy = v.RecordedBy,
+                SealedContent = Array.Empty<byte>(), SealedHealth = Array.Empty<byte>(), SealedReturnReason = Array.Empty<byte>(),
+            }).ToListAsync(ct).ConfigureAwait(false))
+        .GroupBy(v => v.ChildId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderBy(v => v.Version).ToList(), StringComparer.Ordinal);
+
     internal static DateOnly? LastReviewedOn(List<PepVersion> versions) =>
         versions.Where(x => x.Status == PepVersion.Approved).Select(x => (DateOnly?)x.MeetingDate).Max();
 

@@ -1,50 +1,20 @@
 using Exchange.Api.Configuration;
+using Exchange.Api.Work;
 using Microsoft.Extensions.Options;
 
 namespace Exchange.Api.Subscriptions;
 
 /// <summary>
 /// Every <see cref="WebhookOptions.PollInterval"/> (never when it is zero), delivery passes until the work waiting is
-/// done (<see cref="WebhookDispatcher.DrainAsync"/>).
+/// done (<see cref="WebhookDispatcher.DrainAsync"/>). A failed pass leaves nothing marked sent that was not; leases run out.
 /// </summary>
-internal sealed partial class WebhookDeliveryJob(
-    IServiceScopeFactory scopes, IOptions<ExchangeOptions> options, ILogger<WebhookDeliveryJob> logger) : BackgroundService
+internal sealed class WebhookDeliveryJob(IServiceScopeFactory scopes, IOptions<ExchangeOptions> options, TimeProvider clock, ILogger<WebhookDeliveryJob> logger)
+    : PeriodicJob(scopes, clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var interval = options.Value.Webhooks.PollInterval;
-        if (interval <= TimeSpan.Zero)
-        {
-            return;
-        }
+    protected override string Name => "Webhooks";
 
-        using var timer = new PeriodicTimer(interval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    using var scope = scopes.CreateScope();
-                    await scope.ServiceProvider.GetRequiredService<WebhookDispatcher>().DrainAsync(stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException && ex is not ObjectDisposedException)
-                {
-                    // The next pass retries: leases run out, and nothing was marked sent that was not.
-                    LogFailed(logger, ex.GetType().Name);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Shutting down.
-        }
-        catch (ObjectDisposedException)
-        {
-            // The container was torn down around a tick (a host disposed without being stopped).
-        }
-    }
+    protected override TimeSpan Interval => options.Value.Webhooks.PollInterval;
 
-    [LoggerMessage(EventId = 9702, EventName = "WebhookPassFailed", Level = LogLevel.Warning, Message = "Webhooks: a delivery pass failed ({Kind}); the next pass retries")]
-    private static partial void LogFailed(ILogger logger, string kind);
+    protected override Task RunAsync(IServiceProvider services, CancellationToken ct) =>
+        services.GetRequiredService<WebhookDispatcher>().DrainAsync(ct);
 }

@@ -228,12 +228,19 @@ public sealed partial class WebhookDispatcher(
     /// </summary>
     private async Task<HashSet<string>> RelatedOrganisationsAsync(List<string> children, CancellationToken ct)
     {
-        var survivors = await db.Children.AsNoTracking().Where(c => EF.Parameter(children).Contains(c.Id) && c.MergedIntoChildId != null)
-            .Select(c => c.MergedIntoChildId!).ToListAsync(ct).ConfigureAwait(false);
-        var all = children.Concat(survivors).Distinct(StringComparer.Ordinal).ToList();
-        var councils = await db.CareEpisodes.AsNoTracking().Where(e => EF.Parameter(all).Contains(e.ChildId))
+        var all = children.ToHashSet(StringComparer.Ordinal);
+        // Follow merges to the end of the chain (a survivor may itself have been merged since).
+        for (var (next, depth) = (children, 0); next.Count > 0 && depth < 10; depth++)
+        {
+            var from = next;
+            next = (await db.Children.AsNoTracking().Where(c => EF.Parameter(from).Contains(c.Id) && c.MergedIntoChildId != null)
+                .Select(c => c.MergedIntoChildId!).ToListAsync(ct).ConfigureAwait(false)).Where(all.Add).ToList();
+        }
+
+        var ids = all.ToList();
+        var councils = await db.CareEpisodes.AsNoTracking().Where(e => EF.Parameter(ids).Contains(e.ChildId))
             .Select(e => e.ResponsibleLaNumber).Distinct().ToListAsync(ct).ConfigureAwait(false);
-        var others = await db.ChildRelationships.AsNoTracking().Where(r => EF.Parameter(all).Contains(r.ChildId))
+        var others = await db.ChildRelationships.AsNoTracking().Where(r => EF.Parameter(ids).Contains(r.ChildId))
             .Select(r => r.OrganisationId).Distinct().ToListAsync(ct).ConfigureAwait(false);
         return councils.Select(la => "la:" + la).Concat(others).ToHashSet(StringComparer.Ordinal);
     }

@@ -156,6 +156,24 @@ public abstract class ChildChecksTestsBase<TFactory>(TFactory api) where TFactor
     }
 
     [SkippableFact]
+    public async Task ErasureDeletesTheChildsAlertsAndNothingMoreIsRaisedForIt()
+    {
+        api.Time.Offset = TimeSpan.Zero;
+        var (_, _, child) = await api.EnrolledPupilAsync();
+        await CheckAsync();
+        Assert.NotEqual(0L, Convert.ToInt64(await api.StoreScalarAsync($"SELECT COUNT(*) FROM check_alerts WHERE \"ChildId\" = '{child}'"), System.Globalization.CultureInfo.InvariantCulture));
+
+        var dpo = api.WithToken(api.Issuer.Token("operator:exchange", "dpo"), "subject-access");
+        Assert.Equal(HttpStatusCode.OK, (await dpo.PostAsync($"/v1/children/{child}/erase", null)).StatusCode);
+        Assert.Equal(0L, Convert.ToInt64(await api.StoreScalarAsync($"SELECT COUNT(*) FROM check_alerts WHERE \"ChildId\" = '{child}'"), System.Globalization.CultureInfo.InvariantCulture));
+        var raised = await RaisedAsync(child, "missing-education");
+        api.Time.Offset = TimeSpan.FromDays(60);
+        await CheckAsync();
+        Assert.Equal(raised, await RaisedAsync(child, "missing-education"));
+        Assert.Equal(0L, Convert.ToInt64(await api.StoreScalarAsync($"SELECT COUNT(*) FROM check_alerts WHERE \"ChildId\" = '{child}'"), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [SkippableFact]
     public async Task AChildWithoutASchoolIsMissingEducationOnlyAfterItsCouncilHadTimeToRecordOne()
     {
         api.Time.Offset = TimeSpan.Zero;
