@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Exchange.Api.Attendance;
 using Exchange.Api.Identity;
 using Exchange.Api.Peps;
 using Exchange.Api.Storage;
@@ -183,6 +184,7 @@ internal static class CohortBench
 
         await work.FlushAsync(CancellationToken.None);
         await work.InsertAsync(marks, CancellationToken.None);
+        await YearCounts.AddAsync(work, marks, [], recorded, CancellationToken.None); // as an attendance batch counts them
         await work.CommitAsync(Outcome.Background, CancellationToken.None);
         // Statistics for the planner, as a database in use would have them (autovacuum would analyse in a while).
         if (db.Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true)

@@ -117,7 +117,8 @@ public sealed class AttendanceBatchService(
 
     /// <summary>
     /// Stores the accepted marks: a mark the school already holds as sent changes nothing; one that differs replaces
-    /// the school's current mark, which is kept as history (replaced first, so the one-current-mark index holds).
+    /// the school's current mark, which is kept as history (replaced first, so the one-current-mark index holds). The
+    /// year's counts (<see cref="YearCounts"/>) change with them.
     /// </summary>
     private async Task<(int Replaced, int Unchanged)> StoreAsync(List<(ParsedMark Mark, string ChildId)> accepted, string school, Guid batchId, DateTimeOffset now, CancellationToken ct)
     {
@@ -134,6 +135,7 @@ public sealed class AttendanceBatchService(
             .ToDictionary(m => (m.ChildId, m.Date, m.Session));
         var (replaced, unchanged) = (0, 0);
         var added = new List<AttendanceMark>(accepted.Count);
+        var replacedMarks = new List<AttendanceMark>();
         foreach (var (mark, child) in accepted)
         {
             var stored = new AttendanceMark
@@ -150,6 +152,7 @@ public sealed class AttendanceBatchService(
                 }
 
                 replaced++;
+                replacedMarks.Add(earlier);
                 earlier.ReplacedAt = now;
                 earlier.ReplacedBy = stored.Id;
             }
@@ -163,6 +166,7 @@ public sealed class AttendanceBatchService(
         }
 
         await work.InsertAsync(added, ct).ConfigureAwait(false);
+        await YearCounts.AddAsync(work, added, replacedMarks, now, ct).ConfigureAwait(false);
         return (replaced, unchanged);
     }
 

@@ -82,15 +82,10 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
         var enrolments = (await db.ChildRelationships.AsNoTracking()
             .Where(r => EF.Parameter(children).Contains(r.ChildId) && r.Kind == ChildRelationship.EnrolledSchool)
             .Select(r => new { r.ChildId, r.OrganisationId, r.StartDate, r.EndDate }).ToListAsync(ct).ConfigureAwait(false)).ToLookup(r => r.ChildId, StringComparer.Ordinal);
-        // This year's current marks counted by child, school and code in the database (as the cohort counts them).
-        var counts = await db.AttendanceMarks.AsNoTracking()
-            .Where(m => EF.Parameter(children).Contains(m.ChildId) && m.ReplacedAt == null && m.Date >= year.From && m.Date <= today)
-            .GroupBy(m => new { m.ChildId, m.SchoolId, m.Code }).Select(g => new { g.Key.ChildId, g.Key.SchoolId, g.Key.Code, Count = g.Count(), Last = g.Max(m => m.Date) })
-            .ToListAsync(ct).ConfigureAwait(false);
-        var lastMarks = counts.GroupBy(m => (m.ChildId, m.SchoolId)).ToDictionary(g => g.Key, g => g.Max(m => m.Last));
-        var byChild = counts.ToLookup(m => m.ChildId, StringComparer.Ordinal);
-        // A child marked by two schools this year may have two marks for one session: those are read and counted by session.
-        var twoSchools = children.Where(c => byChild[c].Select(m => m.SchoolId).Distinct(StringComparer.Ordinal).Skip(1).Any()).ToList();
+        // This year's current marks counted by school and code as they were stored (YearCounts, as the cohort reads them).
+        var counts = await YearCounts.OfYearAsync(db, children, year.From, ct).ConfigureAwait(false);
+        // Where two schools marked a child on overlapping days, a session may have two marks: those are read and counted by session.
+        var twoSchools = children.Where(c => !YearCounts.AreSessions(counts[c])).ToList();
         var sessions = twoSchools.Count == 0 ? Array.Empty<AttendanceMark>().ToLookup(m => m.ChildId, StringComparer.Ordinal) : (await db.AttendanceMarks.AsNoTracking()
                 .Where(m => EF.Parameter(twoSchools).Contains(m.ChildId) && m.ReplacedAt == null && m.Date >= year.From && m.Date <= today)
                 .ToListAsync(ct).ConfigureAwait(false)).ToLookup(m => m.ChildId, StringComparer.Ordinal);
@@ -107,14 +102,12 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
             // (a child who has just entered care is not reported before its council could say where it goes to school).
             if (current is null
                 ? care.Since is { } entered && PepSchedule.AddSchoolDays(Later(entered, year.From.AddDays(-1)), schoolDays) < today
-                : MissingEducationRule.From(current.StartDate, lastMarks.TryGetValue((child, current.OrganisationId), out var last) ? last : null, year.From, schoolDays) <= today)
+                : MissingEducationRule.From(current.StartDate, YearCounts.LastMarkFrom(counts[child], current.OrganisationId), year.From, schoolDays) <= today)
             {
                 holding.Add((child, OutboxItem.MissingEducation));
             }
 
-            var summary = AttendanceSummary.Of(sessions.Contains(child)
-                ? AttendanceApi.SessionsOf(sessions[child])
-                : byChild[child].SelectMany(m => Enumerable.Repeat(m.Code, m.Count)));
+            var summary = sessions.Contains(child) ? AttendanceSummary.Of(AttendanceApi.SessionsOf(sessions[child])) : YearCounts.Summary(counts[child]);
             // Not before two weeks of possible sessions: one missed session of the first two is not 50% absence.
             if (summary.PossibleSessions >= MinimumSessions && summary.PersistentAbsence)
             {

@@ -149,8 +149,6 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
 
     private sealed record ExclusionFact(string ChildId, string SchoolId, string Type, DateOnly StartDate, int? Sessions, DateTimeOffset RecordedAt);
 
-    private sealed record MarkCount(string ChildId, string SchoolId, string Code, int Count, DateOnly LastDate, DateTimeOffset LastRecorded);
-
     /// <summary>The rows of <paramref name="members"/> that pass <paramref name="updatedSince"/>, keyed by child: a handful of set queries for all of them.</summary>
     private async Task<Dictionary<string, CohortRow>> BuildAsync(
         Caller caller, List<string> members, IReadOnlyDictionary<string, IReadOnlyDictionary<string, AccessDecision>> decisions, DateOnly today,
@@ -178,15 +176,16 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
             .ToLookup(x => x.ChildId, StringComparer.Ordinal);
         // The plan's versions without their sealed parts: the cohort opens nothing.
         var versions = await PepService.StatusesOfAsync(db, members, ct).ConfigureAwait(false);
-        var marks = await MarkCountsAsync(members, year, today, ct).ConfigureAwait(false);
+        // This year's current marks counted by school and code as they were stored (YearCounts).
+        var marks = await YearCounts.OfYearAsync(db, members, year.From, ct).ConfigureAwait(false);
         var schoolIds = relationships.SelectMany(g => g).Where(r => r.Kind == ChildRelationship.EnrolledSchool).Select(r => r.OrganisationId).Distinct(StringComparer.Ordinal).ToList();
         var schoolCouncils = await db.Organisations.AsNoTracking().Where(o => EF.Parameter(schoolIds).Contains(o.Id))
             .Select(o => new { o.Id, o.LaNumber }).ToDictionaryAsync(o => o.Id, o => o.LaNumber, StringComparer.Ordinal, ct).ConfigureAwait(false);
 
-        // Children whose marks cannot be counted from the totals: more than one school this year (a session may have two
-        // marks), or periods that do not cover the whole year. Their marks are read and counted one by one.
+        // Children whose marks cannot be counted from the totals: two schools marking them on overlapping days (a session
+        // may have two marks), or periods that do not cover the whole year. Their marks are read and counted one by one.
         var exact = members.Where(id => decisions[AttendanceSummaryCategory][id] is { Decision.Permit: true } d
-            && (marks[id].Select(m => m.SchoolId).Distinct(StringComparer.Ordinal).Skip(1).Any() || !CoversYear(d.Windows, year.From))).ToList();
+            && (!YearCounts.AreSessions(marks[id]) || !CoversYear(d.Windows, year.From))).ToList();
         var exactMarks = exact.Count == 0 ? Array.Empty<AttendanceMark>().ToLookup(m => m.ChildId, StringComparer.Ordinal) : (await db.AttendanceMarks.AsNoTracking()
                 .Where(m => EF.Parameter(exact).Contains(m.ChildId) && m.ReplacedAt == null && m.Date >= year.From && m.Date <= today)
                 .ToListAsync(ct).ConfigureAwait(false))
@@ -195,7 +194,19 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
 
         var schoolDays = Math.Clamp(options.Value.Cohort.MissingEducation.SchoolDays, 1, 60);
         var policy = decider.Policy;
-        FieldMask MaskOf(AccessDecision d, string category) => new(policy.Categories[category].Fields, d.Decision.Fields);
+        // The fields a permit releases follow from the category and the rules that applied: children decided under the same
+        // rules share one mask.
+        var masks = new Dictionary<(string, string), FieldMask>();
+        FieldMask MaskOf(AccessDecision d, string category)
+        {
+            var key = (category, string.Join('\n', d.Decision.AppliedRules));
+            if (!masks.TryGetValue(key, out var mask))
+            {
+                masks[key] = mask = new FieldMask(policy.Categories[category].Fields, d.Decision.Fields);
+            }
+
+            return mask;
+        }
         var sinceDay = updatedSince is { } s ? DateOnly.FromDateTime(s.UtcDateTime) : (DateOnly?)null;
 
         foreach (var id in members)
@@ -262,8 +273,8 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
                 }
                 else
                 {
-                    summary = AttendanceSummary.Of(marks[id].SelectMany(m => Enumerable.Repeat(m.Code, m.Count)));
-                    changes.AddRange(marks[id].Select(m => m.LastRecorded));
+                    summary = YearCounts.Summary(marks[id]);
+                    changes.AddRange(marks[id].Select(m => m.LastRecordedAt));
                 }
 
                 if (summary.PersistentAbsence && !attendanceMask.Hides("persistentAbsence"))
@@ -286,7 +297,7 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
             }
             else
             {
-                var lastMark = marks[id].Where(m => m.SchoolId == enrolment.OrganisationId).Select(m => (DateOnly?)m.LastDate).Max();
+                var lastMark = YearCounts.LastMarkFrom(marks[id], enrolment.OrganisationId);
                 var missingFrom = Checks.MissingEducationRule.From(enrolment.StartDate, lastMark, year.From, schoolDays);
                 boundaries.Add(missingFrom);
                 if (missingFrom <= today)
@@ -379,14 +390,4 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
     /// <summary>Whether the periods release every mark of the year so far: one of them began by the year's start and has not ended.</summary>
     private static bool CoversYear(DateWindows? windows, DateOnly yearStart) =>
         windows is null || windows.Periods.Any(p => p.Start <= yearStart && p.End is null);
-
-    /// <summary>This year's current marks of each child, counted by school and code in the database.</summary>
-    private async Task<ILookup<string, MarkCount>> MarkCountsAsync(List<string> members, (DateOnly From, DateOnly To) year, DateOnly today, CancellationToken ct) =>
-        (await db.AttendanceMarks.AsNoTracking()
-            .Where(m => EF.Parameter(members).Contains(m.ChildId) && m.ReplacedAt == null && m.Date >= year.From && m.Date <= today)
-            .GroupBy(m => new { m.ChildId, m.SchoolId, m.Code })
-            .Select(g => new { g.Key.ChildId, g.Key.SchoolId, g.Key.Code, Count = g.Count(), LastDate = g.Max(m => m.Date), LastRecorded = g.Max(m => m.RecordedAt) })
-            .ToListAsync(ct).ConfigureAwait(false))
-        .Select(m => new MarkCount(m.ChildId, m.SchoolId, m.Code, m.Count, m.LastDate, m.LastRecorded))
-        .ToLookup(m => m.ChildId, StringComparer.Ordinal);
 }

@@ -51,9 +51,11 @@ public sealed partial class ErasureService(
                 await work.UpdateAsync(db.Children.Where(c => ids.Contains(c.Id) && c.ErasedAt == null), u => u.SetProperty(c => c.ErasedAt, now), ct).ConfigureAwait(false);
                 await work.DeleteAsync(db.ChildIdentifiers.Where(i => ids.Contains(i.ChildId)), ct).ConfigureAwait(false);
                 // Derived from the child's records, and not worth keeping once they are gone: the checks' alerts (when it
-                // was missing education, absent, overdue a plan) and the webhook deliveries about it (the audit log
+                // was missing education, absent, overdue a plan), the year's attendance counts (the marks stay, under the
+                // pseudonymous id, as every school record does) and the webhook deliveries about it (the audit log
                 // keeps who was told). Nothing more is queued or raised for an erased child.
                 await work.DeleteAsync(db.CheckAlerts.Where(a => ids.Contains(a.ChildId)), ct).ConfigureAwait(false);
+                await work.DeleteAsync(db.AttendanceYearCounts.Where(c => ids.Contains(c.ChildId)), ct).ConfigureAwait(false);
                 await work.DeleteAsync(db.WebhookDeliveries.Where(d => ids.Contains(d.ChildId)), ct).ConfigureAwait(false);
                 reviews = await ReviewsNamingAsync(ids, ct).ConfigureAwait(false);
 

@@ -272,6 +272,11 @@ public sealed partial class IdentityReviewService(
             {
                 mark.ChildId = survivor;
             }
+
+            // The counts of the year follow: both ids' are dropped and the survivor's counted again from its marks.
+            await work.FlushAsync(ct).ConfigureAwait(false);
+            await work.DeleteAsync(db.AttendanceYearCounts.Where(c => c.ChildId == other), ct).ConfigureAwait(false);
+            await Attendance.YearCounts.RebuildAsync(db, work, survivor, ct).ConfigureAwait(false);
         }
 
         var exclusions = await db.Exclusions.Where(x => x.ChildId == other).ToListAsync(ct).ConfigureAwait(false);

@@ -36,7 +36,16 @@ public static class PepSchedule
     public static (string Name, DateOnly Start, DateOnly End) TermOf(DateOnly date)
     {
         var academicYear = date.Month >= 9 ? date.Year : date.Year - 1;
-        return TermsOfYearStarting(academicYear).Concat(TermsOfYearStarting(academicYear + 1)).First(t => date <= t.End);
+        // A loop, not a query: this runs for every day counted (AddSchoolDays), for every child of a cohort.
+        foreach (var term in TermsOfYearStarting(academicYear))
+        {
+            if (date <= term.End)
+            {
+                return term;
+            }
+        }
+
+        return TermsOfYearStarting(academicYear + 1)[0];
     }
 
     /// <summary>The term after the one <paramref name="date"/> belongs to.</summary>

@@ -320,21 +320,49 @@ public sealed class PepService(ExchangeDbContext db, UnitOfWork work, FieldSeale
     /// </summary>
     internal static Care CareOf(IEnumerable<(DateOnly Start, DateOnly? End)> allEpisodes, IEnumerable<(string School, DateOnly Start, DateOnly? End)> allEnrolments, DateOnly today)
     {
+        // Loops rather than queries: the cohort and the checks work this out for every child in care.
         var episodes = allEpisodes.Where(e => e.Start <= today).ToList();
-        var current = episodes.Where(e => e.End == null || e.End >= today).OrderByDescending(e => e.Start).Cast<(DateOnly Start, DateOnly? End)?>().FirstOrDefault();
+        (DateOnly Start, DateOnly? End)? current = null;
+        foreach (var e in episodes)
+        {
+            // The latest current episode (the first of equals).
+            if ((e.End is null || e.End >= today) && (current is null || e.Start > current.Value.Start))
+            {
+                current = e;
+            }
+        }
+
         if (current is null)
         {
             return new Care(null, null);
         }
 
+        // Back through episodes that ended the day before (or after) the one found began: care without a break.
         var since = current.Value.Start;
-        while (episodes.Where(e => e.Start < since && e.End is { } end && end >= since.AddDays(-1)).Cast<(DateOnly Start, DateOnly? End)?>().FirstOrDefault() is { } before)
+        for (var found = true; found;)
         {
-            since = before.Start;
+            found = false;
+            foreach (var e in episodes)
+            {
+                if (e.Start < since && e.End is { } end && end >= since.AddDays(-1))
+                {
+                    since = e.Start;
+                    found = true;
+                    break;
+                }
+            }
         }
 
         var enrolments = allEnrolments.Where(r => r.Start <= today).ToList();
-        var school = enrolments.Where(r => r.End == null || r.End >= today).OrderByDescending(r => r.Start).Cast<(string School, DateOnly Start, DateOnly? End)?>().FirstOrDefault();
+        (string School, DateOnly Start, DateOnly? End)? school = null;
+        foreach (var r in enrolments)
+        {
+            if ((r.End is null || r.End >= today) && (school is null || r.Start > school.Value.Start))
+            {
+                school = r;
+            }
+        }
+
         var moved = school is { } now && now.Start > since
             && enrolments.Any(r => r.School != now.School && r.Start < now.Start && (r.End is null || r.End >= since)
                 && !(r.End is null || r.End >= today));

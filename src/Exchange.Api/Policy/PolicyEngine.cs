@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+
 namespace Exchange.Api.Policy;
 
 /// <summary>A relationship the caller's organisation holds to the child, as a dated fact (end inclusive; null = open).</summary>
@@ -68,8 +71,16 @@ public sealed class PolicyEngine(PolicySet policy)
 {
     public PolicySet Policy { get; } = policy;
 
+    private readonly FrozenSet<string> _breakGlassRules = policy.Rules.Where(r => r.Conditions.BreakGlass).Select(r => r.Id).ToFrozenSet(StringComparer.Ordinal);
+    private readonly FrozenDictionary<string, FrozenSet<string>> _categoryFields =
+        policy.Categories.ToFrozenDictionary(c => c.Key, c => c.Value.Fields.ToFrozenSet(StringComparer.Ordinal), StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<CandidateKey, Candidates> _candidates = new();
+
+    /// <summary>Distinct kinds of request whose candidate rules are remembered; beyond it they are worked out each time.</summary>
+    private const int MaxRemembered = 4_096;
+
     /// <summary>True when the rule only applies under a break-glass grant (its accesses are flagged).</summary>
-    public bool IsBreakGlassRule(string ruleId) => Policy.Rules.Any(r => r.Id == ruleId && r.Conditions.BreakGlass);
+    public bool IsBreakGlassRule(string ruleId) => _breakGlassRules.Contains(ruleId);
 
     public PolicyDecision Decide(PolicyRequest request)
     {
@@ -78,23 +89,10 @@ public sealed class PolicyEngine(PolicySet policy)
         var applied = new List<string>();
         var fields = new SortedSet<string>(StringComparer.Ordinal);
         var applying = new List<PolicyRule>();
-        var furthest = DenyReason.NoRule;
-        foreach (var rule in Policy.Rules)
+        var candidates = CandidatesFor(request);
+        var furthest = candidates.Furthest;
+        foreach (var rule in candidates.Rules)
         {
-            if (!rule.Roles.Any(request.Roles.Contains) || !rule.Actions.Contains(request.Action)
-                || !rule.Categories.Contains(request.Category)
-                || (rule.Organisations.Count > 0 && !rule.Organisations.Contains(request.OrganisationKind ?? "")))
-            {
-                continue;
-            }
-
-            // The role may do this, but not for the declared purpose: said as such, since it reveals nothing about the child.
-            if (!rule.Purposes.Contains(request.Purpose))
-            {
-                furthest = Further(furthest, DenyReason.PurposeNotPermitted);
-                continue;
-            }
-
             var failed = FirstFailure(rule, request);
             if (failed != DenyReason.None)
             {
@@ -125,11 +123,61 @@ public sealed class PolicyEngine(PolicySet policy)
         }
 
         // A rule over several categories may list fields of another: release only this category's.
-        var own = Policy.Categories[request.Category].Fields.ToHashSet(StringComparer.Ordinal);
+        var own = _categoryFields[request.Category];
         return new PolicyDecision(true, deciding.Id, deciding.LawfulBasis, fields.Where(own.Contains).ToList(), DenyReason.None, Policy.Hash)
         {
             AppliedRules = applied,
         };
+    }
+
+    /// <summary>What a rule is matched on before the child's facts: the same for every child of a request.</summary>
+    private readonly record struct CandidateKey(string Roles, string Action, string Category, string Purpose, string Kind);
+
+    /// <summary>The rules whose roles, action, category, organisation kind and purpose match, in file order, and the furthest reason the others reached.</summary>
+    private sealed record Candidates(IReadOnlyList<PolicyRule> Rules, DenyReason Furthest);
+
+    /// <summary>
+    /// The rules that match the request before its facts are looked at. A request for many children (a cohort, a batch)
+    /// asks the same thing for each, so the answer is remembered by what it depends on.
+    /// </summary>
+    private Candidates CandidatesFor(PolicyRequest request)
+    {
+        // Roles joined with a character no role name may hold; a role holding it is matched without remembering.
+        var cacheable = !request.Roles.Any(r => r.Contains('\n', StringComparison.Ordinal));
+        var key = cacheable ? new CandidateKey(string.Join('\n', request.Roles), request.Action, request.Category, request.Purpose, request.OrganisationKind ?? "") : default;
+        if (cacheable && _candidates.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+
+        var rules = new List<PolicyRule>();
+        var furthest = DenyReason.NoRule;
+        foreach (var rule in Policy.Rules)
+        {
+            if (!rule.Roles.Any(request.Roles.Contains) || !rule.Actions.Contains(request.Action)
+                || !rule.Categories.Contains(request.Category)
+                || (rule.Organisations.Count > 0 && !rule.Organisations.Contains(request.OrganisationKind ?? "")))
+            {
+                continue;
+            }
+
+            // The role may do this, but not for the declared purpose: said as such, since it reveals nothing about the child.
+            if (!rule.Purposes.Contains(request.Purpose))
+            {
+                furthest = Further(furthest, DenyReason.PurposeNotPermitted);
+                continue;
+            }
+
+            rules.Add(rule);
+        }
+
+        var found = new Candidates(rules, furthest);
+        if (cacheable && _candidates.Count < MaxRemembered)
+        {
+            _candidates.TryAdd(key, found);
+        }
+
+        return found;
     }
 
     private static DenyReason FirstFailure(PolicyRule rule, PolicyRequest request)

@@ -30,6 +30,7 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public DbSet<Subscription> Subscriptions => Set<Subscription>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<AttendanceMark> AttendanceMarks => Set<AttendanceMark>();
+    public DbSet<AttendanceYearCount> AttendanceYearCounts => Set<AttendanceYearCount>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
     public DbSet<Exclusion> Exclusions => Set<Exclusion>();
     public DbSet<CheckAlert> CheckAlerts => Set<CheckAlert>();
@@ -302,6 +303,16 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
             // One current mark per child, school, day and session; the replaced ones are its history.
             e.HasIndex(m => new { m.ChildId, m.SchoolId, m.Date, m.Session }).IsUnique().HasFilter("\"ReplacedAt\" IS NULL");
             e.HasOne<Child>().WithMany().HasForeignKey(m => m.ChildId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<AttendanceYearCount>(e =>
+        {
+            e.ToTable("attendance_year_counts");
+            e.HasKey(c => new { c.ChildId, c.SchoolId, c.YearStart, c.Code });
+            e.Property(c => c.ChildId).HasMaxLength(32);
+            e.Property(c => c.SchoolId).HasMaxLength(64);
+            e.Property(c => c.Code).HasMaxLength(2);
+            e.HasOne<Child>().WithMany().HasForeignKey(c => c.ChildId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<IdempotencyRecord>(e =>

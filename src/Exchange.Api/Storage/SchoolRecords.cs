@@ -99,6 +99,30 @@ public sealed class AttendanceMark
 }
 
 /// <summary>
+/// How many current marks of one code one school has sent for one child in one academic year, kept up to date in the
+/// unit of work that stores the marks (<see cref="AttendanceMark"/>): the cohort and the scheduled checks read a few of
+/// these rows per child instead of counting a year of marks (380 per child) on every request. A replaced mark moves one
+/// session from its old code to its new one, so a code's row may fall to zero; the dates and the time are those of
+/// every mark the row ever counted, which, as a replacement keeps its mark's day, are over a school's rows together
+/// the first and last day of its current marks. Derived data: rebuilt from the marks when a merge moves them.
+/// </summary>
+public sealed class AttendanceYearCount
+{
+    public required string ChildId { get; init; }
+    public required string SchoolId { get; init; }
+
+    /// <summary>The 1st of September that starts the academic year of the marks.</summary>
+    public required DateOnly YearStart { get; init; }
+    public required string Code { get; init; }
+    public int Sessions { get; init; }
+    public DateOnly FirstDate { get; init; }
+    public DateOnly LastDate { get; init; }
+
+    /// <summary>When the latest of the marks counted here was recorded (what <c>updatedSince</c> compares).</summary>
+    public DateTimeOffset LastRecordedAt { get; init; }
+}
+
+/// <summary>
 /// The first answer to a request sent with an <c>Idempotency-Key</c>: a retry with the same key and the same body
 /// gets this answer again and changes nothing; the same key with another body is refused (422). Kept per organisation.
 /// The answer holds counts, pseudonymous ids and problem codes, never an identifier a caller sent; the key itself is

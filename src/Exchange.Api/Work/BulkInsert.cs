@@ -46,6 +46,68 @@ internal static class BulkInsert
         }
     }
 
+    /// <summary>
+    /// Adds each row to the row of the same key, or inserts it where there is none, in one
+    /// <c>INSERT ... ON CONFLICT (key) DO UPDATE</c> per <see cref="RowsPerUpsert"/> rows (both databases speak it): the
+    /// <paramref name="sum"/> columns are added, the <paramref name="least"/> and <paramref name="greatest"/> columns keep
+    /// the lower or higher value. For running counts that many writers change at once (the database adds, so no update
+    /// is lost). The rows must have distinct keys; sorted by key, two writers lock the rows they share in the same order.
+    /// </summary>
+    public static async Task AddAsync<T>(DbContext db, IReadOnlyCollection<T> rows, string[] sum, string[] least, string[] greatest, CancellationToken ct)
+        where T : class
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var entity = db.Model.FindEntityType(typeof(T)) ?? throw new InvalidOperationException($"{typeof(T).Name} is not in the model.");
+        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        var columns = entity.GetProperties().Select(p => new Column(p, p.GetColumnName(table)!, p.GetRelationalTypeMapping())).ToList();
+        var key = entity.FindPrimaryKey()!.Properties.Select(p => Quote(p.GetColumnName(table)!)).ToList();
+        string Named(string property) => Quote(columns.Single(c => c.Property.Name == property).Name);
+        var tableName = Quote(table.Name, table.Schema);
+        var postgres = db.Database.GetDbConnection() is NpgsqlConnection;
+        string Combine(string function, string property) => $"{Named(property)} = {function}({tableName}.{Named(property)}, excluded.{Named(property)})";
+        var set = sum.Select(p => $"{Named(p)} = {tableName}.{Named(p)} + excluded.{Named(p)}")
+            .Concat(least.Select(p => Combine(postgres ? "LEAST" : "MIN", p)))
+            .Concat(greatest.Select(p => Combine(postgres ? "GREATEST" : "MAX", p)));
+        var head = $"INSERT INTO {tableName} ({string.Join(", ", columns.Select(c => Quote(c.Name)))}) VALUES ";
+        var tail = $" ON CONFLICT ({string.Join(", ", key)}) DO UPDATE SET {string.Join(", ", set)}";
+
+        var connection = db.Database.GetDbConnection();
+        var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("A bulk upsert runs inside the unit of work's transaction.");
+        foreach (var chunk in rows.Chunk(RowsPerUpsert))
+        {
+            var command = connection.CreateCommand();
+            await using (command.ConfigureAwait(false))
+            {
+                command.Transaction = transaction;
+                var values = new List<string>(chunk.Length);
+                for (var r = 0; r < chunk.Length; r++)
+                {
+                    var names = new string[columns.Count];
+                    for (var i = 0; i < columns.Count; i++)
+                    {
+                        names[i] = $"@u{r}_{i}";
+                        command.Parameters.Add(columns[i].Mapping.CreateParameter(command, names[i], columns[i].Value(chunk[r]), columns[i].Property.IsNullable));
+                    }
+
+                    values.Add($"({string.Join(", ", names)})");
+                }
+
+#pragma warning disable CA2100 // table and column names from the EF model; every value is a parameter
+                command.CommandText = head + string.Join(", ", values) + tail;
+#pragma warning restore CA2100
+                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Rows per upsert statement: well inside both databases' limits on parameters (SQLite 32,766, PostgreSQL 65,535).</summary>
+    private const int RowsPerUpsert = 500;
+
     private sealed record Column(IProperty Property, string Name, RelationalTypeMapping Mapping)
     {
         public object? Value(object row) => Property.GetGetter().GetClrValueUsingContainingEntity(row);

@@ -51,6 +51,13 @@ public sealed class UnitOfWork(ExchangeDbContext db, IWriteGate gate, AuditTrail
     /// </summary>
     public Task InsertAsync<T>(IReadOnlyCollection<T> rows, CancellationToken ct) where T : class => BulkInsert.WriteAsync(db, rows, EnsureOpen(ct));
 
+    /// <summary>
+    /// Adds running counts to the rows of the same key inside the transaction (<see cref="BulkInsert.AddAsync"/>):
+    /// <paramref name="sum"/> columns added, <paramref name="least"/> and <paramref name="greatest"/> ones widened.
+    /// </summary>
+    public Task AddCountsAsync<T>(IReadOnlyCollection<T> rows, string[] sum, string[] least, string[] greatest, CancellationToken ct) where T : class =>
+        BulkInsert.AddAsync(db, rows, sum, least, greatest, EnsureOpen(ct));
+
     /// <summary>A bulk update inside the transaction; returns the rows it changed.</summary>
     public Task<int> UpdateAsync<T>(IQueryable<T> rows, Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<T>> set, CancellationToken ct)
         where T : class => rows.ExecuteUpdateAsync(set, EnsureOpen(ct));

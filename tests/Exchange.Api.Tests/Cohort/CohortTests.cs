@@ -175,6 +175,37 @@ public abstract class CohortTestsBase<TFactory>(TFactory api) where TFactory : E
     }
 
     [SkippableFact]
+    public async Task ASessionTwoSchoolsMarkedCountsOnceAndAChangeOfSchoolAddsBothSchoolsMarks()
+    {
+        Today("2026-03-02");
+        var (_, council) = await NewCouncilAsync();
+        // Dual registration: the main school marks two weeks (one day absent); the second school, from the second week,
+        // marks the same sessions present too (a register kept twice). Each session counts once.
+        var (dual, mainMis, _) = await PupilAsync(council);
+        var (secondOrg, secondMis) = await api.NewSchoolAsync("209");
+        Assert.Equal(HttpStatusCode.Created, (await council.PostAsJsonAsync("/v1/enrolments", new { childId = dual, urn = secondOrg[7..], startDate = "2026-02-23" })).StatusCode);
+        await PostMarksAsync(mainMis, dual, "2026-02-16", "2026-02-27", "2026-02-18");
+        await PostMarksAsync(secondMis, dual, "2026-02-23", "2026-02-27");
+        // A change of school: the first school's week and the next school's week add up.
+        var (moved, firstMis, _) = await PupilAsync(council);
+        var (nextOrg, nextMis) = await api.NewSchoolAsync("209");
+        Assert.Equal(HttpStatusCode.Created, (await council.PostAsJsonAsync("/v1/enrolments", new { childId = moved, urn = nextOrg[7..], startDate = "2026-02-23" })).StatusCode);
+        await PostMarksAsync(firstMis, moved, "2026-02-16", "2026-02-20", "2026-02-18");
+        await PostMarksAsync(nextMis, moved, "2026-02-23", "2026-02-27");
+
+        var rows = await AllAsync(council);
+        foreach (var (child, attended) in new[] { (dual, 18), (moved, 18) })
+        {
+            var row = RowOf(rows, child);
+            Assert.Equal((20, attended), (row.GetProperty("possibleSessions").GetInt32(), row.GetProperty("attendedSessions").GetInt32()));
+            // The same figures as the child's own summary, which reads every mark.
+            var summary = JsonDocument.Parse(await council.GetStringAsync($"/v1/children/{child}/attendance/summary?from=2025-09-01&to=2026-08-31")).RootElement;
+            Assert.Equal(summary.GetProperty("possibleSessions").GetInt32(), row.GetProperty("possibleSessions").GetInt32());
+            Assert.Equal(summary.GetProperty("attendanceRate").GetDecimal(), row.GetProperty("attendanceRate").GetDecimal());
+        }
+    }
+
+    [SkippableFact]
     public async Task UpdatedSinceReturnsOnlyTheRowsThatChanged()
     {
         Today("2026-03-03", "09:00:00");

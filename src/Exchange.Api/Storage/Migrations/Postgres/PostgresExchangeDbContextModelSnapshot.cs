@@ -78,6 +78,40 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.ToTable("attendance_marks", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.AttendanceYearCount", b =>
+                {
+                    b.Property<string>("ChildId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("SchoolId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateOnly>("YearStart")
+                        .HasColumnType("date");
+
+                    b.Property<string>("Code")
+                        .HasMaxLength(2)
+                        .HasColumnType("character varying(2)");
+
+                    b.Property<DateOnly>("FirstDate")
+                        .HasColumnType("date");
+
+                    b.Property<DateOnly>("LastDate")
+                        .HasColumnType("date");
+
+                    b.Property<DateTimeOffset>("LastRecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Sessions")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ChildId", "SchoolId", "YearStart", "Code");
+
+                    b.ToTable("attendance_year_counts", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.AuditHead", b =>
                 {
                     b.Property<string>("Name")
@@ -1126,6 +1160,15 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.AttendanceMark", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.AttendanceYearCount", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
                         .WithMany()

@@ -72,6 +72,40 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.ToTable("attendance_marks", (string)null);
                 });
 
+            modelBuilder.Entity("Exchange.Api.Storage.AttendanceYearCount", b =>
+                {
+                    b.Property<string>("ChildId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SchoolId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("YearStart")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Code")
+                        .HasMaxLength(2)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("FirstDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("LastDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastRecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Sessions")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ChildId", "SchoolId", "YearStart", "Code");
+
+                    b.ToTable("attendance_year_counts", (string)null);
+                });
+
             modelBuilder.Entity("Exchange.Api.Storage.AuditHead", b =>
                 {
                     b.Property<string>("Name")
@@ -1118,6 +1152,15 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Exchange.Api.Storage.AttendanceMark", b =>
+                {
+                    b.HasOne("Exchange.Api.Storage.Child", null)
+                        .WithMany()
+                        .HasForeignKey("ChildId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Exchange.Api.Storage.AttendanceYearCount", b =>
                 {
                     b.HasOne("Exchange.Api.Storage.Child", null)
                         .WithMany()
