@@ -17,31 +17,30 @@ public sealed record AttendanceSummary(
     bool PersistentAbsence,
     bool SevereAbsence)
 {
-    public static readonly AttendanceSummary Empty = Of(Array.Empty<string>());
+    public static readonly AttendanceSummary Empty = Of(0, 0, 0);
 
     /// <summary>The summary of the marks in force: one code per session (the latest mark for each).</summary>
     public static AttendanceSummary Of(IEnumerable<string> codes)
     {
         ArgumentNullException.ThrowIfNull(codes);
-        return Of(codes.Select(code => (code, 1)));
-    }
-
-    /// <summary>The summary of sessions counted by code: each code with how many sessions carry it.</summary>
-    public static AttendanceSummary Of(IEnumerable<(string Code, int Sessions)> counted)
-    {
-        ArgumentNullException.ThrowIfNull(counted);
         int attended = 0, authorised = 0, unauthorised = 0;
-        foreach (var (code, sessions) in counted)
+        foreach (var code in codes)
         {
             switch (AttendanceCodes.Find(code)?.Counts)
             {
-                case SessionCount.Attended: attended += sessions; break;
-                case SessionCount.AuthorisedAbsence: authorised += sessions; break;
-                case SessionCount.UnauthorisedAbsence: unauthorised += sessions; break;
+                case SessionCount.Attended: attended++; break;
+                case SessionCount.AuthorisedAbsence: authorised++; break;
+                case SessionCount.UnauthorisedAbsence: unauthorised++; break;
                 default: break; // not possible (or a code the exchange never stores)
             }
         }
 
+        return Of(attended, authorised, unauthorised);
+    }
+
+    /// <summary>The summary of sessions already counted by how they count.</summary>
+    public static AttendanceSummary Of(int attended, int authorised, int unauthorised)
+    {
         var possible = attended + authorised + unauthorised;
         var absent = authorised + unauthorised;
         // The thresholds are compared in whole numbers: a rate rounded for display must not move a pupil across one.

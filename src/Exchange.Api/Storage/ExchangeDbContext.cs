@@ -308,10 +308,9 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
         modelBuilder.Entity<AttendanceYearCount>(e =>
         {
             e.ToTable("attendance_year_counts");
-            e.HasKey(c => new { c.ChildId, c.SchoolId, c.YearStart, c.Code });
+            e.HasKey(c => new { c.ChildId, c.SchoolId, c.YearStart });
             e.Property(c => c.ChildId).HasMaxLength(32);
             e.Property(c => c.SchoolId).HasMaxLength(64);
-            e.Property(c => c.Code).HasMaxLength(2);
             e.HasOne<Child>().WithMany().HasForeignKey(c => c.ChildId).OnDelete(DeleteBehavior.Restrict);
         });
 

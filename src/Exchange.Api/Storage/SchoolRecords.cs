@@ -99,12 +99,14 @@ public sealed class AttendanceMark
 }
 
 /// <summary>
-/// How many current marks of one code one school has sent for one child in one academic year, kept up to date in the
-/// unit of work that stores the marks (<see cref="AttendanceMark"/>): the cohort and the scheduled checks read a few of
-/// these rows per child instead of counting a year of marks (380 per child) on every request. A replaced mark moves one
-/// session from its old code to its new one, so a code's row may fall to zero; the dates and the time are those of
-/// every mark the row ever counted, which, as a replacement keeps its mark's day, are over a school's rows together
-/// the first and last day of its current marks. Derived data: rebuilt from the marks when a merge moves them.
+/// How one school's current marks for one child in one academic year count (as <c>AttendanceSummary</c> counts them),
+/// kept up to date in the unit of work that stores the marks (<see cref="AttendanceMark"/>): the cohort and the
+/// scheduled checks read one row per child and school instead of counting a year of marks (380 per child) on every
+/// request. A corrected mark moves its session from the old code's count to the new one's; the dates and the time are
+/// those of every mark the row ever counted, which, as a correction keeps its mark's day, are the first and last day of
+/// the school's current marks. Counts by how a code counts, not by code, so a day's batch adds one row per child, not
+/// two: were a code's meaning to change, a migration would count the marks again. Derived data: counted again from the
+/// marks when a merge moves them, deleted on erasure.
 /// </summary>
 public sealed class AttendanceYearCount
 {
@@ -113,8 +115,12 @@ public sealed class AttendanceYearCount
 
     /// <summary>The 1st of September that starts the academic year of the marks.</summary>
     public required DateOnly YearStart { get; init; }
-    public required string Code { get; init; }
-    public int Sessions { get; init; }
+    public int Attended { get; init; }
+    public int AuthorisedAbsence { get; init; }
+    public int UnauthorisedAbsence { get; init; }
+
+    /// <summary>Sessions whose code is not a possible session (dual registration elsewhere, not required to attend...).</summary>
+    public int NotPossible { get; init; }
     public DateOnly FirstDate { get; init; }
     public DateOnly LastDate { get; init; }
 

@@ -42,13 +42,14 @@ internal static class BulkInsert
         }
         else
         {
-            await InsertEachAsync(connection, transaction, tableName, columnList, columns, rows, ct).ConfigureAwait(false);
+            await ExecuteEachAsync(connection, transaction, $"INSERT INTO {tableName} ({columnList}) VALUES ({RowParameters(columns)})", columns, rows, ct).ConfigureAwait(false);
         }
     }
 
     /// <summary>
-    /// Adds each row to the row of the same key, or inserts it where there is none, in one
-    /// <c>INSERT ... ON CONFLICT (key) DO UPDATE</c> per <see cref="RowsPerUpsert"/> rows (both databases speak it): the
+    /// Adds each row to the row of the same key, or inserts it where there is none, by
+    /// <c>INSERT ... ON CONFLICT (key) DO UPDATE</c> (both databases speak it; PostgreSQL one statement over unnest of
+    /// an array per column, SQLite one prepared statement per row): the
     /// <paramref name="sum"/> columns are added, the <paramref name="least"/> and <paramref name="greatest"/> columns keep
     /// the lower or higher value. For running counts that many writers change at once (the database adds, so no update
     /// is lost). The rows must have distinct keys; sorted by key, two writers lock the rows they share in the same order.
@@ -78,43 +79,53 @@ internal static class BulkInsert
         var connection = db.Database.GetDbConnection();
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
             ?? throw new InvalidOperationException("A bulk upsert runs inside the unit of work's transaction.");
-        foreach (var chunk in rows.Chunk(RowsPerUpsert))
+        if (connection is NpgsqlConnection npgsql)
         {
-            var command = connection.CreateCommand();
+            // One statement whatever the number of rows: each column sent as one array and turned back into rows by unnest.
+            var command = npgsql.CreateCommand();
             await using (command.ConfigureAwait(false))
             {
-                command.Transaction = transaction;
-                var values = new List<string>(chunk.Length);
-                for (var r = 0; r < chunk.Length; r++)
+                command.Transaction = (NpgsqlTransaction)transaction;
+                for (var i = 0; i < columns.Count; i++)
                 {
-                    var names = new string[columns.Count];
-                    for (var i = 0; i < columns.Count; i++)
+                    var mapping = columns[i].Mapping;
+                    var array = Array.CreateInstance(mapping.Converter?.ProviderClrType ?? mapping.ClrType, rows.Count);
+                    var r = 0;
+                    foreach (var row in rows)
                     {
-                        names[i] = $"@u{r}_{i}";
-                        command.Parameters.Add(columns[i].Mapping.CreateParameter(command, names[i], columns[i].Value(chunk[r]), columns[i].Property.IsNullable));
+                        var value = columns[i].Value(row) ?? throw new InvalidOperationException($"{typeof(T).Name}.{columns[i].Property.Name} is null: counts have no empty columns.");
+                        array.SetValue(mapping.Converter is { } converter ? converter.ConvertToProvider(value) : value, r++);
                     }
 
-                    values.Add($"({string.Join(", ", names)})");
+                    command.Parameters.Add(new NpgsqlParameter($"u{i}", array) { DataTypeName = StripFacets(mapping.StoreType) + "[]" });
                 }
 
 #pragma warning disable CA2100 // table and column names from the EF model; every value is a parameter
-                command.CommandText = head + string.Join(", ", values) + tail;
+                command.CommandText = head.Replace(" VALUES ", " ", StringComparison.Ordinal)
+                    + $"SELECT * FROM unnest({string.Join(", ", columns.Select((_, i) => $"@u{i}"))})" + tail;
 #pragma warning restore CA2100
                 await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
-        }
-    }
 
-    /// <summary>Rows per upsert statement: well inside both databases' limits on parameters (SQLite 32,766, PostgreSQL 65,535).</summary>
-    private const int RowsPerUpsert = 500;
+            return;
+        }
+
+        // SQLite binds parameters by name with a linear search, so a statement of many rows costs the square of its
+        // parameters (2,500 rows in statements of 500 took 0.8 s): one prepared statement, executed per row.
+        await ExecuteEachAsync(connection, transaction, head + $"({RowParameters(columns)})" + tail, columns, rows, ct).ConfigureAwait(false);
+    }
 
     private sealed record Column(IProperty Property, string Name, RelationalTypeMapping Mapping)
     {
         public object? Value(object row) => Property.GetGetter().GetClrValueUsingContainingEntity(row);
     }
 
-    private static async Task InsertEachAsync<T>(
-        DbConnection connection, DbTransaction transaction, string table, string columnList, List<Column> columns, IReadOnlyCollection<T> rows, CancellationToken ct)
+    /// <summary>The parameters of one row, in column order (<c>@b0, @b1...</c>).</summary>
+    private static string RowParameters(List<Column> columns) => string.Join(", ", columns.Select((_, i) => $"@b{i}"));
+
+    /// <summary>Executes <paramref name="commandText"/> (one row's statement, see <see cref="RowParameters"/>) once per row, prepared once.</summary>
+    private static async Task ExecuteEachAsync<T>(
+        DbConnection connection, DbTransaction transaction, string commandText, List<Column> columns, IReadOnlyCollection<T> rows, CancellationToken ct)
         where T : class
     {
         var command = connection.CreateCommand();
@@ -122,7 +133,7 @@ internal static class BulkInsert
         {
             command.Transaction = transaction;
 #pragma warning disable CA2100 // table and column names from the EF model; every value is a parameter
-            command.CommandText = $"INSERT INTO {table} ({columnList}) VALUES ({string.Join(", ", columns.Select((_, i) => $"@b{i}"))})";
+            command.CommandText = commandText;
 #pragma warning restore CA2100
             foreach (var row in rows)
             {

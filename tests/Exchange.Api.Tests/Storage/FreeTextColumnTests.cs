@@ -102,7 +102,6 @@ public sealed class FreeTextColumnTests(ExchangeApiFactory api) : IClassFixture<
         ["attendance_marks.Code"] = "national attendance code (checked against the list)",
         ["attendance_year_counts.ChildId"] = "pseudonymous child id",
         ["attendance_year_counts.SchoolId"] = "organisation id",
-        ["attendance_year_counts.Code"] = "national attendance code (copied from a stored mark)",
         ["exclusions.ChildId"] = "pseudonymous child id",
         ["exclusions.SchoolId"] = "organisation id",
         ["exclusions.Type"] = "suspension or permanent-exclusion",

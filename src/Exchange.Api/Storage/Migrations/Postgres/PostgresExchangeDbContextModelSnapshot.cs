@@ -91,9 +91,11 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.Property<DateOnly>("YearStart")
                         .HasColumnType("date");
 
-                    b.Property<string>("Code")
-                        .HasMaxLength(2)
-                        .HasColumnType("character varying(2)");
+                    b.Property<int>("Attended")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("AuthorisedAbsence")
+                        .HasColumnType("integer");
 
                     b.Property<DateOnly>("FirstDate")
                         .HasColumnType("date");
@@ -104,10 +106,13 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                     b.Property<DateTimeOffset>("LastRecordedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<int>("Sessions")
+                    b.Property<int>("NotPossible")
                         .HasColumnType("integer");
 
-                    b.HasKey("ChildId", "SchoolId", "YearStart", "Code");
+                    b.Property<int>("UnauthorisedAbsence")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ChildId", "SchoolId", "YearStart");
 
                     b.ToTable("attendance_year_counts", (string)null);
                 });

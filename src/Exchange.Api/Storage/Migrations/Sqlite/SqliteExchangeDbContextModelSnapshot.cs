@@ -85,9 +85,11 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.Property<DateOnly>("YearStart")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Code")
-                        .HasMaxLength(2)
-                        .HasColumnType("TEXT");
+                    b.Property<int>("Attended")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AuthorisedAbsence")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateOnly>("FirstDate")
                         .HasColumnType("TEXT");
@@ -98,10 +100,13 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                     b.Property<long>("LastRecordedAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int>("Sessions")
+                    b.Property<int>("NotPossible")
                         .HasColumnType("INTEGER");
 
-                    b.HasKey("ChildId", "SchoolId", "YearStart", "Code");
+                    b.Property<int>("UnauthorisedAbsence")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ChildId", "SchoolId", "YearStart");
 
                     b.ToTable("attendance_year_counts", (string)null);
                 });
