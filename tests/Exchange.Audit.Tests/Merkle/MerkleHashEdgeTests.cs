@@ -62,7 +62,7 @@ public class MerkleHashEdgeTests
         var ex = Assert.Throws<ArgumentException>(() => MerkleTree.RootHash([good, good, null!]));
 
         Assert.Contains("index 2", ex.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => MerkleTree.InclusionProof([good, [.. good, 0]], 0));
+        Assert.Contains("index 1", Assert.Throws<ArgumentException>(() => MerkleTree.InclusionProof([good, [.. good, 0]], 0)).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => MerkleTree.ConsistencyProof([good, good[..31]], 1));
     }
 
@@ -72,6 +72,7 @@ public class MerkleHashEdgeTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ProofVerificationResult.Fail(ProofFailure.None, "no reason"));
 
         Assert.True(ProofVerificationResult.Valid.IsValid);
+        Assert.Equal("The proof verified.", ProofVerificationResult.Valid.Detail);
         Assert.Equal(ProofFailure.None, ProofVerificationResult.Valid.Failure);
         var failed = ProofVerificationResult.Fail(ProofFailure.RootMismatch, "why");
         Assert.False(failed.IsValid);
@@ -103,5 +104,25 @@ public class MerkleHashEdgeTests
 
         Assert.True(MerkleProofVerifier.VerifyConsistency(1, 1, [], root, (byte[])root.Clone()).IsValid);
         Assert.Equal(ProofFailure.RootMismatch, MerkleProofVerifier.VerifyConsistency(1, 1, [], root, MerkleHash.LeafHash([2])).Failure);
+    }
+
+    [Fact]
+    public void EachFailureSaysWhatWasWrongWithTheProof()
+    {
+        var leaves = Enumerable.Range(0, 6).Select(i => MerkleHash.LeafHash([(byte)i])).ToArray();
+        var root = MerkleTree.RootHash(leaves);
+        var root3 = MerkleTree.RootHash(leaves[..3]);
+        var inclusion = MerkleTree.InclusionProof(leaves, 2);
+        var consistency = MerkleTree.ConsistencyProof(leaves, 3);
+
+        Assert.Equal("The leaf index is not below the tree size.", MerkleProofVerifier.VerifyInclusion(6, 6, leaves[0], inclusion, root).Detail);
+        Assert.Equal("The proof leads to a different root.", MerkleProofVerifier.VerifyInclusion(2, 6, leaves[3], inclusion, root).Detail);
+        Assert.Equal("Every hash must be 32 bytes.", MerkleProofVerifier.VerifyInclusion(2, 6, leaves[2][..31], inclusion, root).Detail);
+        Assert.Equal("The proof has more hashes than the sizes allow.", MerkleProofVerifier.VerifyInclusion(2, 6, leaves[2], [.. inclusion, root], root).Detail);
+        Assert.Equal("The proof has fewer hashes than the sizes need.", MerkleProofVerifier.VerifyInclusion(2, 6, leaves[2], [.. inclusion.SkipLast(1)], root).Detail);
+        Assert.Equal("Consistency needs 0 < size1 <= size2.", MerkleProofVerifier.VerifyConsistency(0, 6, consistency, root3, root).Detail);
+        Assert.Equal("Equal sizes but different roots.", MerkleProofVerifier.VerifyConsistency(6, 6, [], root3, root).Detail);
+        Assert.Equal("The proof leads to a different older root.", MerkleProofVerifier.VerifyConsistency(3, 6, consistency, root, root).Detail);
+        Assert.Equal("The proof leads to a different newer root.", MerkleProofVerifier.VerifyConsistency(3, 6, consistency, root3, root3).Detail);
     }
 }

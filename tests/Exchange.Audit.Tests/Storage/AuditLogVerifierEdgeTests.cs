@@ -126,6 +126,7 @@ public class AuditLogVerifierEdgeTests
 
         Assert.Equal(AuditLogVerificationOutcome.LeafMismatch, result.Outcome);
         Assert.Equal(4, result.EntryIndex);
+        Assert.Equal("Entry 4 does not match (its root could not be checked); it is the first entry that does not.", result.Detail);
     }
 
     [Fact]
@@ -138,6 +139,22 @@ public class AuditLogVerifierEdgeTests
 
         Assert.Equal("Entry 4 does not match (the root at size 20 does not match); it is the first entry that does not.", result.Detail);
         Assert.Equal(0, result.VerifiedSize);
+    }
+
+    [Fact]
+    public async Task AnEntryRewrittenWithItsHashBetweenConsecutiveHeadsIsNamedByThem()
+    {
+        var (export, root) = await ExportAsync();
+        var heads = Enumerable.Range(1, Size).Select(n => new TrustedTreeHead(n, MerkleTree.RootHash(export.Take(n).Select(e => e.StoredLeafHash!).ToArray()))).ToList();
+        var leaf = (byte[])export[9].Leaf.Clone();
+        leaf[^2] ^= 0x01;
+        export[9] = export[9] with { Leaf = leaf, StoredLeafHash = MerkleHash.LeafHash(leaf) };
+
+        var result = AuditLogVerifier.Verify(export, heads);
+
+        Assert.Equal(AuditLogVerificationOutcome.LeafMismatch, result.Outcome);
+        Assert.Equal("Entry 9 does not match (the roots at sizes 9 and 10 isolate it); it is the first entry that does not.", result.Detail);
+        Assert.Equal(root, heads[^1].RootHash);
     }
 
     [Fact]

@@ -137,6 +137,37 @@ public class MerkleLogStoreAnswerTests
         Assert.Throws<ArgumentNullException>(() => new MerkleLog(null!));
     }
 
+    [Fact]
+    public async Task TheFirstAppendToAnEmptyStoreReadsNothing()
+    {
+        var inner = new InMemoryMerkleNodeStore();
+        using var log = new MerkleLog(inner);
+
+        await log.AppendAsync(Leaves(0, 3));
+
+        Assert.Equal(0, inner.ReadBatches);
+        Assert.Equal(1, inner.AppendBatches);
+    }
+
+    [Fact]
+    public async Task ANegativeIndexHasNoInclusionProof()
+    {
+        using var log = new MerkleLog(new InMemoryMerkleNodeStore());
+        await log.AppendAsync(Leaves(0, 4));
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => log.InclusionProofAsync(-1, 4));
+    }
+
+    [Fact]
+    public void ANodeCoversItsLevelsPowerOfTwoLeavesFromItsIndexTimesThat()
+    {
+        var node = new MerkleNodeId(3, 2);
+
+        Assert.Equal(16, node.FirstLeaf);
+        Assert.Equal(8, node.LeafCount);
+        Assert.Equal(1, new MerkleNodeId(0, 5).LeafCount);
+    }
+
     /// <summary>Passes calls to a real store, counting size queries, and spoils the answers to hash reads as told.</summary>
     private sealed class AnsweringStore(InMemoryMerkleNodeStore inner) : IMerkleNodeStore
     {
