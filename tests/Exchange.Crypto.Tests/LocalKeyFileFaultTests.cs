@@ -38,9 +38,14 @@ public sealed class LocalKeyFileFaultTests : IDisposable
     [Fact]
     public void APathAndAMakerAreRequired()
     {
+        var strayLock = Path.GetFullPath(".lock"); // what an empty path would lock, in the working directory
+        File.Delete(strayLock);
+
         Assert.Throws<ArgumentException>(() => LocalKeyFile.LoadOrCreateWith("", () => new byte[32]));
+        Assert.Throws<ArgumentNullException>(() => LocalKeyFile.LoadOrCreateWith(null!, () => new byte[32]));
         Assert.Throws<ArgumentNullException>(() => LocalKeyFile.LoadOrCreateWith(Path.Combine(_directory, "x.key"), null!));
         Assert.False(File.Exists(Path.Combine(_directory, "x.key")));
+        Assert.False(File.Exists(strayLock));
     }
 
     [Fact]

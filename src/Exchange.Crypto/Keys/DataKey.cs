@@ -69,17 +69,6 @@ public sealed class DataKey : IDisposable
         }
     }
 
-    /// <summary>Copies the key bytes (for wrapping only).</summary>
-    /// <returns>A copy the caller must zero.</returns>
-    internal byte[] ExportMaterial()
-    {
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return (byte[])_material.Clone();
-        }
-    }
-
     /// <summary>Zeroes the key and frees the AES context; in-flight operations finish first.</summary>
     public void Dispose()
     {

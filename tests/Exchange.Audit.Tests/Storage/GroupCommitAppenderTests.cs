@@ -141,6 +141,110 @@ public sealed class GroupCommitAppenderTests
         await Assert.ThrowsAsync<ObjectDisposedException>(() => appender.AppendAsync("{}"u8.ToArray()));
     }
 
+    [Fact]
+    public async Task AWriterThatKeepsLosingTheRaceGivesUpAfterFiveTransactions()
+    {
+        var store = new ConflictingStore(new InMemoryMerkleNodeStore()) { ConflictsLeft = int.MaxValue };
+        using var log = new MerkleLog(store);
+        await using var appender = new GroupCommitAppender(log);
+
+        await Assert.ThrowsAsync<MerkleLogConflictException>(() => appender.AppendAsync("{}"u8.ToArray()));
+
+        Assert.Equal(5, store.Attempts);
+        Assert.Equal(5, appender.Batches);
+        Assert.Equal(0, await log.GetSizeAsync());
+    }
+
+    [Fact]
+    public async Task AWriterThatLosesTheRaceFourTimesGetsInOnTheFifth()
+    {
+        var store = new ConflictingStore(new InMemoryMerkleNodeStore()) { ConflictsLeft = 4 };
+        using var log = new MerkleLog(store);
+        await using var appender = new GroupCommitAppender(log);
+
+        Assert.Equal(0, await appender.AppendAsync("{}"u8.ToArray()));
+
+        Assert.Equal(5, store.Attempts);
+        Assert.Equal(5, appender.Batches);
+        Assert.Equal(1, await log.GetSizeAsync());
+    }
+
+    [Fact]
+    public async Task NoTransactionHoldsMoreEntriesThanTheLimit()
+    {
+        var store = new SlowStore(new InMemoryMerkleNodeStore());
+        using var log = new MerkleLog(store);
+        await using var appender = new GroupCommitAppender(log, maxBatch: 1);
+
+        var indexes = await appender.AppendManyAsync([.. Enumerable.Range(0, 3).Select(i => Encoding.UTF8.GetBytes($"{{\"i\":{i}}}"))]);
+
+        Assert.Equal([0L, 1L, 2L], indexes);
+        Assert.Equal(3, appender.Batches);
+    }
+
+    [Fact]
+    public async Task EntriesQueuedBeforeTheAppenderClosesAreStillWritten()
+    {
+        var store = new SlowStore(new InMemoryMerkleNodeStore()) { Hold = new SemaphoreSlim(0) };
+        using var log = new MerkleLog(store);
+        var appender = new GroupCommitAppender(log);
+        var first = appender.AppendAsync("{\"first\":true}"u8.ToArray());
+        await store.Entered.WaitAsync();
+        var queued = appender.AppendAsync("{\"queued\":true}"u8.ToArray());
+
+        var closing = appender.DisposeAsync();
+        store.Hold.Release(int.MaxValue / 2);
+        await closing;
+
+        Assert.Equal(0, await first);
+        Assert.Equal(1, await queued);
+        Assert.Equal(2, await log.GetSizeAsync());
+    }
+
+    [Fact]
+    public async Task ArgumentsAreCheckedBeforeAnythingIsQueued()
+    {
+        using var log = new MerkleLog(new InMemoryMerkleNodeStore());
+        Assert.Throws<ArgumentNullException>(() => new GroupCommitAppender(null!));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GroupCommitAppender(log, maxBatch: 0));
+        await using var appender = new GroupCommitAppender(log);
+
+        await Assert.ThrowsAsync<ArgumentNullException>(() => appender.AppendAsync(null!));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => appender.AppendManyAsync(null!));
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => appender.AppendManyAsync(["{}"u8.ToArray(), null!]));
+
+        Assert.Contains("position 1", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(await appender.AppendManyAsync([]));
+        Assert.Equal(0, await appender.AppendAsync("{}"u8.ToArray())); // the valid first entry of the refused request was not queued
+    }
+
+    /// <summary>Refuses the first appends as if another writer had always just appended.</summary>
+    private sealed class ConflictingStore(InMemoryMerkleNodeStore inner) : IMerkleNodeStore
+    {
+        public int ConflictsLeft { get; set; }
+
+        public int Attempts { get; private set; }
+
+        public Task<long> GetSizeAsync(CancellationToken ct = default) => inner.GetSizeAsync(ct);
+
+        public Task<IReadOnlyList<byte[]>> ReadHashesAsync(IReadOnlyList<MerkleNodeId> nodes, CancellationToken ct = default) => inner.ReadHashesAsync(nodes, ct);
+
+        public Task<IReadOnlyList<MerkleLogEntry>> ReadEntriesAsync(long startIndex, long endIndex, CancellationToken ct = default) =>
+            inner.ReadEntriesAsync(startIndex, endIndex, ct);
+
+        public Task AppendAsync(MerkleAppendBatch batch, CancellationToken ct = default)
+        {
+            Attempts++;
+            if (ConflictsLeft > 0)
+            {
+                ConflictsLeft--;
+                return Task.FromException(new MerkleLogConflictException());
+            }
+
+            return inner.AppendAsync(batch, ct);
+        }
+    }
+
     /// <summary>A store whose appends take a moment (as a database commit does), and can be made to fail.</summary>
     private sealed class SlowStore(InMemoryMerkleNodeStore inner) : IMerkleNodeStore
     {

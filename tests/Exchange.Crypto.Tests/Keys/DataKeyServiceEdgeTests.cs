@@ -123,6 +123,23 @@ public sealed class DataKeyServiceEdgeTests : IDisposable
     }
 
     [Fact]
+    public async Task APreparedKeyForAnOwnerErasedByAnotherInstanceIsRefusedThoughThisOneStillCachesTheOldKey()
+    {
+        // This instance read the key before another instance erased the owner; until it forgets its cached
+        // copy, adopting a new key must still see the tombstone and refuse, not hand out the old key.
+        var cached = await _rig.Service.GetOrCreateAsync("ch_a");
+        var (other, _) = _rig.NewService();
+        Assert.True(await other.EraseAsync("ch_a"));
+        using var prepared = await _rig.Service.PrepareAsync("ch_a");
+
+        await Assert.ThrowsAsync<OwnerErasedException>(() => _rig.Service.AdoptAsync(prepared));
+
+        Assert.Same(cached, _rig.Service.TryGetCached("ch_a")); // still cached here: only the store knows of the erasure
+        Assert.False(prepared.IsSpent);
+        Assert.True((await _rig.Store.FindAsync("ch_a", CancellationToken.None))!.IsErased);
+    }
+
+    [Fact]
     public async Task APreparedKeyIsWrappedUnderTheCurrentKekAsVersionOneOfItsOwner()
     {
         using var prepared = await _rig.Service.PrepareAsync("ch_new");
