@@ -96,7 +96,7 @@ internal static class WebhookBench
         var db = scope.ServiceProvider.GetRequiredService<ExchangeDbContext>();
         var work = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
         var now = DateTimeOffset.UtcNow;
-        var occurred = now.AddSeconds(-30); // settled
+        var occurred = now.AddSeconds(-30);
         var day = DateOnly.FromDateTime(now.UtcDateTime);
         await work.BeginAsync(CancellationToken.None);
         for (var i = 0; i < items; i++)

@@ -19,17 +19,14 @@ public sealed record EventPage(IReadOnlyList<EventView> Items, string Next, bool
 /// order they were written. An item is the caller's when the policy lets its role read <c>notification</c> for the
 /// child (a relationship: the responsible council, the host council, the school) and also read a category the event
 /// is about (an exclusion needs <c>exclusions</c>...), within the caller's periods. Decided per page with set queries.
+/// Items are read by their number as soon as they commit: they commit in the order of their numbers (SQLite's single
+/// writer; on PostgreSQL the outbox lock, <see cref="PostgresExchangeDbContext.OutboxLock"/>), so a cursor never
+/// passes an item that is still to land.
 /// </summary>
-public sealed class EventFeed(ExchangeDbContext db, EventAudience audience, ChildDecisions childDecisions, AuditTrail audit, TimeProvider clock)
+public sealed class EventFeed(ExchangeDbContext db, EventAudience audience, ChildDecisions childDecisions, AuditTrail audit)
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 500;
-
-    /// <summary>
-    /// Items become visible this long after they occurred: a transaction still committing an earlier item (PostgreSQL
-    /// numbers items as they are written, not as they commit) has landed by then, so a reader never skips one.
-    /// </summary>
-    public static readonly TimeSpan Settle = TimeSpan.FromSeconds(5);
 
     /// <summary>The most items one request reads through looking for the caller's (a page may then hold fewer).</summary>
     private const int ScanBudget = 5_000;
@@ -45,7 +42,6 @@ public sealed class EventFeed(ExchangeDbContext db, EventAudience audience, Chil
     public async Task<EventPage> PageAsync(Caller caller, string purpose, long after, int limit, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        var visibleUntil = clock.GetUtcNow() - Settle;
         var items = new List<EventView>();
         var last = after;
         var scanned = 0;
@@ -54,7 +50,7 @@ public sealed class EventFeed(ExchangeDbContext db, EventAudience audience, Chil
         while (items.Count < limit && scanned < ScanBudget)
         {
             var from = last;
-            var chunk = await db.OutboxItems.AsNoTracking().Where(o => o.Sequence > from && o.OccurredAt <= visibleUntil)
+            var chunk = await db.OutboxItems.AsNoTracking().Where(o => o.Sequence > from)
                 .OrderBy(o => o.Sequence).Take(Math.Min(500, ScanBudget - scanned)).ToListAsync(ct).ConfigureAwait(false);
             if (chunk.Count == 0)
             {

@@ -46,13 +46,37 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
         EnsureInUnitOfWork();
+        BeforeSave();
         return base.SaveChanges(acceptAllChangesOnSuccess);
     }
 
-    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         EnsureInUnitOfWork();
-        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        await BeforeSaveAsync(cancellationToken).ConfigureAwait(false);
+        return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What a provider must do inside the transaction before the changes are written.</summary>
+    protected virtual Task BeforeSaveAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc cref="BeforeSaveAsync"/>
+    protected virtual void BeforeSave()
+    {
+    }
+
+    /// <summary>Whether the changes about to be saved add an outbox item.</summary>
+    protected bool AddsOutboxItems()
+    {
+        foreach (var entry in ChangeTracker.Entries<OutboxItem>())
+        {
+            if (entry.State == EntityState.Added)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void EnsureInUnitOfWork()
@@ -369,4 +393,30 @@ public sealed class SqliteExchangeDbContext(DbContextOptions<SqliteExchangeDbCon
     }
 }
 
-public sealed class PostgresExchangeDbContext(DbContextOptions<PostgresExchangeDbContext> options) : ExchangeDbContext(options);
+public sealed class PostgresExchangeDbContext(DbContextOptions<PostgresExchangeDbContext> options) : ExchangeDbContext(options)
+{
+    /// <summary>The advisory lock that orders outbox writers (any fixed number; this one spells "outbox").</summary>
+    public const long OutboxLock = 0x6F7574626F78;
+
+    /// <summary>
+    /// A transaction that adds outbox items first takes <see cref="OutboxLock"/>, held until it commits or rolls back.
+    /// PostgreSQL numbers an item when it is inserted, but the item becomes visible when its transaction commits; without
+    /// the lock a later-numbered item could be read (and a reader's cursor moved past it) while an earlier one was still
+    /// uncommitted, and that one would never be read. With it, items commit in the order of their numbers, so a reader
+    /// of <c>Sequence &gt; cursor</c> misses nothing (SQLite gets the same from its single writer). Only the writers of
+    /// outbox items wait for one another, and only from their save to their commit.
+    /// </summary>
+    protected override Task BeforeSaveAsync(CancellationToken cancellationToken) =>
+        AddsOutboxItems() ? Database.ExecuteSqlRawAsync(TakeOutboxLock, cancellationToken) : Task.CompletedTask;
+
+    /// <inheritdoc cref="BeforeSaveAsync"/>
+    protected override void BeforeSave()
+    {
+        if (AddsOutboxItems())
+        {
+            Database.ExecuteSqlRaw(TakeOutboxLock);
+        }
+    }
+
+    private static readonly string TakeOutboxLock = "SELECT pg_advisory_xact_lock(" + OutboxLock.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")";
+}

@@ -125,7 +125,6 @@ public sealed partial class WebhookDispatcher(
         var newest = await db.OutboxItems.AsNoTracking().MaxAsync(o => (long?)o.Sequence, ct).ConfigureAwait(false) ?? 0;
         var active = db.Organisations.Where(o => o.Active).Select(o => o.Id);
         var pending = await db.Subscriptions.AsNoTracking().Where(s => s.Cursor < newest && active.Contains(s.OrganisationId)).ToListAsync(ct).ConfigureAwait(false);
-        var visibleUntil = clock.GetUtcNow() - EventFeed.Settle;
         var queued = 0;
         for (var round = 0; round < ItemsPerPass / Chunk && pending.Count > 0; round++)
         {
@@ -133,7 +132,7 @@ public sealed partial class WebhookDispatcher(
             foreach (var group in pending.GroupBy(s => s.Cursor))
             {
                 var from = group.Key;
-                var items = await db.OutboxItems.AsNoTracking().Where(o => o.Sequence > from && o.OccurredAt <= visibleUntil)
+                var items = await db.OutboxItems.AsNoTracking().Where(o => o.Sequence > from)
                     .OrderBy(o => o.Sequence).Take(Chunk).ToListAsync(ct).ConfigureAwait(false);
                 if (items.Count == 0)
                 {
