@@ -33,6 +33,12 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
     /// <summary>Possible sessions this year before the absence thresholds are judged: two school weeks.</summary>
     public const int MinimumSessions = 20;
 
+    /// <summary>
+    /// How far, in percentage points, absence must fall below a threshold before an open absence alert is cleared: a
+    /// child hovering at 10% would otherwise be cleared and told again with every other mark.
+    /// </summary>
+    public const int ClearingMargin = 1;
+
     public const string PersistentAbsence = "persistent-absence";
     public const string SevereAbsence = "severe-absence";
 
@@ -92,6 +98,9 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
         // The plans' versions without their sealed parts: the checks open nothing.
         var versions = await PepService.StatusesOfAsync(db, children, ct).ConfigureAwait(false);
         var schoolDays = options.Value.Cohort.MissingEducation.SchoolDays;
+        var openAbsence = (await db.CheckAlerts.AsNoTracking()
+            .Where(a => EF.Parameter(children).Contains(a.ChildId) && a.ClearedAt == null && (a.Kind == PersistentAbsence || a.Kind == SevereAbsence))
+            .Select(a => new { a.ChildId, a.Kind }).ToListAsync(ct).ConfigureAwait(false)).Select(a => (a.ChildId, a.Kind)).ToHashSet();
 
         foreach (var child in children)
         {
@@ -109,14 +118,12 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
 
             var summary = sessions.Contains(child) ? AttendanceSummary.Of(AttendanceApi.SessionsOf(sessions[child])) : YearCounts.Summary(counts[child]);
             // Not before two weeks of possible sessions: one missed session of the first two is not 50% absence.
-            if (summary.PossibleSessions >= MinimumSessions && summary.PersistentAbsence)
+            foreach (var (kind, percent) in AbsenceThresholds)
             {
-                holding.Add((child, PersistentAbsence));
-            }
-
-            if (summary.PossibleSessions >= MinimumSessions && summary.SevereAbsence)
-            {
-                holding.Add((child, SevereAbsence));
+                if (summary.PossibleSessions >= MinimumSessions && AbsenceHolds(summary, percent, openAbsence.Contains((child, kind))))
+                {
+                    holding.Add((child, kind));
+                }
             }
 
             // The plan's due date as the council sees it (PepService): care without a break, a real change of school,
@@ -133,6 +140,18 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
         }
 
         return holding;
+    }
+
+    private static readonly (string Kind, int Percent)[] AbsenceThresholds = [(PersistentAbsence, 10), (SevereAbsence, 50)];
+
+    /// <summary>
+    /// Whether absence is at the threshold (<see cref="AttendanceSummary"/>: 10% persistent, 50% severe, compared in whole
+    /// numbers), or, for an alert already open, no more than <see cref="ClearingMargin"/> below it.
+    /// </summary>
+    private static bool AbsenceHolds(AttendanceSummary summary, int percent, bool open)
+    {
+        var absent = summary.AuthorisedAbsence + summary.UnauthorisedAbsence;
+        return 100L * absent >= (long)(open ? percent - ClearingMargin : percent) * summary.PossibleSessions;
     }
 
     /// <summary>Raises what began and clears what ended, for one chunk, in one unit of work.</summary>

@@ -230,6 +230,38 @@ public abstract class ChildChecksTestsBase<TFactory>(TFactory api) where TFactor
     }
 
     [SkippableFact]
+    public async Task AnAbsenceAlertIsNotClearedUntilAbsenceFallsAPointBelowItsThreshold()
+    {
+        // Wednesday 17 March 2027, in the spring term.
+        api.Time.Offset = DateTimeOffset.Parse("2027-03-17T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture) - TimeProvider.System.GetUtcNow();
+        var (_, mis, child) = await api.EnrolledPupilAsync();
+        string[] days = ["2027-02-24", "2027-02-25", "2027-02-26", "2027-03-01", "2027-03-02", "2027-03-03", "2027-03-04", "2027-03-05", "2027-03-08", "2027-03-09", "2027-03-10", "2027-03-11"];
+        static string Present(string session) => session == "AM" ? "/" : "\\";
+        async Task<long> OpenAsync() => Convert.ToInt64(await api.StoreScalarAsync(
+            $"SELECT COUNT(*) FROM check_alerts WHERE \"ChildId\" = '{child}' AND \"Kind\" = 'persistent-absence' AND \"ClearedAt\" IS NULL"), System.Globalization.CultureInfo.InvariantCulture);
+
+        // Two of twenty sessions missed: 10%, persistent absence.
+        await SendAsync(mis, child, days.Take(10).SelectMany(d => new[] { (d, "AM"), (d, "PM") }).Select((s, i) => (s.d, s.Item2, i < 2 ? "O" : Present(s.Item2))));
+        await CheckAsync();
+        Assert.Equal((1L, 1L), (await OpenAsync(), await RaisedAsync(child, "absence-threshold-crossed")));
+
+        // Two of twenty-one: 9.5%, under the threshold but within a point of it: still open, nothing told.
+        await SendAsync(mis, child, [(days[10], "AM", "/")]);
+        await CheckAsync();
+        Assert.Equal((1L, 1L), (await OpenAsync(), await RaisedAsync(child, "absence-threshold-crossed")));
+
+        // Two of twenty-three: 8.7%, more than a point under: cleared.
+        await SendAsync(mis, child, [(days[10], "PM", "\\"), (days[11], "AM", "/")]);
+        await CheckAsync();
+        Assert.Equal((0L, 1L), (await OpenAsync(), await RaisedAsync(child, "absence-threshold-crossed")));
+
+        // Three of twenty-four: 12.5%, over it again: raised and told again.
+        await SendAsync(mis, child, [(days[11], "PM", "O")]);
+        await CheckAsync();
+        Assert.Equal((1L, 2L), (await OpenAsync(), await RaisedAsync(child, "absence-threshold-crossed")));
+    }
+
+    [SkippableFact]
     public void TheRuleCountsSchoolDaysFromTheLastMarkOrTheStartOfTheYear()
     {
         var yearStart = new DateOnly(2026, 9, 1);
