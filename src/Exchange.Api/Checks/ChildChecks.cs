@@ -42,10 +42,32 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
     public const string PersistentAbsence = "persistent-absence";
     public const string SevereAbsence = "severe-absence";
 
-    /// <summary>What one run did.</summary>
-    public sealed record Report(int Checked, int Raised, int Cleared);
+    /// <summary>What one run did; <c>Skipped</c> when another instance was running the checks.</summary>
+    public sealed record Report(int Checked, int Raised, int Cleared, bool Skipped = false);
 
+    /// <summary>The lease of the checks' runs (any fixed number; this one spells "checks").</summary>
+    public const long RunLease = 0x636865636B73;
+
+    /// <summary>
+    /// One run over every child in care, unless another instance on the same database is running the checks now (then
+    /// nothing is done: <see cref="Report.Skipped"/>); what it would have found, that run finds.
+    /// </summary>
     public async Task<Report> RunOnceAsync(CancellationToken ct)
+    {
+        var lease = await db.TryLeaseAsync(RunLease, ct).ConfigureAwait(false);
+        if (lease is null)
+        {
+            LogSkipped(logger);
+            return new Report(0, 0, 0, Skipped: true);
+        }
+
+        await using (lease.ConfigureAwait(false))
+        {
+            return await RunAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<Report> RunAsync(CancellationToken ct)
     {
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var live = db.Children.Where(c => c.ErasedAt == null && c.MergedIntoChildId == null).Select(c => c.Id);
@@ -212,6 +234,10 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
     [LoggerMessage(EventId = 9713, EventName = "ChecksClash", Level = LogLevel.Information,
         Message = "Checks: another instance raised an alert of this chunk at the same moment; the chunk is settled on the next run")]
     private static partial void LogClash(ILogger logger);
+
+    [LoggerMessage(EventId = 9714, EventName = "ChecksSkipped", Level = LogLevel.Information,
+        Message = "Checks: another instance is running them; this run is skipped")]
+    private static partial void LogSkipped(ILogger logger);
 
     [LoggerMessage(EventId = 9711, EventName = "ChecksRun", Level = LogLevel.Information,
         Message = "Checks: {Checked} children in care checked, {Raised} alerts raised, {Cleared} cleared")]

@@ -57,6 +57,21 @@ public abstract class ExchangeDbContext(DbContextOptions options) : DbContext(op
         return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Takes the lease of a periodic job (<paramref name="key"/> names the job) for as long as the returned handle is
+    /// held, or answers null when another instance holds it, so that instances sharing a database do not all repeat the
+    /// same run. SQLite serves one instance: the lease is always granted.
+    /// </summary>
+    public virtual Task<IAsyncDisposable?> TryLeaseAsync(long key, CancellationToken cancellationToken) =>
+        Task.FromResult<IAsyncDisposable?>(NoLease.Instance);
+
+    private sealed class NoLease : IAsyncDisposable
+    {
+        public static readonly NoLease Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     /// <summary>What a provider must do inside the transaction before the changes are written.</summary>
     protected virtual Task BeforeSaveAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -415,6 +430,44 @@ public sealed class PostgresExchangeDbContext(DbContextOptions<PostgresExchangeD
         if (AddsOutboxItems())
         {
             Database.ExecuteSqlRaw(TakeOutboxLock);
+        }
+    }
+
+    /// <summary>
+    /// A session-level advisory lock on a connection this context keeps open until the handle is disposed. If the
+    /// instance dies, its session ends and the lock with it; a connection returned to the pool without the unlock is
+    /// reset (Npgsql's <c>DISCARD ALL</c> releases advisory locks) when it is next used.
+    /// </summary>
+    public override async Task<IAsyncDisposable?> TryLeaseAsync(long key, CancellationToken cancellationToken)
+    {
+        await Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var taken = false;
+        try
+        {
+            taken = await Database.SqlQuery<bool>($"SELECT pg_try_advisory_lock({key}) AS \"Value\"").SingleAsync(cancellationToken).ConfigureAwait(false);
+            return taken ? new Lease(this, key) : null;
+        }
+        finally
+        {
+            if (!taken)
+            {
+                await Database.CloseConnectionAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private sealed class Lease(PostgresExchangeDbContext db, long key) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({key})", CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+            }
         }
     }
 

@@ -279,5 +279,47 @@ public sealed class ChildChecksTests(Subscriptions.WebhookApiFactory api) : Chil
 
 public sealed class PostgresChildChecksTests : ChildChecksTestsBase<Subscriptions.PostgresWebhookApiFactory>, IClassFixture<Subscriptions.PostgresWebhookApiFactory>
 {
-    public PostgresChildChecksTests(Subscriptions.PostgresWebhookApiFactory api) : base(api) => Postgres.SkipUnlessAvailable();
+    private readonly Subscriptions.PostgresWebhookApiFactory _api;
+
+    public PostgresChildChecksTests(Subscriptions.PostgresWebhookApiFactory api) : base(api)
+    {
+        Postgres.SkipUnlessAvailable();
+        _api = api;
+    }
+
+    private async Task<ChildChecks.Report> RunAsync()
+    {
+        using var scope = _api.Services.CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<ChildChecks>().RunOnceAsync(CancellationToken.None);
+    }
+
+    /// <summary>Instances on one database take turns: while another holds the checks' lease, a run does nothing.</summary>
+    [SkippableFact]
+    public async Task ARunIsSkippedWhileAnotherInstanceHoldsTheChecksLease()
+    {
+        _api.Time.Offset = TimeSpan.Zero;
+        _ = await _api.EnrolledPupilAsync(); // a child in care, so a run has something to check
+        await using var other = new Npgsql.NpgsqlConnection(_api.PostgresConnectionString);
+        await other.OpenAsync();
+        await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({ChildChecks.RunLease})", other))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var skipped = await RunAsync();
+        Assert.True(skipped.Skipped);
+        Assert.Equal(0, skipped.Checked);
+
+        await using (var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({ChildChecks.RunLease})", other))
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
+        var ran = await RunAsync();
+        Assert.False(ran.Skipped);
+        Assert.True(ran.Checked > 0);
+        // The run gave its lease back: the other instance can take it at once.
+        await using var retake = new Npgsql.NpgsqlCommand($"SELECT pg_try_advisory_lock({ChildChecks.RunLease})", other);
+        Assert.True((bool)(await retake.ExecuteScalarAsync())!);
+    }
 }
