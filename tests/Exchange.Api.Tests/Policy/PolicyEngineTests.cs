@@ -63,6 +63,29 @@ public sealed class PolicyEngineTests
     }
 
     [Fact]
+    public void ARoleNameHoldingALineBreakIsNotTakenForTheRolesItsPartsName()
+    {
+        // A fresh engine, so the answers it remembers are only those of this test.
+        var engine = new PolicyEngine(PolicyLoader.LoadDirectory(PolicyDecisionTableTests.PolicyDirectory));
+        IReadOnlyList<RelationshipFact> responsible = [new RelationshipFact("responsible-council", new DateOnly(2025, 9, 1))];
+        PolicyDecision Decide(params string[] roles) =>
+            engine.Decide(new PolicyRequest(roles, "read", "pep", "pep-review", Day, responsible, []));
+
+        // Two real roles, then one bogus role spelt as their names joined by a line break.
+        Assert.True(Decide("virtual-school", "social-worker").Permit);
+        var bogus = Decide("virtual-school\nsocial-worker");
+        Assert.False(bogus.Permit);
+        Assert.Equal(DenyReason.NoRule, bogus.Reason);
+
+        // A real role with a bogus one, then bogus roles whose names joined the same way give the same text.
+        Assert.True(Decide("virtual-school", "social-worker\nx").Permit);
+        var joinedAlike = Decide("virtual-school\nsocial-worker", "x");
+        Assert.False(joinedAlike.Permit);
+        Assert.Equal(DenyReason.NoRule, joinedAlike.Reason);
+        Assert.Empty(joinedAlike.Fields);
+    }
+
+    [Fact]
     public void NoRequestIsNoDecision() =>
         Assert.Throws<ArgumentNullException>(() => Engine.Decide(null!));
 }

@@ -33,7 +33,7 @@ public sealed class PolicyValidationFaultTests
     [InlineData("rules.yaml", "    conditions:\n      requires: consent", "    conditions: consent", "'conditions' must be a mapping.")]
     [InlineData("rules.yaml", "      breakGlass: true", "      breakGlass: yes-please", "'breakGlass' must be true or false, not 'yes-please'.")]
     [InlineData("vocabulary.yaml", "  - id: safeguarding\n", "  - id: safeguarding\n  - id: safeguarding\n", "duplicate purpose id 'safeguarding'.")]
-    [InlineData("vocabulary.yaml", "\npurposes:\n", "\n? [purposes]\n:\n", "a section's name must be plain text")]
+    [InlineData("vocabulary.yaml", "\npurposes:\n", "\n? [purposes]\n:\n", "a section's name must be plain text (roles, purposes, relationships, categories, rules, agreements).")]
     [InlineData("vocabulary.yaml", "  - id: host-council\n", "  - id: enrolled-school\n", "duplicate relationship id 'enrolled-school'.")]
     [InlineData("agreements.yaml", "    categories: [health-assessment, pep]", "    categories: [health-assessment, medical-records]", "unknown category 'medical-records'")]
     [InlineData("agreements.yaml", "    purposes: [health-assessment, pep-review]", "    purposes: [health-assessment, curiosity]", "unknown purpose 'curiosity'")]
@@ -47,18 +47,60 @@ public sealed class PolicyValidationFaultTests
     }
 
     [Theory]
-    [InlineData("    lawfulBasis: \"UK GDPR Art. 5(2) accountability", "a rule needs 'lawfulBasis'.")]
-    [InlineData("    relationship: host-council\n", "a rule needs 'relationship'.")]
-    public void AMissingKeyIsNamedAtTheLineOfItsRule(string line, string expected)
+    [InlineData("rules.yaml", "    lawfulBasis: \"UK GDPR Art. 5(2) accountability", "a rule needs 'lawfulBasis'.")]
+    [InlineData("rules.yaml", "    relationship: host-council\n", "a rule needs 'relationship'.")]
+    [InlineData("rules.yaml", "    roles: [virtual-school]\n", "a rule needs 'roles'.")]
+    [InlineData("rules.yaml", "    fields: [healthSection]\n", "a rule needs 'fields'.")]
+    [InlineData("vocabulary.yaml", "    organisations: [health]\n", "a role needs 'organisations'.")]
+    [InlineData("categories.yaml", "    fields: [childId, erasedAt]\n", "a category needs 'fields'.")]
+    [InlineData("agreements.yaml", "    parties: [council, health]\n", "a agreement needs 'parties'.")]
+    [InlineData("agreements.yaml", "    lawfulBasis: \"UK GDPR Art. 6(1)(e), Art. 9(2)(h)\"\n", "a agreement needs 'lawfulBasis'.")]
+    public void AMissingKeyIsNamedAtTheLineOfItsEntry(string file, string line, string expected)
     {
-        var rules = Shipped().Single(f => f.Name == "rules.yaml").Text;
-        var start = rules.IndexOf(line, StringComparison.Ordinal);
-        Assert.True(start >= 0, "anchor not found in rules.yaml");
-        var end = rules.IndexOf('\n', start) + 1;
-        var ruleLine = rules[..start].Split('\n').Select((l, i) => (l, i)).Last(x => x.l.StartsWith("  - id: ", StringComparison.Ordinal)).i + 1;
-        var error = Refused(Shipped().Select(f => f.Name == "rules.yaml" ? (f.Name, rules[..start] + rules[end..]) : f).ToList());
-        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
-        Assert.Equal(ruleLine, error.Line);
+        var text = Shipped().Single(f => f.Name == file).Text;
+        var start = text.IndexOf(line, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"anchor not found in {file}");
+        var end = text.IndexOf('\n', start) + 1;
+        var entryLine = text[..start].Split('\n').Select((l, i) => (l, i)).Last(x => x.l.StartsWith("  - id: ", StringComparison.Ordinal)).i + 1;
+        var error = Refused(Shipped().Select(f => f.Name == file ? (f.Name, text[..start] + text[end..]) : f).ToList());
+        Assert.Equal(file, error.File);
+        Assert.Equal(expected, error.Problem);
+        Assert.Equal(entryLine, error.Line);
+    }
+
+    /// <summary>
+    /// The fault is named at the line of the key at fault (not only its entry's), with the whole message: a policy
+    /// author reads both. <paramref name="linesIntoChange"/> counts lines from the start of the change to that key.
+    /// </summary>
+    [Theory]
+    [InlineData("vocabulary.yaml", "    organisations: [health]", "    organisations: [health, hospital]", 0, "unknown organisation kind 'hospital' (council, school, health, operator).")]
+    [InlineData("vocabulary.yaml", "  - id: dpo\n", "  - id: social-worker\n", 0, "duplicate role id 'social-worker'.")]
+    [InlineData("vocabulary.yaml", "  - id: audit-review\n", "  - description: no id\n", 0, "a purpose needs 'id'.")]
+    [InlineData("vocabulary.yaml", "  - id: safeguarding\n", "  - id: safeguarding\n  - description: declared again\n    id: safeguarding\n", 2, "duplicate purpose id 'safeguarding'.")]
+    [InlineData("categories.yaml", "fields: [childId, urn, responsibleLa]", "fields: [childId, urn, urn]", 0, "category 'placement-notice' lists a field twice.")]
+    [InlineData("rules.yaml", "    relationship: host-council", "    relationship: foster-council", 0,
+        "unknown relationship 'foster-council' (declared: enrolled-school, health-responsibility, host-council, responsible-council, roll-check-match, or 'none').")]
+    [InlineData("rules.yaml", "    fields: [healthSection]", "    fields: [healthSection, shoeSize]", 0, "unknown field 'shoeSize': not a field of pep.")]
+    [InlineData("rules.yaml", "    fields: [childId, possibleSessions, attendedSessions, authorisedAbsence, unauthorisedAbsence, attendanceRate, persistentAbsence",
+        "    fields: [childId, shoeSize, possibleSessions, attendedSessions, authorisedAbsence, unauthorisedAbsence, attendanceRate, persistentAbsence", 0,
+        "unknown field 'shoeSize': not a field of attendance-summary, exclusions, pep, notification.")]
+    [InlineData("rules.yaml", "    conditions:\n      requires: consent", "    conditions: consent", 0, "'conditions' must be a mapping.")]
+    [InlineData("rules.yaml", "      requires: consent", "      notRestricted: true\n      requires: a-signature", 1, "unknown requirement 'a-signature' (only 'consent').")]
+    [InlineData("rules.yaml", "      requires: consent", "      requires: consent\n      colour: red", 1,
+        "unknown key 'colour' in a rule's conditions (expected: requires, notRestricted, withinDates, breakGlass).")]
+    [InlineData("agreements.yaml", "  - id: health-of-looked-after-children", "  - id: education-of-looked-after-children", 0, "duplicate agreement id 'education-of-looked-after-children'.")]
+    [InlineData("agreements.yaml", "    purposes: [health-assessment, pep-review]", "    purposes: [health-assessment, curiosity]", 0,
+        "unknown purpose 'curiosity' (declared: attendance-monitoring, audit-review, health-assessment, pep-review, safeguarding, subject-access).")]
+    [InlineData("agreements.yaml", "    lawfulBasis: \"UK GDPR Art. 6(1)(e), Art. 9(2)(h)\"", "    lawfulBasis: \"\"", 0, "'lawfulBasis' must be a single value.")]
+    public void AFaultIsNamedAtTheLineOfTheKeyAtFault(string file, string from, string to, int linesIntoChange, string expected)
+    {
+        var text = Shipped().Single(f => f.Name == file).Text;
+        var start = text.IndexOf(from, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"anchor not found in {file}");
+        var error = RefusedWith(file, from, to);
+        Assert.Equal(file, error.File);
+        Assert.Equal(expected, error.Problem);
+        Assert.Equal(text[..start].Count(c => c == '\n') + 1 + linesIntoChange, error.Line);
     }
 
     [Fact]
@@ -115,6 +157,59 @@ public sealed class PolicyValidationFaultTests
         Assert.Equal(hash, PolicyLoader.Load(shipped.Select(f => (f.Name, f.Text.ReplaceLineEndings("\r\n"))).ToList()).Hash);
         // The file name is part of it: the same text under another name is another policy.
         Assert.NotEqual(hash, PolicyLoader.Load(shipped.Select(f => f.Name == "agreements.yaml" ? ("agreements2.yaml", f.Text) : f).ToList()).Hash);
+    }
+
+    [Fact]
+    public void NoFilesIsNotAnEmptyPolicy() =>
+        Assert.Throws<ArgumentNullException>(() => PolicyLoader.Load(null!));
+
+    [Fact]
+    public void ADescriptionIsAllowedOnACategoryAndAnAgreement()
+    {
+        var files = Shipped().Select(f => f.Name switch
+        {
+            "categories.yaml" => (f.Name, f.Text.Replace("  - id: erasure\n", "  - id: erasure\n    description: When a child's record was crypto-shredded.\n", StringComparison.Ordinal)),
+            "agreements.yaml" => (f.Name, f.Text.Replace("  - id: health-of-looked-after-children\n", "  - id: health-of-looked-after-children\n    description: Councils and health bodies.\n", StringComparison.Ordinal)),
+            _ => f,
+        }).ToList();
+        Assert.NotEqual(Shipped(), files);
+        var policy = PolicyLoader.Load(files);
+        Assert.Equal(["childId", "erasedAt"], policy.Categories["erasure"].Fields);
+        Assert.Contains(policy.Agreements, a => a.Id == "health-of-looked-after-children");
+    }
+
+    [Fact]
+    public void TheFilesOfADirectoryAreReadInNameOrderSoALaterFileIsTheOneNamedForADuplicate()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "exchange-policy-order-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            foreach (var (name, text) in Shipped())
+            {
+                File.WriteAllText(Path.Combine(directory, name), text);
+            }
+
+            File.WriteAllText(Path.Combine(directory, "zz-extra.yaml"), "purposes:\n  - id: safeguarding\n");
+            var error = Assert.Throws<PolicyException>(() => PolicyLoader.LoadDirectory(directory));
+            Assert.Equal("zz-extra.yaml", error.File);
+            Assert.Equal("duplicate purpose id 'safeguarding'.", error.Problem);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void TwoPoliciesThatDifferOnlyByALineBreakHaveDifferentHashes()
+    {
+        // With the line break the purpose is declared; without it, it is part of the comment.
+        var declared = PolicyLoader.Load([.. Shipped(), ("zz-extra.yaml", "# an extra purpose\npurposes: [{id: curiosity}]\n")]);
+        var commented = PolicyLoader.Load([.. Shipped(), ("zz-extra.yaml", "# an extra purposepurposes: [{id: curiosity}]\n")]);
+        Assert.Contains("curiosity", declared.Purposes);
+        Assert.DoesNotContain("curiosity", commented.Purposes);
+        Assert.NotEqual(declared.Hash, commented.Hash);
     }
 
     [Fact]
