@@ -232,6 +232,9 @@ public static class PolicyLoader
     private static int Line(YamlNode node) => (int)node.Start.Line;
 
     /// <summary>One mapping entry of a section, read with its file and line for error messages.</summary>
+    /// <summary>"an agreement", "a rule": the article of a kind of entry in a fault's wording.</summary>
+    private static string Article(string kind) => kind.Length > 0 && "aeiou".Contains(kind[0], StringComparison.Ordinal) ? "an" : "a";
+
     private sealed class Entry
     {
         private readonly YamlMappingNode _node;
@@ -281,7 +284,7 @@ public static class PolicyLoader
                 case null when !required:
                     return null;
                 case null:
-                    throw new PolicyException(_file, Line, $"a {_kind} needs '{key}'.");
+                    throw new PolicyException(_file, Line, $"{Article(_kind)} {_kind} needs '{key}'.");
                 default:
                     throw Fault(key, $"'{key}' must be a single value.");
             }
@@ -296,7 +299,7 @@ public static class PolicyLoader
                 case null when !required:
                     return null;
                 case null:
-                    throw new PolicyException(_file, Line, $"a {_kind} needs '{key}'.");
+                    throw new PolicyException(_file, Line, $"{Article(_kind)} {_kind} needs '{key}'.");
                 default:
                     throw Fault(key, $"'{key}' must be a non-empty list.");
             }

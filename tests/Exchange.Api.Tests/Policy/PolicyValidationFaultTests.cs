@@ -53,8 +53,8 @@ public sealed class PolicyValidationFaultTests
     [InlineData("rules.yaml", "    fields: [healthSection]\n", "a rule needs 'fields'.")]
     [InlineData("vocabulary.yaml", "    organisations: [health]\n", "a role needs 'organisations'.")]
     [InlineData("categories.yaml", "    fields: [childId, erasedAt]\n", "a category needs 'fields'.")]
-    [InlineData("agreements.yaml", "    parties: [council, health]\n", "a agreement needs 'parties'.")]
-    [InlineData("agreements.yaml", "    lawfulBasis: \"UK GDPR Art. 6(1)(e), Art. 9(2)(h)\"\n", "a agreement needs 'lawfulBasis'.")]
+    [InlineData("agreements.yaml", "    parties: [council, health]\n", "an agreement needs 'parties'.")]
+    [InlineData("agreements.yaml", "    lawfulBasis: \"UK GDPR Art. 6(1)(e), Art. 9(2)(h)\"\n", "an agreement needs 'lawfulBasis'.")]
     public void AMissingKeyIsNamedAtTheLineOfItsEntry(string file, string line, string expected)
     {
         var text = Shipped().Single(f => f.Name == file).Text;
