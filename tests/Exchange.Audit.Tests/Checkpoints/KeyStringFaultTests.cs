@@ -62,6 +62,18 @@ public sealed class KeyStringFaultTests
         Assert.Contains(wording, error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("exchange example")]
+    [InlineData("exchange+example")]
+    [InlineData("exchange\u0007example")]
+    public void ASignerMadeFromASeedNeedsAKeyNameANoteCanCarry(string name)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => NoteSigner.FromSeed(name, new byte[32]));
+
+        Assert.Equal("name", ex.ParamName);
+    }
+
     [Fact]
     public void NullArgumentsAreRejected()
     {
