@@ -231,10 +231,10 @@ public static class PolicyLoader
 
     private static int Line(YamlNode node) => (int)node.Start.Line;
 
-    /// <summary>One mapping entry of a section, read with its file and line for error messages.</summary>
     /// <summary>"an agreement", "a rule": the article of a kind of entry in a fault's wording.</summary>
     private static string Article(string kind) => kind.Length > 0 && "aeiou".Contains(kind[0], StringComparison.Ordinal) ? "an" : "a";
 
+    /// <summary>One mapping entry of a section, read with its file and line for error messages.</summary>
     private sealed class Entry
     {
         private readonly YamlMappingNode _node;
