@@ -143,9 +143,9 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
     private static bool Matches(CohortRow row, CohortQuery query) =>
         query.Flags.All(row.Flags.Contains) && (query.SchoolCouncil is null || row.SchoolCouncil == query.SchoolCouncil);
 
-    private sealed record Relationship(string ChildId, string Kind, string OrganisationId, DateOnly StartDate, DateOnly? EndDate, string RecordedBy, DateTimeOffset RecordedAt);
+    private sealed record Relationship(string ChildId, string Kind, string OrganisationId, DateOnly StartDate, DateOnly? EndDate, string RecordedBy, DateTimeOffset RecordedAt, DateTimeOffset? EndedAt);
 
-    private sealed record Episode(string ChildId, DateOnly StartDate, DateOnly? EndDate, DateTimeOffset RecordedAt);
+    private sealed record Episode(string ChildId, DateOnly StartDate, DateOnly? EndDate, DateTimeOffset RecordedAt, DateTimeOffset? EndedAt);
 
     private sealed record ExclusionFact(string ChildId, string SchoolId, string Type, DateOnly StartDate, int? Sessions, DateTimeOffset RecordedAt);
 
@@ -162,11 +162,11 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
 
         var relationships = (await db.ChildRelationships.AsNoTracking()
                 .Where(r => EF.Parameter(members).Contains(r.ChildId) && (r.Kind == ChildRelationship.EnrolledSchool || r.Kind == ChildRelationship.HostCouncil))
-                .Select(r => new Relationship(r.ChildId, r.Kind, r.OrganisationId, r.StartDate, r.EndDate, r.RecordedBy, r.RecordedAt)).ToListAsync(ct).ConfigureAwait(false))
+                .Select(r => new Relationship(r.ChildId, r.Kind, r.OrganisationId, r.StartDate, r.EndDate, r.RecordedBy, r.RecordedAt, r.EndedAt)).ToListAsync(ct).ConfigureAwait(false))
             .ToLookup(r => r.ChildId, StringComparer.Ordinal);
         // Every council's episodes: the PEP timetable counts care across councils without a break (PepService.CareOf).
         var episodes = (await db.CareEpisodes.AsNoTracking().Where(e => EF.Parameter(members).Contains(e.ChildId))
-                .Select(e => new Episode(e.ChildId, e.StartDate, e.EndDate, e.RecordedAt)).ToListAsync(ct).ConfigureAwait(false))
+                .Select(e => new Episode(e.ChildId, e.StartDate, e.EndDate, e.RecordedAt, e.EndedAt)).ToListAsync(ct).ConfigureAwait(false))
             .ToLookup(e => e.ChildId, StringComparer.Ordinal);
         // A suspension lasts at most 45 school days; a permanent exclusion stays open until the child has a new school.
         var recent = today.AddDays(-120);
@@ -216,7 +216,7 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
             var childRelationships = relationships[id].ToList();
             foreach (var r in childRelationships)
             {
-                changes.Add(r.RecordedAt);
+                changes.Add(r.EndedAt ?? r.RecordedAt);
                 boundaries.Add(r.StartDate);
                 if (r.EndDate is { } end)
                 {
@@ -226,7 +226,7 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
 
             foreach (var e in episodes[id])
             {
-                changes.Add(e.RecordedAt);
+                changes.Add(e.EndedAt ?? e.RecordedAt);
                 boundaries.Add(e.StartDate);
                 if (e.EndDate is { } end)
                 {

@@ -88,7 +88,7 @@ public sealed class ExclusionService(ExchangeDbContext db, UnitOfWork work, Fiel
             // A permanently excluded pupil leaves the school's roll: the enrolment ends on the exclusion's date.
             var ended = await work.UpdateAsync(db.ChildRelationships.Where(r => r.ChildId == child && r.Kind == ChildRelationship.EnrolledSchool && r.OrganisationId == school
                     && r.StartDate <= start && (r.EndDate == null || r.EndDate > start)),
-                set => set.SetProperty(r => r.EndDate, start), ct).ConfigureAwait(false);
+                set => set.SetProperty(r => r.EndDate, start).SetProperty(r => r.EndedAt, record.RecordedAt), ct).ConfigureAwait(false);
             if (ended > 0)
             {
                 db.OutboxItems.Add(new OutboxItem { Id = Guid.NewGuid(), Type = OutboxItem.PupilLeft, ChildId = child, RaisedBy = school, OccurredAt = record.RecordedAt });

@@ -57,7 +57,7 @@ public sealed class RelationshipService(ExchangeDbContext db, UnitOfWork work, T
             // the council the child has left stops being the host council (and stops hearing of the child).
             await work.UpdateAsync(db.ChildRelationships.Where(r => r.ChildId == child && r.Kind == ChildRelationship.HostCouncil
                     && r.StartDate < start && (r.EndDate == null || r.EndDate >= start)),
-                u => u.SetProperty(r => r.EndDate, start.AddDays(-1)), ct).ConfigureAwait(false);
+                u => u.SetProperty(r => r.EndDate, start.AddDays(-1)).SetProperty(r => r.EndedAt, record.RecordedAt), ct).ConfigureAwait(false);
             // A move: the responsible council, and the council the child now lives in, hear of it.
             db.OutboxItems.Add(new OutboxItem { Id = Guid.NewGuid(), Type = OutboxItem.PlacementChanged, ChildId = child, RaisedBy = caller.Organisation, OccurredAt = record.RecordedAt });
         }
@@ -89,7 +89,8 @@ public sealed class RelationshipService(ExchangeDbContext db, UnitOfWork work, T
 
         await work.BeginAsync(ct).ConfigureAwait(false);
         record.EndDate = end;
-        db.OutboxItems.Add(new OutboxItem { Id = Guid.NewGuid(), Type = OutboxItem.PupilLeft, ChildId = record.ChildId, RaisedBy = caller.Organisation, OccurredAt = clock.GetUtcNow() });
+        record.EndedAt = clock.GetUtcNow();
+        db.OutboxItems.Add(new OutboxItem { Id = Guid.NewGuid(), Type = OutboxItem.PupilLeft, ChildId = record.ChildId, RaisedBy = caller.Organisation, OccurredAt = record.EndedAt.Value });
         await work.CommitAsync(Outcome.Ok(record.ChildId), ct).ConfigureAwait(false);
         return TypedResults.Ok(View(record));
     }
@@ -121,6 +122,7 @@ public sealed class RelationshipService(ExchangeDbContext db, UnitOfWork work, T
 
         await work.BeginAsync(ct).ConfigureAwait(false);
         episode.EndDate = end;
+        episode.EndedAt = clock.GetUtcNow();
         await work.CommitAsync(Outcome.Ok(episode.ChildId), ct).ConfigureAwait(false);
         return TypedResults.Ok(view);
     }

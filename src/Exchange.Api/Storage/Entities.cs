@@ -82,6 +82,9 @@ public sealed class CareEpisode
     public required DateOnly StartDate { get; init; }
     public DateOnly? EndDate { get; set; }
     public DateTimeOffset RecordedAt { get; init; }
+
+    /// <summary>When the end was recorded, if after the episode itself: an end may be backdated, and an incremental pull must still see it.</summary>
+    public DateTimeOffset? EndedAt { get; set; }
 }
 
 public enum ReviewStatus
@@ -178,6 +181,9 @@ public sealed class ChildRelationship
     public DateOnly? EndDate { get; set; }
     public required string RecordedBy { get; init; }
     public DateTimeOffset RecordedAt { get; init; }
+
+    /// <summary>When the end was recorded, if after the relationship itself: an end may be backdated, and an incremental pull must still see it.</summary>
+    public DateTimeOffset? EndedAt { get; set; }
 }
 
 /// <summary>
