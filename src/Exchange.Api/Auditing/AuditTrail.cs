@@ -28,6 +28,8 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
     private List<string> _alsoAbout = [];
     private string? _targetOrganisation;
     private int? _count;
+    private readonly List<Task> _ahead = [];
+    private readonly HashSet<string> _recordedAhead = new(StringComparer.Ordinal);
 
     /// <summary>Whether this request is audited at all.</summary>
     public bool IsActive => _http is not null && writer.Enabled;
@@ -80,6 +82,27 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
         ArgumentNullException.ThrowIfNull(childIds);
         _alsoAbout = childIds.Where(Ids.LooksLikeChildId).Where(c => !string.Equals(c, _childId, StringComparison.Ordinal))
             .Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// A long read's children known before its answer is complete (the cohort, a chunk at a time): their events, for
+    /// the answer expected (200, under the decision so far), start to be appended now, while the request goes on to
+    /// the next chunk, instead of all at the end. <see cref="RecordAsync"/> waits for them before the answer is released
+    /// and leaves them out of its own events; if the request ends otherwise, it records these children again with the
+    /// outcome, so each child's last event of the request is what happened.
+    /// </summary>
+    public void DisclosingAhead(IReadOnlyList<string> childIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(childIds);
+        var fresh = childIds.Where(Ids.LooksLikeChildId).Where(c => !string.Equals(c, _childId, StringComparison.Ordinal) && _recordedAhead.Add(c)).ToList();
+        if (!IsActive || fresh.Count == 0)
+        {
+            return;
+        }
+
+        var each = TemplateFor(StatusCodes.Status200OK) with { Count = null, ChildUnrecognised = false };
+        var now = clock.GetUtcNow();
+        _ahead.Add(writer.AppendManyAsync(fresh.Select(child => AuditEvent.Create(now, child, each)).ToList(), cancellationToken));
     }
 
     /// <summary>The organisation an administrative action concerns (registered, deactivated): the event's <c>target_org</c>.</summary>
@@ -143,11 +166,48 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
             return;
         }
 
+        var template = TemplateFor(status);
+        var now = clock.GetUtcNow();
+        var first = AuditEvent.Create(now, _childId, template);
+        // Children recorded ahead for this outcome are not recorded twice; for another outcome they are, with it.
+        var others = status == StatusCodes.Status200OK ? _alsoAbout.Where(c => !_recordedAhead.Contains(c)).ToList()
+            : _alsoAbout.Union(_recordedAhead.Where(c => !string.Equals(c, _childId, StringComparison.Ordinal)), StringComparer.Ordinal).ToList();
+        Task<long> appended;
+        if (others.Count == 0)
+        {
+            appended = writer.AppendAsync(first, cancellationToken);
+        }
+        else
+        {
+            // Appended together, so the log commits them as one group (a batch can name thousands of children);
+            // each child's event is about that child alone and carries no batch count.
+            var each = template with { Count = null, ChildUnrecognised = false };
+            var events = new List<AuditEvent>(others.Count + 1) { first };
+            events.AddRange(others.Select(other => AuditEvent.Create(now, other, each)));
+            appended = writer.AppendManyAsync(events, cancellationToken);
+        }
+
+        // The events appended ahead are durable before the answer is released, like the request's own.
+        var ahead = _ahead.Append(appended).ToList();
+        _ahead.Clear();
+        await Task.WhenAll(ahead).ConfigureAwait(false);
+        RecordedIndex = await appended.ConfigureAwait(false);
+        RecordedStatus = status;
+        _recordedChildId = _childId;
+        if (_onRecorded is { } onRecorded)
+        {
+            await onRecorded().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The event this request records for <paramref name="status"/>, naming no child yet.</summary>
+    private AuditEvent TemplateFor(int status)
+    {
         var http = _http!;
         var decision = DecisionFor(status);
         // The server's own id, not the caller's X-Correlation-Id: no caller-chosen text goes into the log.
         var requestId = Logging.CorrelationIdMiddleware.ServerRequestId(http) ?? http.TraceIdentifier;
-        var template = AuditEvent.Template(requestId, ActorOf(http), _endpoint!.Action, _endpoint.Category, decision) with
+        return AuditEvent.Template(requestId, ActorOf(http), _endpoint!.Action, _endpoint.Category, decision) with
         {
             Purpose = PurposeOfUse.Of(http) ?? DeclaredPurpose(http),
             Fields = decision == "permit" && status < 300 ? _released ?? _endpoint.Fields : [],
@@ -162,28 +222,6 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
             ChildUnrecognised = _childId is null && _childUnrecognised,
             Count = _count,
         };
-        var now = clock.GetUtcNow();
-        var first = AuditEvent.Create(now, _childId, template);
-        if (_alsoAbout.Count == 0)
-        {
-            RecordedIndex = await writer.AppendAsync(first, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            // Appended together, so the log commits them as one group (a batch can name thousands of children);
-            // each child's event is about that child alone and carries no batch count.
-            var each = template with { Count = null, ChildUnrecognised = false };
-            var events = new List<AuditEvent>(_alsoAbout.Count + 1) { first };
-            events.AddRange(_alsoAbout.Select(other => AuditEvent.Create(now, other, each)));
-            RecordedIndex = await writer.AppendManyAsync(events, cancellationToken).ConfigureAwait(false);
-        }
-
-        RecordedStatus = status;
-        _recordedChildId = _childId;
-        if (_onRecorded is { } onRecorded)
-        {
-            await onRecorded().ConfigureAwait(false);
-        }
     }
 
     /// <summary>

@@ -134,9 +134,14 @@ public static partial class CohortApi
             return Problems.Result(ProblemTypes.FilterNotPermitted, "You may not filter the cohort by a field you may not see.");
         }
 
-        var result = await cohort.PageAsync(caller, purpose, new CohortQuery(after, limit, flags.Distinct(StringComparer.Ordinal).ToList(), schoolCouncil, updatedSince), ct)
-            .ConfigureAwait(false);
-        // The request names every child it tells about, each in its own event (as the event feed does).
+        // The request names every child it tells about, each in its own event (as the event feed does), appended chunk by
+        // chunk while the next is read; all of them are durable before the answer leaves (AuditTrail.RecordAsync).
+        var result = await cohort.PageAsync(caller, purpose, new CohortQuery(after, limit, flags.Distinct(StringComparer.Ordinal).ToList(), schoolCouncil, updatedSince),
+            (permit, listed) =>
+            {
+                childDecisions.AdoptBatch(permit);
+                audit.DisclosingAhead(listed, ct);
+            }, ct).ConfigureAwait(false);
         childDecisions.AdoptBatch(result.AnyPermit);
         audit.AlsoAbout(result.Page.Items.Select(r => r.ChildId));
 

@@ -78,7 +78,12 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
             .SelectMany(r => r.Fields ?? all).ToHashSet(StringComparer.Ordinal);
     }
 
-    public async Task<Result> PageAsync(Caller caller, string purpose, CohortQuery query, CancellationToken ct)
+    /// <summary>
+    /// The page <paramref name="query"/> asks for. <paramref name="listing"/> is told, chunk by chunk and as soon as they
+    /// are known, which children the page will list and the permit they are listed under (the audit records them while
+    /// the next chunk is read: <see cref="Auditing.AuditTrail.DisclosingAhead"/>).
+    /// </summary>
+    public async Task<Result> PageAsync(Caller caller, string purpose, CohortQuery query, Action<AccessDecision, IReadOnlyList<string>>? listing, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(query);
@@ -93,7 +98,8 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
             var la = caller.Organisation[3..];
             var after = query.After ?? "";
             // Unfiltered, a page needs one candidate more than its rows (to know whether another follows); filtered, more.
-            var take = query.Flags.Count == 0 && query.SchoolCouncil is null && query.UpdatedSince is null ? Math.Min(Chunk, query.Limit + 1) : Chunk;
+            var unfiltered = query.Flags.Count == 0 && query.SchoolCouncil is null && query.UpdatedSince is null;
+            var take = unfiltered ? Math.Min(Chunk, query.Limit + 1) : Chunk;
             while (next is null)
             {
                 var from = after;
@@ -108,13 +114,26 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
 
                 var decisions = await decider.DecideManyAsync(caller, "read", Categories, purpose, ids, ct).ConfigureAwait(false);
                 var members = ids.Where(id => decisions[Category][id] is { Decision.Permit: true, Erased: false } d && d.ChildId == id).ToList();
+                void Listing(IReadOnlyList<string> listed)
+                {
+                    if (listed.Count > 0)
+                    {
+                        anyPermit ??= decisions[Category][listed[0]];
+                        listing?.Invoke(anyPermit, listed);
+                    }
+                }
+
+                // Unfiltered, every member the page has room for is listed: known before its row is built.
+                if (unfiltered)
+                {
+                    Listing(members.Take(query.Limit - rows.Count).ToList());
+                }
+
                 var built = await BuildAsync(caller, members, decisions, today, year, query.UpdatedSince, ct).ConfigureAwait(false);
                 var matching = ids.Where(id => built.TryGetValue(id, out var row) && Matches(row, query)).ToList();
-                foreach (var id in matching.Take(query.Limit - rows.Count))
-                {
-                    anyPermit ??= decisions[Category][id];
-                    rows.Add(built[id]);
-                }
+                var shown = matching.Take(query.Limit - rows.Count).ToList();
+                Listing(shown);
+                rows.AddRange(shown.Select(id => built[id]));
 
                 if (rows.Count == query.Limit)
                 {
