@@ -71,6 +71,26 @@ public sealed class AuditEventTests
         }
     }
 
+    /// <summary>
+    /// Leaves are written through one reused buffer per thread: a leaf written after a longer one, or on many threads at
+    /// once, carries nothing of another.
+    /// </summary>
+    [Fact]
+    public void EachLeafIsItsOwnWhateverWasWrittenBeforeItOnItsThread()
+    {
+        var longer = Sample() with { Fields = Enumerable.Range(0, 300).Select(i => "field" + i).ToList() };
+        Assert.True(longer.ToLeaf().Length > Sample().ToLeaf().Length * 3);
+        Assert.Equal(GeneralSerializerLeaf(Sample()), Sample().ToLeaf());
+
+        var events = Enumerable.Range(0, 64).Select(i => Sample() with { Status = 200 + i, Fields = Enumerable.Range(0, i).Select(f => "f" + f).ToList() }).ToList();
+        var leaves = new byte[events.Count][];
+        Parallel.For(0, events.Count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => leaves[i] = events[i].ToLeaf());
+        for (var i = 0; i < events.Count; i++)
+        {
+            Assert.Equal(GeneralSerializerLeaf(events[i]), leaves[i]);
+        }
+    }
+
     private static byte[] GeneralSerializerLeaf(AuditEvent e)
     {
         var actor = new SortedDictionary<string, object?>(StringComparer.Ordinal)
