@@ -226,30 +226,29 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
 
             return mask;
         }
-        var sinceDay = updatedSince is { } s ? DateOnly.FromDateTime(s.UtcDateTime) : (DateOnly?)null;
+        var changed = new ChangedSince(updatedSince, today);
 
         foreach (var id in members)
         {
-            var changes = new List<DateTimeOffset>();
-            var boundaries = new List<DateOnly> { year.From };
+            changed.Start(year.From);
             var childRelationships = relationships[id].ToList();
             foreach (var r in childRelationships)
             {
-                changes.Add(r.EndedAt ?? r.RecordedAt);
-                boundaries.Add(r.StartDate);
+                changed.Recorded(r.EndedAt ?? r.RecordedAt);
+                changed.Dated(r.StartDate);
                 if (r.EndDate is { } end)
                 {
-                    boundaries.Add(end.AddDays(1));
+                    changed.Dated(end.AddDays(1));
                 }
             }
 
             foreach (var e in episodes[id])
             {
-                changes.Add(e.EndedAt ?? e.RecordedAt);
-                boundaries.Add(e.StartDate);
+                changed.Recorded(e.EndedAt ?? e.RecordedAt);
+                changed.Dated(e.StartDate);
                 if (e.EndDate is { } end)
                 {
-                    boundaries.Add(end.AddDays(1));
+                    changed.Dated(end.AddDays(1));
                 }
             }
 
@@ -288,12 +287,18 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
                 {
                     var released = exactMarks[id].Where(m => attendanceAccess.Windows is not { } w || w.Overlaps(m.Date, m.Date, m.RecordedAt)).ToList();
                     summary = AttendanceSummary.Of(AttendanceApi.SessionsOf(released));
-                    changes.AddRange(released.Select(m => m.RecordedAt));
+                    foreach (var m in released)
+                    {
+                        changed.Recorded(m.RecordedAt);
+                    }
                 }
                 else
                 {
                     summary = YearCounts.Summary(marks[id]);
-                    changes.AddRange(marks[id].Select(m => m.LastRecordedAt));
+                    foreach (var m in marks[id])
+                    {
+                        changed.Recorded(m.LastRecordedAt);
+                    }
                 }
 
                 if (summary.PersistentAbsence && !attendanceMask.Hides("persistentAbsence"))
@@ -318,7 +323,7 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
             {
                 var lastMark = YearCounts.LastMarkFrom(marks[id], enrolment.OrganisationId);
                 var missingFrom = Checks.MissingEducationRule.From(enrolment.StartDate, lastMark, year.From, schoolDays);
-                boundaries.Add(missingFrom);
+                changed.Dated(missingFrom);
                 if (missingFrom <= today)
                 {
                     flags.Add(CohortFlags.MissingEducation);
@@ -334,8 +339,8 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
                 openExclusions = 0;
                 foreach (var x in visible)
                 {
-                    changes.Add(x.RecordedAt);
-                    boundaries.Add(x.StartDate);
+                    changed.Recorded(x.RecordedAt);
+                    changed.Dated(x.StartDate);
                     if (x.Type == Exclusion.Permanent)
                     {
                         // Open until the child has a current school other than the one that excluded it, started since.
@@ -349,7 +354,7 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
                         // A suspension's sessions are half days, from its first day.
                         var days = Math.Max(1, ((x.Sessions ?? 1) + 1) / 2);
                         var lastDay = days == 1 ? x.StartDate : PepSchedule.AddSchoolDays(x.StartDate, days - 1);
-                        boundaries.Add(lastDay.AddDays(1));
+                        changed.Dated(lastDay.AddDays(1));
                         if (x.StartDate <= today && today <= lastDay)
                         {
                             openExclusions++;
@@ -368,7 +373,10 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
                     childRelationships.Where(r => r.Kind == ChildRelationship.EnrolledSchool).Select(r => (r.OrganisationId, r.StartDate, r.EndDate)), today);
                 var all = versions.GetValueOrDefault(id) ?? [];
                 var released = all.Count == 0 ? [] : PepService.Released(pepAccess.Windows, all, care);
-                changes.AddRange(released.Select(v => v.RecordedAt));
+                foreach (var v in released)
+                {
+                    changed.Recorded(v.RecordedAt);
+                }
                 if (released.Count > 0 && released[^1] == all[^1] && !pepMask.Hides("status"))
                 {
                     pepStatus = all[^1].Status;
@@ -377,7 +385,7 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
                 if (care.Since is { } since)
                 {
                     var due = PepSchedule.DueFor(since, care.ChangedSchoolOn, PepService.LastReviewedOn(released));
-                    boundaries.Add(due.Due.AddDays(1));
+                    changed.Dated(due.Due.AddDays(1));
                     reviewDue = pepMask.Hides("reviewDue") ? null : due.Due.Iso();
                     if (due.IsOverdue(today) && !pepMask.Hides("overdue"))
                     {
@@ -387,7 +395,7 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
             }
 
             // Changed since: anything it shows was recorded after then, or a date it depends on has come since.
-            if (updatedSince is { } changedAfter && !changes.Any(c => c > changedAfter) && !boundaries.Any(b => b > sinceDay && b <= today))
+            if (!changed.Any)
             {
                 continue;
             }
@@ -404,6 +412,28 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Whether anything a row shows may have changed since <c>updatedSince</c>: something it draws on recorded after
+    /// then, or a date it depends on come since (after that day, by today). Without <c>updatedSince</c>, every row has.
+    /// One per chunk, started again for each child: the cohort asks this of every child it lists.
+    /// </summary>
+    private sealed class ChangedSince(DateTimeOffset? after, DateOnly today)
+    {
+        private readonly DateOnly? _sinceDay = after is { } at ? DateOnly.FromDateTime(at.UtcDateTime) : null;
+
+        public bool Any { get; private set; }
+
+        public void Start(DateOnly yearStart)
+        {
+            Any = after is null;
+            Dated(yearStart);
+        }
+
+        public void Recorded(DateTimeOffset at) => Any |= at > after;
+
+        public void Dated(DateOnly day) => Any |= day > _sinceDay && day <= today;
     }
 
     /// <summary>Whether the periods release every mark of the year so far: one of them began by the year's start and has not ended.</summary>
