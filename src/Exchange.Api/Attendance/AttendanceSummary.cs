@@ -19,6 +19,18 @@ public sealed record AttendanceSummary(
 {
     public static readonly AttendanceSummary Empty = Of(0, 0, 0);
 
+    /// <summary>Persistent absence: missing this percentage of possible sessions or more.</summary>
+    public const int PersistentAbsencePercent = 10;
+
+    /// <summary>Severe absence: missing this percentage of possible sessions or more.</summary>
+    public const int SevereAbsencePercent = 50;
+
+    /// <summary>
+    /// Whether <paramref name="absent"/> of <paramref name="possible"/> sessions is <paramref name="percent"/> or more,
+    /// compared in whole numbers: a rate rounded for display must not move a pupil across a threshold.
+    /// </summary>
+    public static bool AbsentAtLeast(int absent, int possible, int percent) => possible > 0 && 100L * absent >= (long)percent * possible;
+
     /// <summary>The summary of the marks in force: one code per session (the latest mark for each).</summary>
     public static AttendanceSummary Of(IEnumerable<string> codes)
     {
@@ -43,15 +55,14 @@ public sealed record AttendanceSummary(
     {
         var possible = attended + authorised + unauthorised;
         var absent = authorised + unauthorised;
-        // The thresholds are compared in whole numbers: a rate rounded for display must not move a pupil across one.
         return new AttendanceSummary(
             possible,
             attended,
             authorised,
             unauthorised,
             possible == 0 ? null : Math.Round(100m * attended / possible, 1, MidpointRounding.AwayFromZero),
-            possible > 0 && absent * 10 >= possible,
-            possible > 0 && absent * 2 >= possible);
+            AbsentAtLeast(absent, possible, PersistentAbsencePercent),
+            AbsentAtLeast(absent, possible, SevereAbsencePercent));
     }
 }
 

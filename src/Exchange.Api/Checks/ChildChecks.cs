@@ -80,8 +80,8 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
         var (raised, cleared) = (0, 0);
         foreach (var chunk in children.Chunk(Chunk))
         {
-            var holding = await FindAsync(chunk.Where(inCare.Contains).ToList(), today, ct).ConfigureAwait(false);
-            var (r, c) = await SettleAsync(chunk, holding, ct).ConfigureAwait(false);
+            var found = await FindAsync(chunk.Where(inCare.Contains).ToList(), today, ct).ConfigureAwait(false);
+            var (r, c) = await SettleAsync(chunk, found, ct).ConfigureAwait(false);
             raised += r;
             cleared += c;
         }
@@ -95,13 +95,20 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
         return report;
     }
 
-    /// <summary>Which of these children in care are missing education, or overdue a plan, today.</summary>
-    private async Task<HashSet<(string Child, string Kind)>> FindAsync(List<string> children, DateOnly today, CancellationToken ct)
+    /// <summary>
+    /// What holds today for each of these children in care: <see cref="Findings.Raise"/> what would raise an alert
+    /// (missing education, absence at a threshold, a plan overdue), <see cref="Findings.Keep"/> what keeps an open one
+    /// (the same, but absence down to <see cref="ClearingMargin"/> below its threshold).
+    /// </summary>
+    private sealed record Findings(HashSet<(string Child, string Kind)> Raise, HashSet<(string Child, string Kind)> Keep);
+
+    private async Task<Findings> FindAsync(List<string> children, DateOnly today, CancellationToken ct)
     {
         var holding = new HashSet<(string, string)>();
+        var keeping = new HashSet<(string, string)>();
         if (children.Count == 0)
         {
-            return holding;
+            return new Findings(holding, keeping);
         }
 
         var year = AcademicYear.Containing(today);
@@ -120,9 +127,6 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
         // The plans' versions without their sealed parts: the checks open nothing.
         var versions = await PepService.StatusesOfAsync(db, children, ct).ConfigureAwait(false);
         var schoolDays = options.Value.Cohort.MissingEducation.SchoolDays;
-        var openAbsence = (await db.CheckAlerts.AsNoTracking()
-            .Where(a => EF.Parameter(children).Contains(a.ChildId) && a.ClearedAt == null && (a.Kind == PersistentAbsence || a.Kind == SevereAbsence))
-            .Select(a => new { a.ChildId, a.Kind }).ToListAsync(ct).ConfigureAwait(false)).Select(a => (a.ChildId, a.Kind)).ToHashSet();
 
         foreach (var child in children)
         {
@@ -140,11 +144,22 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
 
             var summary = sessions.Contains(child) ? AttendanceSummary.Of(AttendanceApi.SessionsOf(sessions[child])) : YearCounts.Summary(counts[child]);
             // Not before two weeks of possible sessions: one missed session of the first two is not 50% absence.
+            var absent = summary.AuthorisedAbsence + summary.UnauthorisedAbsence;
             foreach (var (kind, percent) in AbsenceThresholds)
             {
-                if (summary.PossibleSessions >= MinimumSessions && AbsenceHolds(summary, percent, openAbsence.Contains((child, kind))))
+                if (summary.PossibleSessions < MinimumSessions)
+                {
+                    continue;
+                }
+
+                if (AttendanceSummary.AbsentAtLeast(absent, summary.PossibleSessions, percent))
                 {
                     holding.Add((child, kind));
+                }
+
+                if (AttendanceSummary.AbsentAtLeast(absent, summary.PossibleSessions, percent - ClearingMargin))
+                {
+                    keeping.Add((child, kind));
                 }
             }
 
@@ -161,23 +176,18 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
             }
         }
 
-        return holding;
+        keeping.UnionWith(holding);
+        return new Findings(holding, keeping);
     }
 
-    private static readonly (string Kind, int Percent)[] AbsenceThresholds = [(PersistentAbsence, 10), (SevereAbsence, 50)];
+    private static readonly (string Kind, int Percent)[] AbsenceThresholds =
+        [(PersistentAbsence, AttendanceSummary.PersistentAbsencePercent), (SevereAbsence, AttendanceSummary.SevereAbsencePercent)];
 
     /// <summary>
-    /// Whether absence is at the threshold (<see cref="AttendanceSummary"/>: 10% persistent, 50% severe, compared in whole
-    /// numbers), or, for an alert already open, no more than <see cref="ClearingMargin"/> below it.
+    /// Raises what began and clears what ended, for one chunk, in one unit of work: the open alerts are read once, here,
+    /// inside it, so whether one is open (and so which threshold applies) is read where it is settled.
     /// </summary>
-    private static bool AbsenceHolds(AttendanceSummary summary, int percent, bool open)
-    {
-        var absent = summary.AuthorisedAbsence + summary.UnauthorisedAbsence;
-        return 100L * absent >= (long)(open ? percent - ClearingMargin : percent) * summary.PossibleSessions;
-    }
-
-    /// <summary>Raises what began and clears what ended, for one chunk, in one unit of work.</summary>
-    private async Task<(int Raised, int Cleared)> SettleAsync(string[] chunk, HashSet<(string Child, string Kind)> holding, CancellationToken ct)
+    private async Task<(int Raised, int Cleared)> SettleAsync(string[] chunk, Findings found, CancellationToken ct)
     {
         var (raised, cleared) = (0, 0);
         await work.BeginAsync(ct).ConfigureAwait(false);
@@ -190,14 +200,14 @@ public sealed partial class ChildChecks(ExchangeDbContext db, UnitOfWork work, T
                 foreach (var (kind, type) in Kinds)
                 {
                     var alert = open.FirstOrDefault(a => a.ChildId == child && a.Kind == kind);
-                    if (holding.Contains((child, kind)) && alert is null)
+                    if (found.Raise.Contains((child, kind)) && alert is null)
                     {
                         var item = new OutboxItem { Id = Guid.NewGuid(), Type = type, ChildId = child, RaisedBy = OutboxItem.RaisedByChecks, OccurredAt = now };
                         db.OutboxItems.Add(item);
                         db.CheckAlerts.Add(new CheckAlert { Id = Guid.NewGuid(), ChildId = child, Kind = kind, RaisedAt = now, EventId = item.Id });
                         raised++;
                     }
-                    else if (!holding.Contains((child, kind)) && alert is not null)
+                    else if (!found.Keep.Contains((child, kind)) && alert is not null)
                     {
                         alert.ClearedAt = now;
                         cleared++;
