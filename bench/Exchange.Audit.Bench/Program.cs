@@ -4,11 +4,12 @@
 //     dotnet run -c Release --project bench/Exchange.Audit.Bench
 // Parts can be chosen: `-- appends`, `-- rps`, `-- decisions`, `-- proofs` (default: all four), and `-- attendance`
 // (issue 11: a school day of marks through HTTP against a plain bulk insert; only when named), `-- cohort` (issue 12
-// part 2: a council's cohort of 2,000 children with a year of marks each, JSON and CSV; only when named), and
-// `-- webhooks` (issue 12: webhook delivery throughput to a local receiver against plain signed POSTs; only when named).
+// part 2: a council's cohort of 2,000 children with a year of marks each, JSON and CSV; only when named),
+// `-- webhooks` (issue 12: webhook delivery throughput to a local receiver against plain signed POSTs; only when named), and
+// `-- rollcheck` (a school's roll check of 5,000 pupils with none, a tenth or --children of them in care; only when named).
 // Options:
-//   --children <n>             children in care for the attendance part (default 60000) or the cohort part (default 2000)
-//   --reads <n>                requests of each kind in the cohort part (default 50)
+//   --children <n>             children in care for the attendance part (default 60000), the cohort part (default 2000) or the roll check (default 500)
+//   --reads <n>                requests of each kind in the cohort part (default 50) or the roll check (default 30)
 //   --items <n>                outbox items per round for the webhook part (default 2000)
 //   --batch <n>                Exchange:Webhooks:BatchSize for the webhook part (default: the service's)
 //   --quick                    small sizes and few rounds, to check the harness (figures meaningless)
@@ -121,6 +122,22 @@ internal static class BenchProgram
             else
             {
                 await CohortBench.RunAsync("PostgreSQL", postgres, children, reads);
+            }
+        }
+
+        // Not part of "all" either: a school's roll check of 5,000 pupils, with --children (default 500) of them in care.
+        if (parts.Contains("rollcheck"))
+        {
+            var inCare = Option(args, "--children") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : quick ? 50 : 500;
+            var reads = Option(args, "--reads") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : quick ? 3 : 30;
+            await RollCheckBench.RunAsync("SQLite", null, inCare, reads);
+            if (string.IsNullOrWhiteSpace(postgres))
+            {
+                Console.WriteLine($"## 8b. PostgreSQL: SKIPPED ({PostgresVariable} is not set)");
+            }
+            else
+            {
+                await RollCheckBench.RunAsync("PostgreSQL", postgres, inCare, reads);
             }
         }
 
