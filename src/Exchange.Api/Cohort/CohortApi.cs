@@ -11,8 +11,10 @@ using Exchange.Api.Identity;
 using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Microsoft.Net.Http.Headers;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace Exchange.Api.Cohort;
 
@@ -67,17 +69,20 @@ public static partial class CohortApi
     public static IEndpointRouteBuilder MapCohortApi(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/v1/cohort").WithTags("Cohort").RequirePurposeOfUse()
-            .MapGet("/", ListAsync).Audited("cohort.list", CohortService.Category, "items")
+            .MapGet("/", ListAsync).Audited("cohort.list", CohortService.Category, [.. Declared])
             // Decided per child inside the handler, for a chunk of children at once; a role with no rule is refused here.
             .Decides("read", noChild: true, findsChild: true);
         return app;
     }
 
+    /// <summary>What the endpoint declares it releases (<see cref="AuditedEndpoint.Fields"/>).</summary>
+    private static readonly string[] Declared = ["items"];
+
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant, 1000)]
     private static partial Regex Rfc3339();
 
     private static async Task<IResult> ListAsync(
-        HttpContext http, CohortService cohort, ChildDecisions childDecisions, AuditTrail audit, TimeProvider clock, CancellationToken ct)
+        HttpContext http, CohortService cohort, ChildDecisions childDecisions, AuditTrail audit, IOptions<JsonOptions> json, TimeProvider clock, CancellationToken ct)
     {
         var query = http.Request.Query;
         // Each parameter once: a repeated one would be ambiguous (flag may repeat).
@@ -135,17 +140,20 @@ public static partial class CohortApi
         }
 
         // The request names every child it tells about, each in its own event (as the event feed does), appended chunk by
-        // chunk while the next is read; all of them are durable before the answer leaves (AuditTrail.RecordAsync).
+        // chunk while the next is read; all of them are durable before the answer leaves (AuditTrail.RecordAsync). They
+        // name the fields the answer releases, as the request's own event will once the answer is made.
+        var csv = WantsCsv(http.Request);
         var result = await cohort.PageAsync(caller, purpose, new CohortQuery(after, limit, flags.Distinct(StringComparer.Ordinal).ToList(), schoolCouncil, updatedSince),
             (permit, listed) =>
             {
                 childDecisions.AdoptBatch(permit);
+                audit.Decided(permit.Decision, released: AnswerFields.Narrow(permit.Decision.Fields, csv ? null : typeof(CohortPage), json.Value.SerializerOptions, Declared));
                 audit.DisclosingAhead(listed, ct);
             }, ct).ConfigureAwait(false);
         childDecisions.AdoptBatch(result.AnyPermit);
         audit.AlsoAbout(result.Page.Items.Select(r => r.ChildId));
 
-        if (!WantsCsv(http.Request))
+        if (!csv)
         {
             return TypedResults.Ok(result.Page);
         }

@@ -29,12 +29,16 @@ public static class AnswerFields
     /// and some answers are text or hold raw JSON whose shape the type does not tell: then the endpoint's
     /// <paramref name="declared"/> fields within the mask are what it released, or the whole mask if it declares none.
     /// </summary>
-    public static IReadOnlyList<string> Narrow(IReadOnlyList<string> released, object? value, JsonSerializerOptions options, IReadOnlyList<string> declared)
+    public static IReadOnlyList<string> Narrow(IReadOnlyList<string> released, object? value, JsonSerializerOptions options, IReadOnlyList<string> declared) =>
+        Narrow(released, value?.GetType(), options, declared);
+
+    /// <summary>As <see cref="Narrow(IReadOnlyList{string}, object?, JsonSerializerOptions, IReadOnlyList{string})"/>, for an answer of <paramref name="type"/> not yet made.</summary>
+    public static IReadOnlyList<string> Narrow(IReadOnlyList<string> released, Type? type, JsonSerializerOptions options, IReadOnlyList<string> declared)
     {
         ArgumentNullException.ThrowIfNull(released);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(declared);
-        var names = value is null ? null : Cache.GetOrAdd(value.GetType(), type => NamesOf(type, options));
+        var names = type is null ? null : Cache.GetOrAdd(type, t => NamesOf(t, options));
         var carried = names is null ? [] : released.Where(names.Contains).ToList();
         if (carried.Count > 0)
         {

@@ -418,6 +418,20 @@ public abstract class CohortTestsBase<TFactory>(TFactory api) where TFactory : E
         Assert.Empty(await AllAsync(council, "flag=severe-absence"));
         counts = await EventCountsAsync();
         Assert.Equal(new[] { 2, 2, 1 }, counts);
+
+        // Each child's event names the fields its row released, as the request's own event does, for JSON and for CSV.
+        using var asCsv = new HttpRequestMessage(HttpMethod.Get, "/v1/cohort");
+        asCsv.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
+        Assert.Equal(HttpStatusCode.OK, (await council.SendAsync(asCsv)).StatusCode);
+        var events = await api.EventsOfAsync($"childId={children[0]}", "cohort.list");
+        Assert.Equal(3, events.Count);
+        foreach (var e in events)
+        {
+            var fields = e.GetProperty("fields").EnumerateArray().Select(f => f.GetString()).ToList();
+            Assert.Contains("school", fields);
+            Assert.Contains("flags", fields);
+            Assert.DoesNotContain("items", fields);
+        }
     }
 
     [SkippableFact]
