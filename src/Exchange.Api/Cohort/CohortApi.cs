@@ -147,7 +147,7 @@ public static partial class CohortApi
             (permit, listed) =>
             {
                 childDecisions.AdoptBatch(permit);
-                audit.Decided(permit.Decision, released: AnswerFields.Narrow(permit.Decision.Fields, csv ? null : typeof(CohortPage), json.Value.SerializerOptions, Declared));
+                audit.Decided(permit.Decision, permit.BreakGlassGrant?.ToString(), AnswerFields.Narrow(permit.Decision.Fields, csv ? null : typeof(CohortPage), json.Value.SerializerOptions, Declared));
                 audit.DisclosingAhead(listed, ct);
             }, ct).ConfigureAwait(false);
         childDecisions.AdoptBatch(result.AnyPermit);
