@@ -23,8 +23,8 @@ namespace Exchange.Api.Subscriptions;
 /// Standard Webhooks signing secret once, and from then on each outbox item it may be told of is POSTed to it, signed,
 /// retried for a day, then parked as a dead letter it can list and redeliver. A subscription belongs to the
 /// organisation: anyone of it whose role may be told of events lists and reads it, but only a caller holding every
-/// role it was made with deletes it or redelivers its letters (it is told what those roles may be told); nobody else
-/// learns it exists.
+/// role it was made with deletes it, rotates its secret (<see cref="SecretRotation"/>) or redelivers its letters (it is
+/// told what those roles may be told); nobody else learns it exists.
 /// </summary>
 public static class SubscriptionsApi
 {
@@ -43,6 +43,8 @@ public static class SubscriptionsApi
         group.MapGet("/", ListAsync).Audited("subscription.list", "notification", "items").Decides("read", noChild: true, findsChild: true);
         group.MapGet("/{subscriptionId}", GetAsync).Audited("subscription.read", "notification", "id").Decides("read", noChild: true, findsChild: true);
         group.MapDelete("/{subscriptionId}", DeleteAsync).Audited("subscription.delete", "notification", "id").Decides("read", noChild: true, findsChild: true);
+        group.MapPost("/{subscriptionId}/secret", SecretRotation.RotateAsync).Audited("subscription.rotate-secret", "notification", "id")
+            .Decides("read", noChild: true, findsChild: true);
         group.MapGet("/{subscriptionId}/dead-letters", DeadLettersAsync).Audited("subscription.dead-letters", "notification", "items")
             .Decides("read", noChild: true, findsChild: true);
         group.MapPost("/{subscriptionId}/dead-letters/{deliveryId}/redeliver", RedeliverAsync)
@@ -135,7 +137,7 @@ public static class SubscriptionsApi
             : TypedResults.Ok((await WithCountsAsync(db, [subscription], ct).ConfigureAwait(false))[subscription.Id]);
     }
 
-    /// <summary>Deletes the subscription and whatever it still had to deliver, and shreds its secret's key.</summary>
+    /// <summary>Deletes the subscription and whatever it still had to deliver, and shreds its data key (its secret's, and the previous one's).</summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
         string subscriptionId, HttpContext http, ChildDecisions decisions, ExchangeDbContext db, DataKeyService keys, UnitOfWork work, CancellationToken ct)
     {
@@ -270,7 +272,7 @@ public static class SubscriptionsApi
             : (null, Problems.Result(ProblemTypes.SubscriptionRolesRequired));
     }
 
-    private static async Task<Dictionary<string, SubscriptionView>> WithCountsAsync(ExchangeDbContext db, IReadOnlyList<Subscription> rows, CancellationToken ct)
+    internal static async Task<Dictionary<string, SubscriptionView>> WithCountsAsync(ExchangeDbContext db, IReadOnlyList<Subscription> rows, CancellationToken ct)
     {
         var ids = rows.Select(r => r.Id).ToList();
         var counts = await db.WebhookDeliveries.AsNoTracking().Where(d => ids.Contains(d.SubscriptionId))

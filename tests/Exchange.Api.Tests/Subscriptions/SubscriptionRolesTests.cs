@@ -22,6 +22,7 @@ public abstract class SubscriptionRolesTestsBase<TFactory>(TFactory api) where T
     [
         ("DELETE", $"/v1/subscriptions/{id}"),
         ("POST", $"/v1/subscriptions/{id}/dead-letters/{Guid.NewGuid()}/redeliver"),
+        ("POST", $"/v1/subscriptions/{id}/secret"),
     ];
 
     private static Task<HttpResponseMessage> SendAsync(HttpClient client, (string Method, string Path) call) =>
@@ -59,10 +60,11 @@ public abstract class SubscriptionRolesTestsBase<TFactory>(TFactory api) where T
             await Problem.AssertAsync(await SendAsync(other, call), HttpStatusCode.NotFound, "subscription-not-found");
         }
 
-        // A caller with all of them (more is no matter) gets past the rule: no such letter, then the subscription goes.
+        // A caller with all of them (more is no matter) gets past the rule: no such letter, a new secret, then the subscription goes.
         var all = Council("202", "social-worker", "virtual-school", "dpo");
         var (_, redeliver) = Managing(id)[1];
         await Problem.AssertAsync(await all.PostAsync(redeliver, null), HttpStatusCode.NotFound, "dead-letter-not-found");
+        Assert.Equal(HttpStatusCode.OK, (await all.PostAsync($"/v1/subscriptions/{id}/secret", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await all.DeleteAsync($"/v1/subscriptions/{id}")).StatusCode);
         Assert.Equal(0L, Convert.ToInt64(await api.StoreScalarAsync($"""SELECT COUNT(*) FROM subscriptions WHERE "Id" = '{id}'"""), System.Globalization.CultureInfo.InvariantCulture));
     }

@@ -103,7 +103,7 @@ public sealed class SubscriptionsApiTests(WebhookApiFactory api) : IClassFixture
                 foreach (var (method, path) in new[]
                 {
                     ("GET", $"/v1/subscriptions/{id}"), ("DELETE", $"/v1/subscriptions/{id}"), ("GET", $"/v1/subscriptions/{id}/dead-letters"),
-                    ("POST", $"/v1/subscriptions/{id}/dead-letters/{delivery}/redeliver"),
+                    ("POST", $"/v1/subscriptions/{id}/dead-letters/{delivery}/redeliver"), ("POST", $"/v1/subscriptions/{id}/secret"),
                 })
                 {
                     var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
