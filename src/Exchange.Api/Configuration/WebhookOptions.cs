@@ -30,6 +30,12 @@ public sealed class WebhookOptions
 
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// After a secret rotation, how long deliveries still carry a signature with the secret it replaced beside the new
+    /// one (Standard Webhooks' zero-downtime rotation): the time a receiver has to switch. Zero: the old one stops at once.
+    /// </summary>
+    public TimeSpan RotationGracePeriod { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Subscriptions one organisation may hold: each one multiplies the work and the calls made for it.</summary>
     public int MaxPerOrganisation { get; set; } = 10;
 

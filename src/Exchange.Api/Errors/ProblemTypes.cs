@@ -140,6 +140,7 @@ public static class ProblemTypes
     public static readonly ProblemType SubscriptionEventTypes = Define("subscription-event-types", 400, "eventTypes lists one or more of the event types, each once.");
     public static readonly ProblemType SubscriptionLimit = Define("subscription-limit", 409, "Your organisation holds as many subscriptions as it may; delete one first.");
     public static readonly ProblemType SubscriptionNotFound = Define("subscription-not-found", 404, "Your organisation has no subscription with this id.");
+    public static readonly ProblemType SubscriptionRolesRequired = Define("subscription-roles-required", 403, "This subscription was made with roles your token does not hold: deleting it, rotating its secret or redelivering its dead letters needs every one of them.");
     public static readonly ProblemType DeadLetterNotFound = Define("dead-letter-not-found", 404, "This subscription has no dead letter with this id.");
     public static readonly ProblemType CohortCursor = Define("cohort-cursor", 400, "cursor is the next value of an earlier page of the cohort, or left out to start from the beginning.");
     public static readonly ProblemType CohortLimit = Define("cohort-limit", 400, "limit is a whole number from 1 to 5000.");

@@ -3,8 +3,9 @@ namespace Exchange.Api.Storage;
 /// <summary>
 /// An organisation's standing request to have outbox items pushed to its callback URL (docs/EVENTS.md). It is decided
 /// like the pull feed, as the organisation with the roles and purpose of the token that created it: what it receives
-/// is what that caller could read from <c>GET /v1/events</c>. The signing secret is shown once, at creation, and kept
-/// sealed under the subscription's own data key, which deleting the subscription shreds (its row and deliveries go).
+/// is what that caller could read from <c>GET /v1/events</c>. The signing secret is shown once, at creation or rotation,
+/// and kept sealed under the subscription's own data key (with the one it replaced, for a grace period), which deleting
+/// the subscription shreds (its row and deliveries go).
 /// </summary>
 public sealed class Subscription
 {
@@ -26,6 +27,14 @@ public sealed class Subscription
 
     /// <summary>The <c>whsec_</c> signing secret, sealed (see SubscriptionsApi.SecretPlace).</summary>
     public required byte[] SealedSecret { get; init; }
+
+    /// <summary>
+    /// The secret the last rotation replaced, sealed under the same data key (SecretRotation.PreviousSecretPlace):
+    /// deliveries are signed with it too until <see cref="PreviousSecretUntil"/>, so a receiver can switch without losing
+    /// any. Null when the subscription was never rotated, or once the delivery job has dropped it after that time.
+    /// </summary>
+    public byte[]? SealedPreviousSecret { get; init; }
+    public DateTimeOffset? PreviousSecretUntil { get; init; }
 
     /// <summary>The subject of the token that created it.</summary>
     public required string CreatedBy { get; init; }

@@ -2,13 +2,28 @@ using Exchange.Api.Storage;
 
 namespace Exchange.Api.Subscriptions;
 
-/// <summary>A subscription as its organisation sees it; the secret is never shown again after creation.</summary>
+/// <summary>
+/// A subscription as its organisation sees it; the secret is never shown again after creation or rotation.
+/// <paramref name="PreviousSecretUntil"/>: after a rotation, until when deliveries are signed with the replaced secret too.
+/// </summary>
 public sealed record SubscriptionView(
     string Id, string Url, IReadOnlyList<string> EventTypes, string Purpose, IReadOnlyList<string> Roles, DateTimeOffset CreatedAt,
-    int Pending, int DeadLetters, DateTimeOffset? LastDeliveredAt)
+    int Pending, int DeadLetters, DateTimeOffset? LastDeliveredAt, DateTimeOffset? PreviousSecretUntil)
 {
     public static SubscriptionView Of(Subscription s, int pending = 0, int dead = 0, DateTimeOffset? lastDelivered = null) =>
-        new(s.Id, s.Url, s.EventTypeList, s.Purpose, s.RoleList, s.CreatedAt, pending, dead, lastDelivered);
+        new(s.Id, s.Url, s.EventTypeList, s.Purpose, s.RoleList, s.CreatedAt, pending, dead, lastDelivered, s.PreviousSecretUntil);
+}
+
+/// <summary>The answer to rotating the secret: the subscription with its new secret, shown this once.</summary>
+public sealed record RotatedSubscriptionView(
+    string Id, string Url, IReadOnlyList<string> EventTypes, string Purpose, IReadOnlyList<string> Roles, DateTimeOffset CreatedAt,
+    int Pending, int DeadLetters, DateTimeOffset? LastDeliveredAt, DateTimeOffset? PreviousSecretUntil, string Secret)
+{
+    public static RotatedSubscriptionView Of(SubscriptionView v, string secret)
+    {
+        ArgumentNullException.ThrowIfNull(v);
+        return new(v.Id, v.Url, v.EventTypes, v.Purpose, v.Roles, v.CreatedAt, v.Pending, v.DeadLetters, v.LastDeliveredAt, v.PreviousSecretUntil, secret);
+    }
 }
 
 /// <summary>The answer to creating a subscription: the only time the signing secret is shown.</summary>

@@ -22,7 +22,9 @@ namespace Exchange.Api.Subscriptions;
 /// Webhook subscriptions (docs/EVENTS.md): an organisation names a callback URL and the event types it wants, gets a
 /// Standard Webhooks signing secret once, and from then on each outbox item it may be told of is POSTed to it, signed,
 /// retried for a day, then parked as a dead letter it can list and redeliver. A subscription belongs to the
-/// organisation: anyone of it whose role may be told of events manages it; nobody else learns it exists.
+/// organisation: anyone of it whose role may be told of events lists and reads it, but only a caller holding every
+/// role it was made with deletes it, rotates its secret (<see cref="SecretRotation"/>) or redelivers its letters (it is
+/// told what those roles may be told); nobody else learns it exists.
 /// </summary>
 public static class SubscriptionsApi
 {
@@ -41,6 +43,8 @@ public static class SubscriptionsApi
         group.MapGet("/", ListAsync).Audited("subscription.list", "notification", "items").Decides("read", noChild: true, findsChild: true);
         group.MapGet("/{subscriptionId}", GetAsync).Audited("subscription.read", "notification", "id").Decides("read", noChild: true, findsChild: true);
         group.MapDelete("/{subscriptionId}", DeleteAsync).Audited("subscription.delete", "notification", "id").Decides("read", noChild: true, findsChild: true);
+        group.MapPost("/{subscriptionId}/secret", SecretRotation.RotateAsync).Audited("subscription.rotate-secret", "notification", "id")
+            .Decides("read", noChild: true, findsChild: true);
         group.MapGet("/{subscriptionId}/dead-letters", DeadLettersAsync).Audited("subscription.dead-letters", "notification", "items")
             .Decides("read", noChild: true, findsChild: true);
         group.MapPost("/{subscriptionId}/dead-letters/{deliveryId}/redeliver", RedeliverAsync)
@@ -133,16 +137,16 @@ public static class SubscriptionsApi
             : TypedResults.Ok((await WithCountsAsync(db, [subscription], ct).ConfigureAwait(false))[subscription.Id]);
     }
 
-    /// <summary>Deletes the subscription and whatever it still had to deliver, and shreds its secret's key.</summary>
+    /// <summary>Deletes the subscription and whatever it still had to deliver, and shreds its data key (its secret's, and the previous one's).</summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
         string subscriptionId, HttpContext http, ChildDecisions decisions, ExchangeDbContext db, DataKeyService keys, UnitOfWork work, CancellationToken ct)
     {
         decisions.DecidedAtDelivery();
         await work.BeginAsync(ct).ConfigureAwait(false);
-        var subscription = await OwnAsync(db, http, subscriptionId, ct).ConfigureAwait(false);
+        var (subscription, refusal) = await ManageableAsync(db, http, subscriptionId, ct).ConfigureAwait(false);
         if (subscription is null)
         {
-            return Problems.Result(ProblemTypes.SubscriptionNotFound);
+            return refusal!;
         }
 
         await work.DeleteAsync(db.WebhookDeliveries.Where(d => d.SubscriptionId == subscription.Id), ct).ConfigureAwait(false);
@@ -200,10 +204,10 @@ public static class SubscriptionsApi
         UnitOfWork work, TimeProvider clock, CancellationToken ct)
     {
         decisions.DecidedAtDelivery();
-        var subscription = await OwnAsync(db, http, subscriptionId, ct).ConfigureAwait(false);
+        var (subscription, refusal) = await ManageableAsync(db, http, subscriptionId, ct).ConfigureAwait(false);
         if (subscription is null)
         {
-            return Problems.Result(ProblemTypes.SubscriptionNotFound);
+            return refusal!;
         }
 
         if (!Guid.TryParse(deliveryId, out var id)
@@ -247,7 +251,28 @@ public static class SubscriptionsApi
         return db.Subscriptions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == subscriptionId && s.OrganisationId == organisation, ct);
     }
 
-    private static async Task<Dictionary<string, SubscriptionView>> WithCountsAsync(ExchangeDbContext db, IReadOnlyList<Subscription> rows, CancellationToken ct)
+    /// <summary>
+    /// The organisation's subscription, for an action that manages it (delete, rotate its secret, redeliver): the caller
+    /// must hold every role it was made with, or one with fewer could silence, take over or replay a subscription that is
+    /// told more than it may be told. Refused with 403, not 404: the caller can list it anyway. Another organisation's
+    /// is not found, as for every route.
+    /// </summary>
+    internal static async Task<(Subscription? Subscription, ProblemHttpResult? Refusal)> ManageableAsync(
+        ExchangeDbContext db, HttpContext http, string subscriptionId, CancellationToken ct)
+    {
+        var subscription = await OwnAsync(db, http, subscriptionId, ct).ConfigureAwait(false);
+        if (subscription is null)
+        {
+            return (null, Problems.Result(ProblemTypes.SubscriptionNotFound));
+        }
+
+        var held = Caller.From(http.User).Roles;
+        return subscription.RoleList.All(role => held.Contains(role, StringComparer.Ordinal))
+            ? (subscription, null)
+            : (null, Problems.Result(ProblemTypes.SubscriptionRolesRequired));
+    }
+
+    internal static async Task<Dictionary<string, SubscriptionView>> WithCountsAsync(ExchangeDbContext db, IReadOnlyList<Subscription> rows, CancellationToken ct)
     {
         var ids = rows.Select(r => r.Id).ToList();
         var counts = await db.WebhookDeliveries.AsNoTracking().Where(d => ids.Contains(d.SubscriptionId))

@@ -19,7 +19,8 @@ namespace Exchange.Api.Subscriptions;
 /// Delivers outbox items to subscriptions (docs/EVENTS.md), one pass per call: it queues each new item for every
 /// subscription whose organisation may be told of it (decided as the pull feed decides), then takes the deliveries
 /// that are due, decides each again (a relationship may have ended meanwhile), records every one in the audit log
-/// before it leaves, POSTs it signed per Standard Webhooks, and records the outcome: delivered, retried later with
+/// before it leaves, POSTs it signed per Standard Webhooks (with the secret a rotation replaced too, during its grace
+/// period), and records the outcome: delivered, retried later with
 /// exponential backoff and jitter, or parked as a dead letter once the retry budget is spent. Several instances on
 /// one PostgreSQL database share the work: a queued item is claimed by one of them (<c>FOR UPDATE SKIP LOCKED</c>
 /// and a lease), and an item is queued once per subscription (a compare-and-set on the subscription's cursor, backed
@@ -55,6 +56,7 @@ public sealed partial class WebhookDispatcher(
         var queued = await QueueNewItemsAsync(ct).ConfigureAwait(false);
         var sent = await SendDueAsync(ct).ConfigureAwait(false);
         await ForgetSettledAsync(ct).ConfigureAwait(false);
+        await ForgetPreviousSecretsAsync(ct).ConfigureAwait(false);
         var report = sent with { Queued = queued };
         if (report != new Report(0, 0, 0, 0, 0))
         {
@@ -84,6 +86,32 @@ public sealed partial class WebhookDispatcher(
         try
         {
             await work.DeleteAsync(db.WebhookDeliveries.Where(d => EF.Parameter(batch).Contains(d.Id)), ct).ConfigureAwait(false);
+            await work.CommitAsync(Outcome.Background, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await work.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Drops the secrets rotations replaced once their grace period is over: they sign nothing any more, and a secret
+    /// kept is one more to leak. Cheap when there is none (one query).
+    /// </summary>
+    private async Task ForgetPreviousSecretsAsync(CancellationToken ct)
+    {
+        var now = clock.UtcNowToMillisecond();
+        if (!await db.Subscriptions.AsNoTracking().AnyAsync(s => s.PreviousSecretUntil != null && s.PreviousSecretUntil <= now, ct).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        await work.BeginAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await work.UpdateAsync(db.Subscriptions.Where(s => s.PreviousSecretUntil != null && s.PreviousSecretUntil <= now), u => u
+                .SetProperty(s => s.SealedPreviousSecret, (byte[]?)null)
+                .SetProperty(s => s.PreviousSecretUntil, (DateTimeOffset?)null), ct).ConfigureAwait(false);
             await work.CommitAsync(Outcome.Background, ct).ConfigureAwait(false);
         }
         finally
@@ -268,11 +296,12 @@ public sealed partial class WebhookDispatcher(
                 continue;
             }
 
+            var previous = await OpenPreviousSecretAsync(subscription, ct).ConfigureAwait(false);
             var items = group.ToList();
             var told = await audience.TellAsync(CallerOf(subscription), subscription.Purpose, items, d => new EventFacts(d.Type, d.ChildId, d.OccurredAt), ct)
                 .ConfigureAwait(false);
             var toldIds = told.Select(t => t.Item.Id).ToHashSet();
-            sends.AddRange(told.Select(t => new Send(t.Item, subscription, secret, t.Notice)));
+            sends.AddRange(told.Select(t => new Send(t.Item, subscription, secret, previous, t.Notice)));
             withdrawn.AddRange(items.Where(d => !toldIds.Contains(d.Id)).Select(d => (d, (Subscription?)subscription)));
         }
 
@@ -396,7 +425,9 @@ public sealed partial class WebhookDispatcher(
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.TryAddWithoutValidation(WebhookSignature.IdHeader, messageId);
         request.Headers.TryAddWithoutValidation(WebhookSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.TryAddWithoutValidation(WebhookSignature.SignatureHeader, WebhookSignature.Sign(send.Secret, messageId, timestamp, body));
+        // Newest first; the replaced secret only while its grace period lasts at the moment this attempt is signed.
+        string[] secrets = send.Previous is { } previous && sentAt < previous.Until ? [send.Secret, previous.Secret] : [send.Secret];
+        request.Headers.TryAddWithoutValidation(WebhookSignature.SignatureHeader, WebhookSignature.Sign(secrets, messageId, timestamp, body));
         request.Headers.UserAgent.ParseAdd("Exchange-Webhooks/1");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(Options.Timeout);
@@ -436,6 +467,29 @@ public sealed partial class WebhookDispatcher(
         catch (Exchange.Crypto.SealedValueException failure)
         {
             LogSecretUnreadable(logger, failure.GetType().Name);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The secret a rotation replaced, while it still signs; null otherwise. One that fails to open is logged and left
+    /// out: deliveries go signed with the current secret, and a receiver that has not switched yet retries them later.
+    /// </summary>
+    private async Task<PreviousSecret?> OpenPreviousSecretAsync(Subscription subscription, CancellationToken ct)
+    {
+        if (subscription.SealedPreviousSecret is not { } sealedPrevious || subscription.PreviousSecretUntil is not { } until || until <= clock.GetUtcNow())
+        {
+            return null;
+        }
+
+        try
+        {
+            return await sealer.OpenAsync(SecretRotation.PreviousSecretPlace(subscription.Id), sealedPrevious, ct).ConfigureAwait(false)
+                is OpenedField.Opened opened ? new PreviousSecret(opened.Value, until) : null;
+        }
+        catch (Exchange.Crypto.SealedValueException failure)
+        {
+            LogPreviousSecretUnreadable(logger, failure.GetType().Name);
             return null;
         }
     }
@@ -538,7 +592,9 @@ public sealed partial class WebhookDispatcher(
         return TimeSpan.FromSeconds((capped / 2) + (capped / 2 * Math.Clamp(random, 0, 1)));
     }
 
-    private sealed record Send(WebhookDelivery Delivery, Subscription Subscription, string Secret, AccessDecision Notice)
+    private sealed record PreviousSecret(string Secret, DateTimeOffset Until);
+
+    private sealed record Send(WebhookDelivery Delivery, Subscription Subscription, string Secret, PreviousSecret? Previous, AccessDecision Notice)
     {
         /// <summary>The id the child is known by now (a merged child's survivor).</summary>
         public string ChildId => Notice.ChildId ?? Delivery.ChildId;
@@ -552,6 +608,10 @@ public sealed partial class WebhookDispatcher(
     [LoggerMessage(EventId = 9703, EventName = "WebhookSecretUnreadable", Level = LogLevel.Error,
         Message = "INTEGRITY: a webhook subscription's secret failed to open ({Kind}); its deliveries are withdrawn")]
     private static partial void LogSecretUnreadable(ILogger logger, string kind);
+
+    [LoggerMessage(EventId = 9704, EventName = "WebhookPreviousSecretUnreadable", Level = LogLevel.Error,
+        Message = "INTEGRITY: a webhook subscription's previous secret failed to open ({Kind}); its deliveries are signed with the current secret only")]
+    private static partial void LogPreviousSecretUnreadable(ILogger logger, string kind);
 
     [LoggerMessage(EventId = 9701, EventName = "WebhookPass", Level = LogLevel.Information,
         Message = "Webhooks: {Queued} queued, {Delivered} delivered, {Failed} to retry, {Dead} parked as dead letters, {Withdrawn} withdrawn")]

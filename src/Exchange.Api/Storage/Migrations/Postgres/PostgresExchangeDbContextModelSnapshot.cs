@@ -1071,6 +1071,9 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<DateTimeOffset?>("PreviousSecretUntil")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Purpose")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -1080,6 +1083,9 @@ namespace Exchange.Api.Storage.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
+
+                    b.Property<byte[]>("SealedPreviousSecret")
+                        .HasColumnType("bytea");
 
                     b.Property<byte[]>("SealedSecret")
                         .IsRequired()

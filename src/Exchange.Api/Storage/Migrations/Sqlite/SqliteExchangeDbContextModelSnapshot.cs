@@ -1063,6 +1063,9 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("PreviousSecretUntil")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Purpose")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -1072,6 +1075,9 @@ namespace Exchange.Api.Storage.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("SealedPreviousSecret")
+                        .HasColumnType("BLOB");
 
                     b.Property<byte[]>("SealedSecret")
                         .IsRequired()
