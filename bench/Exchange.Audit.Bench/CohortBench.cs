@@ -114,11 +114,12 @@ internal static class CohortBench
             + $"{(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:N0} ms paused in all ({(GCSettings.IsServerGC ? "server" : "workstation")} GC)";
         var results = kinds.Select((kind, k) => (kind.Name, Latencies: measured[k], Shape: shapes[k])).ToList();
         Console.WriteLine();
-        Console.WriteLine($"| {storeName}, {reads} requests one at a time | p50 | p99 | max | answer |");
-        Console.WriteLine("|---|---:|---:|---:|---|");
+        Console.WriteLine($"| {storeName}, {reads} requests one at a time | p50 | p90 | p95 | p99 | max | answer |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---|");
         foreach (var (name, latencies, shape) in results)
         {
-            Console.WriteLine($"| {name} | {Stats.Median(latencies):N0} ms | {Stats.Percentile(latencies, 99):N0} ms | {Stats.Max(latencies):N0} ms | {shape} |");
+            Console.WriteLine($"| {name} | {Stats.Median(latencies):N0} ms | {Stats.Percentile(latencies, 90):N0} ms | {Stats.Percentile(latencies, 95):N0} ms | "
+                + $"{Stats.Percentile(latencies, 99):N0} ms | {Stats.Max(latencies):N0} ms | {shape} |");
         }
 
         Console.WriteLine("aim: p99 under 200 ms");

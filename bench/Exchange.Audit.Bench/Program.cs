@@ -8,7 +8,7 @@
 // `-- webhooks` (issue 12: webhook delivery throughput to a local receiver against plain signed POSTs; only when named), and
 // `-- rollcheck` (a school's roll check of 5,000 pupils with none, a tenth or --children of them in care; only when named).
 // Options:
-//   --children <n>             children in care for the attendance part (default 60000), the cohort part (default 2000) or the roll check (default 500)
+//   --children <n>             children in care for the attendance part (default 60000), the cohort part (default 2000) or the roll check (default 1000)
 //   --reads <n>                requests of each kind in the cohort part (default 50) or the roll check (default 30)
 //   --items <n>                outbox items per round for the webhook part (default 2000)
 //   --batch <n>                Exchange:Webhooks:BatchSize for the webhook part (default: the service's)
@@ -125,10 +125,10 @@ internal static class BenchProgram
             }
         }
 
-        // Not part of "all" either: a school's roll check of 5,000 pupils, with --children (default 500) of them in care.
+        // Not part of "all" either: a school's roll check of 5,000 pupils, with --children (default 1000) registered in care.
         if (parts.Contains("rollcheck"))
         {
-            var inCare = Option(args, "--children") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : quick ? 50 : 500;
+            var inCare = Option(args, "--children") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : quick ? 50 : 1_000;
             var reads = Option(args, "--reads") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : quick ? 3 : 30;
             await RollCheckBench.RunAsync("SQLite", null, inCare, reads);
             if (string.IsNullOrWhiteSpace(postgres))
