@@ -41,6 +41,13 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, ILogger<Audi
             hold.Discard();
             throw; // the exception handler answers 503; nothing was committed
         }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            context.Features.Set(realBody);
+            hold.Discard();
+            await RecordAbandonedAsync(trail).ConfigureAwait(false);
+            throw;
+        }
         catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
             context.Features.Set(realBody);
@@ -67,6 +74,14 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, ILogger<Audi
                 // No event yet (a read, a refusal), or the answer differs from the one recorded before the commit.
                 await trail.RecordAsync(context.Response.StatusCode, context.RequestAborted).ConfigureAwait(false);
             }
+            catch (AuditUnavailableException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away while the events were being made durable: nothing is sent, and what was recorded
+                // ahead is recorded again as not completed.
+                hold.Discard();
+                await RecordAbandonedAsync(trail).ConfigureAwait(false);
+                return;
+            }
             catch (AuditUnavailableException)
             {
                 if (hold.IsReleased)
@@ -85,6 +100,28 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, ILogger<Audi
         }
 
         await hold.ReleaseAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A request whose client went away after some of its children were recorded as told about (a cohort, chunk by
+    /// chunk): they and the request are recorded again as not completed (499), with a wait of the writer's own rather
+    /// than the aborted request's, so the log does not end on "200" for an answer that never left.
+    /// </summary>
+    private static async Task RecordAbandonedAsync(AuditTrail trail)
+    {
+        if (!trail.RecordedAhead)
+        {
+            return;
+        }
+
+        try
+        {
+            await trail.RecordAsync(AuditTrail.ClientClosedRequest, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (AuditUnavailableException)
+        {
+            // Logged by the writer; the events already in stand.
+        }
     }
 
     /// <summary>

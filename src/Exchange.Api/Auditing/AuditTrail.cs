@@ -157,6 +157,12 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
             : Task.CompletedTask;
     }
 
+    /// <summary>Whether some children's events were appended ahead of the answer (<see cref="DisclosingAhead"/>).</summary>
+    public bool RecordedAhead => _recordedAhead.Count > 0;
+
+    /// <summary>The status recorded for a request whose client went away after children were recorded ahead.</summary>
+    public const int ClientClosedRequest = 499;
+
     /// <summary>Appends the event for <paramref name="status"/> and waits until it is durable.</summary>
     /// <exception cref="AuditUnavailableException">It could not be made durable.</exception>
     public async Task RecordAsync(int status, CancellationToken cancellationToken)
@@ -166,38 +172,66 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
             return;
         }
 
-        var template = TemplateFor(status);
-        var now = clock.GetUtcNow();
-        var first = AuditEvent.Create(now, _childId, template);
-        // Children recorded ahead for this outcome are not recorded twice; for another outcome they are, with it.
-        var others = status == StatusCodes.Status200OK ? _alsoAbout.Where(c => !_recordedAhead.Contains(c)).ToList()
-            : _alsoAbout.Union(_recordedAhead.Where(c => !string.Equals(c, _childId, StringComparison.Ordinal)), StringComparer.Ordinal).ToList();
-        Task<long> appended;
-        if (others.Count == 0)
+        // The events appended ahead first: the request's own event says the answer went out only if they are all in.
+        var ahead = _ahead.ToList();
+        _ahead.Clear();
+        Exception? aheadFailed = null;
+        try
         {
-            appended = writer.AppendAsync(first, cancellationToken);
+            await Task.WhenAll(ahead).ConfigureAwait(false);
         }
-        else
+        catch (Exception ex) when (ex is AuditUnavailableException or OperationCanceledException)
         {
-            // Appended together, so the log commits them as one group (a batch can name thousands of children);
-            // each child's event is about that child alone and carries no batch count.
-            var each = template with { Count = null, ChildUnrecognised = false };
-            var events = new List<AuditEvent>(others.Count + 1) { first };
-            events.AddRange(others.Select(other => AuditEvent.Create(now, other, each)));
-            appended = writer.AppendManyAsync(events, cancellationToken);
+            aheadFailed = ex;
         }
 
-        // The events appended ahead are durable before the answer is released, like the request's own.
-        var ahead = _ahead.Append(appended).ToList();
-        _ahead.Clear();
-        await Task.WhenAll(ahead).ConfigureAwait(false);
-        RecordedIndex = await appended.ConfigureAwait(false);
+        if (aheadFailed is not null && status < 300)
+        {
+            // The answer will not be released (503): the children some chunks recorded as told about are recorded again,
+            // with that outcome, if the log takes anything now; then the request fails closed.
+            try
+            {
+                await AppendAsync(StatusCodes.Status503ServiceUnavailable, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is AuditUnavailableException or OperationCanceledException)
+            {
+                // Nothing more can be done: the events already in say 200 for a request whose answer never left.
+            }
+
+            throw aheadFailed as AuditUnavailableException ?? new AuditUnavailableException("The audit log could not record the children's events.", aheadFailed);
+        }
+
+        RecordedIndex = await AppendAsync(status, cancellationToken).ConfigureAwait(false);
         RecordedStatus = status;
         _recordedChildId = _childId;
         if (_onRecorded is { } onRecorded)
         {
             await onRecorded().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Appends the request's own event for <paramref name="status"/> and one for each other child it concerned. Children
+    /// recorded ahead for a 200 are not recorded twice; for another outcome they are, with it.
+    /// </summary>
+    private async Task<long> AppendAsync(int status, CancellationToken cancellationToken)
+    {
+        var template = TemplateFor(status);
+        var now = clock.GetUtcNow();
+        var first = AuditEvent.Create(now, _childId, template);
+        var others = status == StatusCodes.Status200OK ? _alsoAbout.Where(c => !_recordedAhead.Contains(c)).ToList()
+            : _alsoAbout.Union(_recordedAhead.Where(c => !string.Equals(c, _childId, StringComparison.Ordinal)), StringComparer.Ordinal).ToList();
+        if (others.Count == 0)
+        {
+            return await writer.AppendAsync(first, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Appended together, so the log commits them as one group (a batch can name thousands of children);
+        // each child's event is about that child alone and carries no batch count.
+        var each = template with { Count = null, ChildUnrecognised = false };
+        var events = new List<AuditEvent>(others.Count + 1) { first };
+        events.AddRange(others.Select(other => AuditEvent.Create(now, other, each)));
+        return await writer.AppendManyAsync(events, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The event this request records for <paramref name="status"/>, naming no child yet.</summary>
@@ -226,11 +260,14 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider clock, Policy.Po
 
     /// <summary>
     /// permit: the request was allowed (whatever the data answered: 2xx, 3xx, 409, 410); deny: it was refused
-    /// (sign-in, role, purpose, not found for this caller, invalid); error: the service failed.
+    /// (sign-in, role, purpose, not found for this caller, invalid); error: the service failed, or the request did not
+    /// complete (its client went away after children were recorded ahead: 499).
     /// </summary>
     internal static string DecisionFor(int status) => status switch
     {
         < 400 => "permit",
+        // The client went away before its answer was released: the request did not complete.
+        ClientClosedRequest => "error",
         StatusCodes.Status409Conflict or StatusCodes.Status410Gone => "permit",
         < 500 => "deny",
         _ => "error",

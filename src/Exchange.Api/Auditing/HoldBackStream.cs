@@ -19,6 +19,7 @@ internal sealed class HoldBackStream(Stream inner) : Stream
 
     private List<byte[]>? _held = [];
     private int _usedInLast;
+    private bool _disposed;
 
     public bool IsReleased => _held is null;
 
@@ -77,6 +78,7 @@ internal sealed class HoldBackStream(Stream inner) : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_held is null)
         {
             inner.Write(buffer);
@@ -91,6 +93,7 @@ internal sealed class HoldBackStream(Stream inner) : Stream
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_held is null)
         {
             return inner.WriteAsync(buffer, cancellationToken);
@@ -102,6 +105,7 @@ internal sealed class HoldBackStream(Stream inner) : Stream
 
     private void Hold(ReadOnlySpan<byte> buffer)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var held = _held!;
         while (!buffer.IsEmpty)
         {
@@ -133,6 +137,7 @@ internal sealed class HoldBackStream(Stream inner) : Stream
 
     protected override void Dispose(bool disposing)
     {
+        _disposed = true;
         if (disposing && _held is { } held)
         {
             _held = null;

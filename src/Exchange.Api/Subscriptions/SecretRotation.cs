@@ -50,8 +50,17 @@ internal static class SecretRotation
             }
 
             var secret = WebhookSignature.NewSecret();
-            var sealedSecret = await sealer.SealAsync(SubscriptionsApi.SecretPlace(subscription.Id), secret, ct).ConfigureAwait(false);
-            var sealedPrevious = await sealer.SealAsync(PreviousSecretPlace(subscription.Id), current.Value, ct).ConfigureAwait(false);
+            byte[] sealedSecret, sealedPrevious;
+            try
+            {
+                sealedSecret = await sealer.SealAsync(SubscriptionsApi.SecretPlace(subscription.Id), secret, ct).ConfigureAwait(false);
+                sealedPrevious = await sealer.SealAsync(PreviousSecretPlace(subscription.Id), current.Value, ct).ConfigureAwait(false);
+            }
+            catch (Exchange.Crypto.Keys.OwnerErasedException)
+            {
+                // A delete committed since the secret was opened (it shreds the key): the subscription is gone, not a child.
+                return Problems.Result(ProblemTypes.SubscriptionNotFound);
+            }
 
             await work.BeginAsync(ct).ConfigureAwait(false);
             var until = clock.UtcNowToMillisecond() + options.Value.Webhooks.RotationGracePeriod;

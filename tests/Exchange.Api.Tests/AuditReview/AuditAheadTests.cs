@@ -20,23 +20,37 @@ public sealed class AuditAheadTests(ExchangeApiFactory api) : IClassFixture<Exch
     {
         _ = api.CreateClient();
         using var scope = api.Services.CreateScope();
-        var trail = scope.ServiceProvider.GetRequiredService<AuditTrail>();
-        var http = new DefaultHttpContext { RequestServices = scope.ServiceProvider, TraceIdentifier = Guid.NewGuid().ToString("N") };
-        trail.Begin(http, Endpoint);
+        var (trail, http) = Begin(scope);
         trail.DisclosingAhead(ahead, CancellationToken.None);
         trail.AlsoAbout(told);
         await trail.RecordAsync(status, CancellationToken.None);
+        return (http.TraceIdentifier, await StatusesAsync(http.TraceIdentifier, ahead.Union(told)));
+    }
 
+    private static (AuditTrail Trail, HttpContext Http) Begin(IServiceScope scope)
+    {
+        var trail = scope.ServiceProvider.GetRequiredService<AuditTrail>();
+        var http = new DefaultHttpContext { RequestServices = scope.ServiceProvider, TraceIdentifier = Guid.NewGuid().ToString("N") };
+        trail.Begin(http, Endpoint);
+        return (trail, http);
+    }
+
+    private async Task<Dictionary<string, List<int>>> StatusesAsync(string requestId, IEnumerable<string> children)
+    {
         var statuses = new Dictionary<string, List<int>>();
-        foreach (var child in ahead.Union(told))
+        foreach (var child in children)
         {
             statuses[child] = (await api.EventsAsync($"childId={child}"))
-                .Where(e => e.GetProperty("request_id").GetString() == http.TraceIdentifier)
+                .Where(e => e.GetProperty("request_id").GetString() == requestId)
                 .Select(e => e.GetProperty("status").GetInt32()).Order().ToList();
         }
 
-        return (http.TraceIdentifier, statuses);
+        return statuses;
     }
+
+    private async Task<List<JsonElement>> OwnEventsAsync(string requestId, string decision) =>
+        (await api.EventsAsync("decision=" + decision)).Where(e => e.GetProperty("request_id").GetString() == requestId
+            && e.GetProperty("child_id").ValueKind == JsonValueKind.Null).ToList();
 
     [Fact]
     public async Task AChildRecordedAheadIsNotRecordedAgainWhenTheAnswerIsTheOneExpected()
@@ -57,8 +71,51 @@ public sealed class AuditAheadTests(ExchangeApiFactory api) : IClassFixture<Exch
         Assert.Equal([200, 500], statuses[b]);
 
         // The request's own event, naming no child, is the outcome too.
-        var own = (await api.EventsAsync("decision=error")).Where(e => e.GetProperty("request_id").GetString() == requestId
-            && e.GetProperty("child_id").ValueKind == JsonValueKind.Null).ToList();
-        Assert.Equal("error", Assert.Single(own).GetProperty("decision").GetString());
+        Assert.Equal(500, Assert.Single(await OwnEventsAsync(requestId, "error")).GetProperty("status").GetInt32());
+    }
+
+    /// <summary>A client that went away after some children were recorded: they and the request end on 499, not 200.</summary>
+    [Fact]
+    public async Task ARequestAbandonedAfterChildrenWereRecordedEndsNotCompleted()
+    {
+        var (a, b) = (Ids.NewChildId(), Ids.NewChildId());
+        var (requestId, statuses) = await RecordAsync(AuditTrail.ClientClosedRequest, [a, b], []);
+        Assert.Equal([200, 499], statuses[a]);
+        Assert.Equal([200, 499], statuses[b]);
+        Assert.Single(await OwnEventsAsync(requestId, "error"));
+    }
+
+    /// <summary>
+    /// A chunk whose events could not be made durable: the answer is refused (503) and the log does not say it went out,
+    /// even when the log takes events again by the time the request records its own.
+    /// </summary>
+    [Fact]
+    public async Task WhenAChunksEventsFailTheRequestIsRecordedAsRefusedNotAsAnswered()
+    {
+        _ = api.CreateClient();
+        var (a, b) = (Ids.NewChildId(), Ids.NewChildId());
+        using var scope = api.Services.CreateScope();
+        var (trail, http) = Begin(scope);
+        var failures = api.Logs.All.Split("AUDIT: an event could not be made durable").Length;
+        await api.BreakAuditStoreAsync();
+        try
+        {
+            trail.DisclosingAhead([a, b], CancellationToken.None);
+            for (var waited = 0; api.Logs.All.Split("AUDIT: an event could not be made durable").Length == failures && waited < 100; waited++)
+            {
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            await api.RepairAuditStoreAsync();
+        }
+
+        await Assert.ThrowsAsync<AuditUnavailableException>(() => trail.RecordAsync(StatusCodes.Status200OK, CancellationToken.None));
+        var statuses = await StatusesAsync(http.TraceIdentifier, [a, b]);
+        Assert.Equal([503], statuses[a]);
+        Assert.Equal([503], statuses[b]);
+        Assert.Empty(await OwnEventsAsync(http.TraceIdentifier, "permit"));
+        Assert.Equal(503, Assert.Single(await OwnEventsAsync(http.TraceIdentifier, "error")).GetProperty("status").GetInt32());
     }
 }

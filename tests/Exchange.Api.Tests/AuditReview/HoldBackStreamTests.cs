@@ -61,4 +61,15 @@ public sealed class HoldBackStreamTests
         await hold.ReleaseAsync(CancellationToken.None);
         Assert.Equal(replacement, body.ToArray());
     }
+
+    [Fact]
+    public async Task NothingIsWrittenThroughOnceTheHoldIsDisposed()
+    {
+        using var body = new MemoryStream();
+        var hold = new HoldBackStream(body);
+        await hold.WriteAsync(Answer(10));
+        await hold.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await hold.WriteAsync(Answer(10)));
+        Assert.Equal(0, body.Length);
+    }
 }
