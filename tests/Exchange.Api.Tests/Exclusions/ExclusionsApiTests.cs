@@ -98,6 +98,9 @@ public abstract class ExclusionsApiTestsBase<TFactory>(TFactory api) where TFact
         var enrolment = JsonDocument.Parse(await VirtualSchool.GetStringAsync($"/v1/children/{child}/enrolments")).RootElement.GetProperty("items")
             .EnumerateArray().Single();
         Assert.Equal("2026-11-20", enrolment.GetProperty("endDate").GetString());
+        // The end keeps when it was recorded (an incremental cohort pull sees it, whatever its date).
+        Assert.Equal(1, Convert.ToInt32(await api.StoreScalarAsync(
+            $"SELECT COUNT(*) FROM child_relationships WHERE \"ChildId\" = '{child}' AND \"Kind\" = 'enrolled-school' AND \"EndedAt\" IS NOT NULL"), CultureInfo.InvariantCulture));
 
         // The school no longer holds the pupil: a mark for the day after is refused as for any child not on its roll.
         using var marks = new HttpRequestMessage(HttpMethod.Post, "/v1/attendance")

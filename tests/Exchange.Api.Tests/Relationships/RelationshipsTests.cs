@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Exchange.Api.Tests.AuditReview;
 using Exchange.Api.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Exchange.Api.Tests.Relationships;
@@ -10,6 +11,16 @@ namespace Exchange.Api.Tests.Relationships;
 /// <summary>Placements, enrolments, health responsibility and the end of care, recorded by the responsible council as dated facts.</summary>
 public abstract class RelationshipsTestsBase<TFactory>(TFactory api) where TFactory : ExchangeApiFactory
 {
+    /// <summary>When each of the child's relationships (kind, organisation) and care episodes had its end recorded (EndedAt).</summary>
+    private async Task<(List<(string Kind, string Organisation, DateTimeOffset? EndedAt)> Relationships, List<DateTimeOffset?> Episodes)> EndsAsync(string childId)
+    {
+        using var scope = api.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<Exchange.Api.Storage.ExchangeDbContext>();
+        var relationships = await db.ChildRelationships.AsNoTracking().Where(r => r.ChildId == childId).Select(r => new { r.Kind, r.OrganisationId, r.EndedAt }).ToListAsync();
+        var episodes = await db.CareEpisodes.AsNoTracking().Where(e => e.ChildId == childId).Select(e => e.EndedAt).ToListAsync();
+        return (relationships.Select(r => (r.Kind, r.OrganisationId, r.EndedAt)).ToList(), episodes);
+    }
+
     private async Task<string> ChildInCamdenAsync() =>
         await Problem.ChildIdAsync(await api.Council202.RegisterAsync(new { nhsNumber = TestIdentifiers.NewNhs() }), HttpStatusCode.Created);
 
@@ -38,6 +49,13 @@ public abstract class RelationshipsTestsBase<TFactory>(TFactory api) where TFact
         Assert.Equal(HttpStatusCode.OK, (await api.Council202.PostAsJsonAsync($"/v1/enrolments/{enrolmentId}/end", new { endDate = "2026-01-31" })).StatusCode);
         await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/enrolments/{enrolmentId}/end", new { endDate = "2026-02-28" }), HttpStatusCode.Conflict, "relationship-ended");
 
+        // A move ends the placement before it. Each end keeps when it was recorded (an incremental cohort pull sees it).
+        Assert.Equal(HttpStatusCode.Created, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "202", startDate = "2026-02-01" })).StatusCode);
+        var (relationships, _) = await EndsAsync(childId);
+        Assert.NotNull(relationships.Single(r => r.Kind == "enrolled-school").EndedAt);
+        Assert.NotNull(relationships.Single(r => r.Organisation == "la:209").EndedAt);
+        Assert.Null(relationships.Single(r => r.Organisation == "la:202" && r.Kind == "host-council").EndedAt);
+
         // Every fact is in the audit log with the child's pseudonymous id.
         var actions = (await api.EventsAsync($"childId={childId}")).Select(e => e.GetProperty("action").GetString()).ToList();
         Assert.Contains("placement.record", actions);
@@ -56,6 +74,7 @@ public abstract class RelationshipsTestsBase<TFactory>(TFactory api) where TFact
         Assert.Equal(HttpStatusCode.OK, ended.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/care-episodes/{episodeId}/end", new { endDate = "2026-03-31" })).StatusCode);
         Assert.Equal("2026-03-31", JsonDocument.Parse(await api.Council202.GetStringAsync($"/v1/children/{childId}")).RootElement.GetProperty("careEpisodes")[0].GetProperty("endDate").GetString());
+        Assert.NotNull(Assert.Single((await EndsAsync(childId)).Episodes));
 
         // No longer responsible: the council still keeps its case record, but records no new education facts.
         await Problem.AssertAsync(await api.Council202.PostAsJsonAsync($"/v1/children/{childId}/placements", new { la = "209", startDate = "2026-04-01" }),
