@@ -53,10 +53,11 @@ public sealed partial class WebhookDispatcher(
 
     public async Task<Report> RunOnceAsync(CancellationToken ct)
     {
+        // First, so a pass that fails later (a receiver, the database) still drops the secrets whose grace is over.
+        await ForgetPreviousSecretsAsync(ct).ConfigureAwait(false);
         var queued = await QueueNewItemsAsync(ct).ConfigureAwait(false);
         var sent = await SendDueAsync(ct).ConfigureAwait(false);
         await ForgetSettledAsync(ct).ConfigureAwait(false);
-        await ForgetPreviousSecretsAsync(ct).ConfigureAwait(false);
         var report = sent with { Queued = queued };
         if (report != new Report(0, 0, 0, 0, 0))
         {
