@@ -49,8 +49,11 @@ public abstract class SubscriptionRolesTestsBase<TFactory>(TFactory api) where T
 
         // Nothing was changed by the refusals, and each is in the audit log.
         Assert.Equal(sealedSecret, await api.StoreScalarAsync($"""SELECT "SealedSecret" FROM subscriptions WHERE "Id" = '{id}'"""));
-        var refused = await api.EventsOfAsync("org=la:202&decision=deny", "subscription.delete");
-        Assert.Contains(refused, e => e.GetProperty("status").GetInt32() == 403);
+        foreach (var action in new[] { "subscription.delete", "subscription.redeliver", "subscription.rotate-secret" })
+        {
+            var refused = await api.EventsOfAsync("org=la:202&decision=deny", action);
+            Assert.Contains(refused, e => e.GetProperty("status").GetInt32() == 403);
+        }
 
         // Another organisation, whatever its roles, does not learn it exists.
         var other = Council("209", "virtual-school", "social-worker");
