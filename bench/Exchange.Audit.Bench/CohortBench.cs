@@ -101,11 +101,18 @@ internal static class CohortBench
         // Then in rounds, one of each kind per round, so a noisy moment of the machine falls on every kind alike.
         var (gen0, gen1, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         var measured = kinds.Select(_ => new List<double>()).ToArray();
+        // What a pull costs this process whatever the machine's load: its CPU time (service and client, not PostgreSQL's)
+        // and the bytes it allocated (what the collector has to clear).
+        var cpu = kinds.Select(_ => new List<double>()).ToArray();
+        var allocated = kinds.Select(_ => new List<double>()).ToArray();
         for (var i = 0; i < reads; i++)
         {
             for (var k = 0; k < kinds.Length; k++)
             {
+                var (cpuBefore, bytesBefore) = (ProcessCpu.Seconds(), GC.GetTotalAllocatedBytes(precise: true));
                 measured[k].Add((await PullAsync(kinds[k].Url, kinds[k].Accept, keep: false)).Ms);
+                cpu[k].Add((ProcessCpu.Seconds() - cpuBefore) * 1000);
+                allocated[k].Add((GC.GetTotalAllocatedBytes(precise: true) - bytesBefore) / 1048576.0);
             }
         }
 
@@ -120,6 +127,14 @@ internal static class CohortBench
         {
             Console.WriteLine($"| {name} | {Stats.Median(latencies):N0} ms | {Stats.Percentile(latencies, 90):N0} ms | {Stats.Percentile(latencies, 95):N0} ms | "
                 + $"{Stats.Percentile(latencies, 99):N0} ms | {Stats.Max(latencies):N0} ms | {shape} |");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| per request, median | CPU time of this process | allocated |");
+        Console.WriteLine("|---|---:|---:|");
+        for (var k = 0; k < kinds.Length; k++)
+        {
+            Console.WriteLine($"| {kinds[k].Name} | {Stats.Median(cpu[k]):N0} ms | {Stats.Median(allocated[k]):N1} MiB |");
         }
 
         Console.WriteLine("aim: p99 under 200 ms");

@@ -9,6 +9,7 @@
 // `-- rollcheck` (a school's roll check of 5,000 pupils with none, a tenth or --children of them in care; only when named).
 // Options:
 //   --children <n>             children in care for the attendance part (default 60000), the cohort part (default 2000) or the roll check (default 1000)
+//   --store <sqlite|postgresql> the cohort part on one store only (default: both)
 //   --reads <n>                requests of each kind in the cohort part (default 50) or the roll check (default 30)
 //   --items <n>                outbox items per round for the webhook part (default 2000)
 //   --batch <n>                Exchange:Webhooks:BatchSize for the webhook part (default: the service's)
@@ -114,14 +115,23 @@ internal static class BenchProgram
         {
             var children = Option(args, "--children") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : quick ? 200 : 2_000;
             var reads = Option(args, "--reads") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : quick ? 5 : 50;
-            await CohortBench.RunAsync("SQLite", null, children, reads);
-            if (string.IsNullOrWhiteSpace(postgres))
+            // --store sqlite|postgresql measures one store only (a profile, or A/B runs taken in turn).
+            var store = Option(args, "--store");
+            if (store is null || store.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
             {
-                Console.WriteLine($"## 6b. PostgreSQL: SKIPPED ({PostgresVariable} is not set)");
+                await CohortBench.RunAsync("SQLite", null, children, reads);
             }
-            else
+
+            if (store is null || store.Equals("postgresql", StringComparison.OrdinalIgnoreCase))
             {
-                await CohortBench.RunAsync("PostgreSQL", postgres, children, reads);
+                if (string.IsNullOrWhiteSpace(postgres))
+                {
+                    Console.WriteLine($"## 6b. PostgreSQL: SKIPPED ({PostgresVariable} is not set)");
+                }
+                else
+                {
+                    await CohortBench.RunAsync("PostgreSQL", postgres, children, reads);
+                }
             }
         }
 

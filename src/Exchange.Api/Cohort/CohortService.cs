@@ -213,15 +213,14 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
 
         var schoolDays = Math.Clamp(options.Value.Cohort.MissingEducation.SchoolDays, 1, 60);
         var policy = decider.Policy;
-        // The fields a permit releases follow from the category and the rules that applied: children decided under the same
-        // rules share one mask.
-        var masks = new Dictionary<(string, string), FieldMask>();
+        // The fields a permit releases follow from its decision, one category's, which children decided alike share
+        // (PolicyEngine.Decide): one mask for each.
+        var masks = new Dictionary<PolicyDecision, FieldMask>(ReferenceEqualityComparer.Instance);
         FieldMask MaskOf(AccessDecision d, string category)
         {
-            var key = (category, string.Join('\n', d.Decision.AppliedRules));
-            if (!masks.TryGetValue(key, out var mask))
+            if (!masks.TryGetValue(d.Decision, out var mask))
             {
-                masks[key] = mask = new FieldMask(policy.Categories[category].Fields, d.Decision.Fields);
+                masks[d.Decision] = mask = new FieldMask(policy.Categories[category].Fields, d.Decision.Fields);
             }
 
             return mask;

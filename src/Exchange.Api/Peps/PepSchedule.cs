@@ -25,27 +25,36 @@ public static class PepSchedule
     /// The standard English school year, without half terms or bank holidays: autumn 1 September to 20 December,
     /// spring 5 January to 31 March, summer 15 April to 22 July. A council's own dates vary by a few days each year.
     /// </summary>
-    public static IReadOnlyList<(string Name, DateOnly Start, DateOnly End)> TermsOfYearStarting(int year) =>
+    private static readonly Term[] StandardTerms =
     [
-        ("autumn", new DateOnly(year, 9, 1), new DateOnly(year, 12, 20)),
-        ("spring", new DateOnly(year + 1, 1, 5), new DateOnly(year + 1, 3, 31)),
-        ("summer", new DateOnly(year + 1, 4, 15), new DateOnly(year + 1, 7, 22)),
+        new("autumn", 0, 9, 1, 12, 20),
+        new("spring", 1, 1, 5, 3, 31),
+        new("summer", 1, 4, 15, 7, 22),
     ];
+
+    /// <summary>A term of the academic year starting in September of a year: its months and days, its calendar year offset.</summary>
+    private readonly record struct Term(string Name, int YearOffset, int StartMonth, int StartDay, int EndMonth, int EndDay)
+    {
+        public (string Name, DateOnly Start, DateOnly End) Of(int academicYear) =>
+            (Name, new DateOnly(academicYear + YearOffset, StartMonth, StartDay), End(academicYear));
+
+        public DateOnly End(int academicYear) => new(academicYear + YearOffset, EndMonth, EndDay);
+    }
 
     /// <summary>The term a date falls in, or, in a holiday, the term that follows it.</summary>
     public static (string Name, DateOnly Start, DateOnly End) TermOf(DateOnly date)
     {
         var academicYear = date.Month >= 9 ? date.Year : date.Year - 1;
-        // A loop, not a query: this runs for every day counted (AddSchoolDays), for every child of a cohort.
-        foreach (var term in TermsOfYearStarting(academicYear))
+        // Allocates nothing: this runs for every day counted (AddSchoolDays), for every child of a cohort.
+        foreach (var term in StandardTerms)
         {
-            if (date <= term.End)
+            if (date <= term.End(academicYear))
             {
-                return term;
+                return term.Of(academicYear);
             }
         }
 
-        return TermsOfYearStarting(academicYear + 1)[0];
+        return StandardTerms[0].Of(academicYear + 1);
     }
 
     /// <summary>The term after the one <paramref name="date"/> belongs to.</summary>

@@ -139,7 +139,7 @@ public sealed class AccessDecider(
         var byCategory = new Dictionary<string, IReadOnlyDictionary<string, AccessDecision>>(StringComparer.Ordinal);
         foreach (var category in categories.Distinct(StringComparer.Ordinal))
         {
-            var decisions = new Dictionary<string, AccessDecision>(StringComparer.Ordinal);
+            var decisions = new Dictionary<string, AccessDecision>(asked.Count, StringComparer.Ordinal);
             foreach (var id in asked)
             {
                 var child = registered.GetValueOrDefault(id);
@@ -170,7 +170,7 @@ public sealed class AccessDecider(
         };
         var decision = engine.Decide(request);
         // Flag the access when only break-glass rules let it through: a relationship rule needs no flag.
-        var underGrant = decision.Permit && decision.AppliedRules.All(engine.IsBreakGlassRule) ? grant : null;
+        var underGrant = decision.Permit && decision.OnlyBreakGlass ? grant : null;
         var windows = decision.Permit && childId is not null ? Windows(decision, facts, handedOver ?? []) : null;
         return new AccessDecision(decision, childId, underGrant) { Erased = child?.Erased == true, Exists = child is not null, Request = request, Windows = windows };
     }
@@ -180,14 +180,33 @@ public sealed class AccessDecider(
     /// They are widened by the periods other organisations handed this category over for, in a relationship of
     /// a kind the applying rules name (today: a responsible council's own episodes, by its predecessors').
     /// </summary>
-    private DateWindows? Windows(PolicyDecision decision, IReadOnlyList<RelationshipFact> facts, IReadOnlyList<RelationshipFact> handedOver)
+    private static DateWindows? Windows(PolicyDecision decision, IReadOnlyList<RelationshipFact> facts, IReadOnlyList<RelationshipFact> handedOver)
     {
-        var kinds = decision.AppliedRules.Select(id => engine.Policy.Rules.First(r => r.Id == id).Relationship).ToHashSet(StringComparer.Ordinal);
+        var kinds = decision.Relationships;
         if (kinds.Contains(PolicyRule.NoRelationship))
         {
             return null;
         }
 
-        return new DateWindows(facts.Where(f => kinds.Contains(f.Kind)).ToList(), handedOver.Where(f => kinds.Contains(f.Kind)).ToList());
+        return new DateWindows(OfKinds(facts, kinds), OfKinds(handedOver, kinds));
+    }
+
+    /// <summary>The facts of the given kinds: the list itself when all are (a cohort asks this of every child it decides).</summary>
+    private static IReadOnlyList<RelationshipFact> OfKinds(IReadOnlyList<RelationshipFact> facts, IReadOnlySet<string> kinds)
+    {
+        List<RelationshipFact>? some = null;
+        for (var i = 0; i < facts.Count; i++)
+        {
+            if (!kinds.Contains(facts[i].Kind))
+            {
+                some ??= [.. facts.Take(i)];
+            }
+            else
+            {
+                some?.Add(facts[i]);
+            }
+        }
+
+        return some ?? facts;
     }
 }

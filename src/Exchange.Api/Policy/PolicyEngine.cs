@@ -55,6 +55,12 @@ public sealed record PolicyDecision(bool Permit, string Rule, string? LawfulBasi
     /// <summary>Every rule that applied (the deciding one first); their fields make up the mask.</summary>
     public IReadOnlyList<string> AppliedRules { get; init; } = [];
 
+    /// <summary>Only break-glass rules applied: the access is flagged with the grant it relied on.</summary>
+    internal bool OnlyBreakGlass { get; init; }
+
+    /// <summary>The relationships the applied rules name (<see cref="PolicyRule.NoRelationship"/> for a rule without one).</summary>
+    internal IReadOnlySet<string> Relationships { get; init; } = FrozenSet<string>.Empty;
+
     public const string DefaultDeny = "default-deny";
 
     public string DecisionText => Permit ? "permit" : "deny";
@@ -71,7 +77,6 @@ public sealed class PolicyEngine(PolicySet policy)
 {
     public PolicySet Policy { get; } = policy;
 
-    private readonly FrozenSet<string> _breakGlassRules = policy.Rules.Where(r => r.Conditions.BreakGlass).Select(r => r.Id).ToFrozenSet(StringComparer.Ordinal);
     private readonly FrozenDictionary<string, FrozenSet<string>> _categoryFields =
         policy.Categories.ToFrozenDictionary(c => c.Key, c => c.Value.Fields.ToFrozenSet(StringComparer.Ordinal), StringComparer.Ordinal);
     private readonly ConcurrentDictionary<CandidateKey, Candidates> _candidates = new();
@@ -79,30 +84,68 @@ public sealed class PolicyEngine(PolicySet policy)
     /// <summary>Distinct kinds of request whose candidate rules are remembered; beyond it they are worked out each time.</summary>
     private const int MaxRemembered = 4_096;
 
-    /// <summary>True when the rule only applies under a break-glass grant (its accesses are flagged).</summary>
-    public bool IsBreakGlassRule(string ruleId) => _breakGlassRules.Contains(ruleId);
+    /// <summary>Distinct outcomes remembered for one kind of request; beyond it they are worked out each time.</summary>
+    private const int MaxOutcomes = 256;
 
     public PolicyDecision Decide(PolicyRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        PolicyRule? deciding = null;
-        var applied = new List<string>();
-        var fields = new SortedSet<string>(StringComparer.Ordinal);
-        var applying = new List<PolicyRule>();
         var candidates = CandidatesFor(request);
         var furthest = candidates.Furthest;
-        foreach (var rule in candidates.Rules)
+        if (candidates.Rules.Count > 64)
         {
-            var failed = FirstFailure(rule, request);
-            if (failed != DenyReason.None)
+            var applying = new List<PolicyRule>();
+            foreach (var rule in candidates.Rules)
             {
-                furthest = Further(furthest, failed);
-                continue;
+                var failed = FirstFailure(rule, request);
+                if (failed == DenyReason.None)
+                {
+                    applying.Add(rule);
+                }
+                else
+                {
+                    furthest = Further(furthest, failed);
+                }
             }
 
-            applying.Add(rule);
+            return Outcome(applying, furthest, request.Category);
         }
 
+        // Which candidates applied (one bit each, in file order) and how far the others got is all a decision depends on
+        // once the candidates are known, so each outcome is worked out once and shared: a cohort decides thousands of
+        // children, most of them alike. Decisions are immutable.
+        var applied = 0UL;
+        for (var i = 0; i < candidates.Rules.Count; i++)
+        {
+            var failed = FirstFailure(candidates.Rules[i], request);
+            if (failed == DenyReason.None)
+            {
+                applied |= 1UL << i;
+            }
+            else
+            {
+                furthest = Further(furthest, failed);
+            }
+        }
+
+        var key = (applied, applied == 0 ? furthest : DenyReason.None);
+        if (candidates.Outcomes.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+
+        var outcome = Outcome(candidates.Rules.Where((_, i) => (applied & (1UL << i)) != 0).ToList(), key.Item2, request.Category);
+        if (candidates.Outcomes.Count < MaxOutcomes)
+        {
+            candidates.Outcomes.TryAdd(key, outcome);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>The decision when <paramref name="applying"/> (file order) are the candidate rules whose conditions hold.</summary>
+    private PolicyDecision Outcome(List<PolicyRule> applying, DenyReason furthest, string category)
+    {
         // Break-glass is for access no relationship gives: where an ordinary rule applies, a grant adds nothing
         // (it must not widen the mask of a related caller without the access being flagged as break-glass).
         if (applying.Any(r => !r.Conditions.BreakGlass))
@@ -110,23 +153,25 @@ public sealed class PolicyEngine(PolicySet policy)
             applying.RemoveAll(r => r.Conditions.BreakGlass);
         }
 
-        foreach (var rule in applying)
-        {
-            deciding ??= rule;
-            applied.Add(rule.Id);
-            fields.UnionWith(rule.Fields ?? Policy.Categories[request.Category].Fields);
-        }
-
-        if (deciding is null)
+        if (applying.Count == 0)
         {
             return new PolicyDecision(false, PolicyDecision.DefaultDeny, null, [], furthest, Policy.Hash);
         }
 
+        var deciding = applying[0];
+        var fields = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var rule in applying)
+        {
+            fields.UnionWith(rule.Fields ?? Policy.Categories[category].Fields);
+        }
+
         // A rule over several categories may list fields of another: release only this category's.
-        var own = _categoryFields[request.Category];
+        var own = _categoryFields[category];
         return new PolicyDecision(true, deciding.Id, deciding.LawfulBasis, fields.Where(own.Contains).ToList(), DenyReason.None, Policy.Hash)
         {
-            AppliedRules = applied,
+            AppliedRules = applying.Select(r => r.Id).ToList(),
+            OnlyBreakGlass = applying.All(r => r.Conditions.BreakGlass),
+            Relationships = applying.Select(r => r.Relationship).ToFrozenSet(StringComparer.Ordinal),
         };
     }
 
@@ -134,7 +179,11 @@ public sealed class PolicyEngine(PolicySet policy)
     private readonly record struct CandidateKey(string Roles, string Action, string Category, string Purpose, string Kind);
 
     /// <summary>The rules whose roles, action, category, organisation kind and purpose match, in file order, and the furthest reason the others reached.</summary>
-    private sealed record Candidates(IReadOnlyList<PolicyRule> Rules, DenyReason Furthest);
+    private sealed record Candidates(IReadOnlyList<PolicyRule> Rules, DenyReason Furthest)
+    {
+        /// <summary>The decisions already worked out, by which candidates applied and how far the others got.</summary>
+        public ConcurrentDictionary<(ulong Applied, DenyReason Furthest), PolicyDecision> Outcomes { get; } = new();
+    }
 
     /// <summary>
     /// The rules that match the request before its facts are looked at. A request for many children (a cohort, a batch)
@@ -184,13 +233,23 @@ public sealed class PolicyEngine(PolicySet policy)
     {
         if (rule.Relationship != PolicyRule.NoRelationship)
         {
-            var facts = request.Relationships.Where(r => r.Kind == rule.Relationship).ToList();
-            if (facts.Count == 0)
+            // A loop, not a query: this runs for every rule of every child of a cohort.
+            bool any = false, holds = false;
+            for (var i = 0; i < request.Relationships.Count; i++)
+            {
+                if (request.Relationships[i].Kind == rule.Relationship)
+                {
+                    any = true;
+                    holds |= request.Relationships[i].HoldsOn(request.On);
+                }
+            }
+
+            if (!any)
             {
                 return DenyReason.NoRelationship;
             }
 
-            if (rule.Conditions.WithinDates && !facts.Any(f => f.HoldsOn(request.On)))
+            if (rule.Conditions.WithinDates && !holds)
             {
                 return DenyReason.OutsideRelationshipDates;
             }
@@ -206,12 +265,25 @@ public sealed class PolicyEngine(PolicySet policy)
             return DenyReason.Restricted;
         }
 
-        if (rule.Conditions.RequiresConsent && !request.Consents.Any(c => c.Covers(request.Category, request.Purpose, request.On)))
+        if (rule.Conditions.RequiresConsent && !Consented(request))
         {
             return DenyReason.ConsentRequired;
         }
 
         return DenyReason.None;
+    }
+
+    private static bool Consented(PolicyRequest request)
+    {
+        for (var i = 0; i < request.Consents.Count; i++)
+        {
+            if (request.Consents[i].Covers(request.Category, request.Purpose, request.On))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // The reason from the candidate that got furthest through its conditions is the most telling.

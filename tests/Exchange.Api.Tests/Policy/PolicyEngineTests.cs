@@ -12,12 +12,31 @@ public sealed class PolicyEngineTests
     private static readonly DateOnly Day = new(2026, 1, 15);
 
     [Fact]
-    public void OnlyARuleThatNeedsABreakGlassGrantIsABreakGlassRule()
+    public void OnlyAnAccessThatABreakGlassRuleAloneLetsThroughIsFlagged()
     {
-        Assert.True(Engine.IsBreakGlassRule("safeguarding-break-glass"));
-        Assert.False(Engine.IsBreakGlassRule("vs-responsible-education"));
-        Assert.False(Engine.IsBreakGlassRule("break-glass-request")); // opens a grant, needs none
-        Assert.False(Engine.IsBreakGlassRule("no-such-rule"));
+        var related = Engine.Decide(new PolicyRequest(["social-worker"], "read", "exclusions", "safeguarding", Day,
+            [new RelationshipFact("responsible-council", new DateOnly(2025, 9, 1))], [], BreakGlass: true));
+        var unrelated = Engine.Decide(new PolicyRequest(["social-worker"], "read", "exclusions", "safeguarding", Day, [], [], BreakGlass: true));
+        Assert.False(related.OnlyBreakGlass);
+        Assert.True(unrelated.OnlyBreakGlass);
+        Assert.Equal(["responsible-council"], related.Relationships);
+    }
+
+    [Fact]
+    public void ChildrenWhoseFactsDecideAlikeShareOneDecisionAndOthersDoNot()
+    {
+        // The engine remembers an outcome by which rules applied: two children with the same relationship (on other
+        // dates) get the same decision; one outside its dates is denied, not given the other's permit (the furthest a
+        // candidate got is the break-glass rule's: it needs no relationship, only a grant).
+        PolicyDecision Decide(DateOnly start, DateOnly? end) => Engine.Decide(new PolicyRequest(["social-worker"], "read", "exclusions", "safeguarding",
+            Day, [new RelationshipFact("responsible-council", start, end)], []));
+        var first = Decide(new DateOnly(2025, 9, 1), null);
+        var second = Decide(new DateOnly(2024, 1, 1), new DateOnly(2026, 6, 30));
+        var ended = Decide(new DateOnly(2024, 1, 1), new DateOnly(2025, 6, 30));
+        Assert.True(first.Permit);
+        Assert.Same(first, second);
+        Assert.False(ended.Permit);
+        Assert.Equal(DenyReason.BreakGlassRequired, ended.Reason);
     }
 
     [Fact]
