@@ -26,8 +26,13 @@ internal static class CohortBench
 {
     private const int Schools = 16;
 
-    /// <summary>Unmeasured pulls of each kind before the measured rounds.</summary>
+    /// <summary>Unmeasured pulls of each kind before the measured rounds, at least.</summary>
     private const int WarmUp = 10;
+
+    /// <summary>Warm-up goes on until a round of pulls compiles no more methods than this (or <see cref="MaxWarmUp"/> has passed).</summary>
+    private const int QuietRound = 5;
+
+    private static readonly TimeSpan MaxWarmUp = TimeSpan.FromSeconds(90);
 
     /// <summary>The service's day: late in the summer term, so the academic year holds a year of marks.</summary>
     private static readonly DateTimeOffset Now = new(2027, 7, 16, 12, 0, 0, TimeSpan.Zero);
@@ -84,11 +89,16 @@ internal static class CohortBench
                 : throw new InvalidOperationException($"The cohort was refused: {(int)response.StatusCode} {(body ?? "")[..Math.Min(400, body?.Length ?? 0)]}");
         }
 
-        // A running service is warm: every kind is pulled WarmUp times before any is measured, so the JIT's tiering (a
-        // method is recompiled optimised after 30 calls) does not fall on whichever kind happens to be measured first.
+        // A running service is warm: every kind is pulled at least WarmUp times before any is measured, and on until a
+        // whole round of them compiles (almost) nothing, so the JIT's tiering (a method is recompiled with profile data,
+        // then optimised, on a background thread) does not compete with the measured requests for the 2 cores. Profiled,
+        // that thread took a fifth of the process's CPU for the first half-minute of pulls.
         var shapes = new string[kinds.Length];
-        for (var i = 0; i < WarmUp; i++)
+        var compiledBefore = JitInfo.GetCompiledMethodCount();
+        var warm = Stopwatch.StartNew();
+        for (var i = 0; i < WarmUp || (JitInfo.GetCompiledMethodCount() - compiledBefore > QuietRound && warm.Elapsed < MaxWarmUp); i++)
         {
+            compiledBefore = JitInfo.GetCompiledMethodCount();
             for (var k = 0; k < kinds.Length; k++)
             {
                 var body = (await PullAsync(kinds[k].Url, kinds[k].Accept, keep: true)).Body!;
@@ -98,8 +108,11 @@ internal static class CohortBench
             }
         }
 
+        Console.WriteLine($"warm-up:     {warm.Elapsed.TotalSeconds:N0} s, until a round of {kinds.Length} pulls compiled at most {QuietRound} methods");
+
         // Then in rounds, one of each kind per round, so a noisy moment of the machine falls on every kind alike.
         var (gen0, gen1, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+        var (jitCount, jitTime) = (JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
         var measured = kinds.Select(_ => new List<double>()).ToArray();
         // What a pull costs this process whatever the machine's load: its CPU time (service and client, not PostgreSQL's)
         // and the bytes it allocated (what the collector has to clear).
@@ -118,7 +131,8 @@ internal static class CohortBench
 
         // The service and this client share the process: its collections pause both.
         var gc = $"GC during the measured rounds: {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2, "
-            + $"{(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:N0} ms paused in all ({(GCSettings.IsServerGC ? "server" : "workstation")} GC)";
+            + $"{(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:N0} ms paused in all ({(GCSettings.IsServerGC ? "server" : "workstation")} GC); "
+            + $"JIT: {JitInfo.GetCompiledMethodCount() - jitCount:N0} methods compiled in {(JitInfo.GetCompilationTime() - jitTime).TotalMilliseconds:N0} ms";
         var results = kinds.Select((kind, k) => (kind.Name, Latencies: measured[k], Shape: shapes[k])).ToList();
         Console.WriteLine();
         Console.WriteLine($"| {storeName}, {reads} requests one at a time | p50 | p90 | p95 | p99 | max | answer |");
