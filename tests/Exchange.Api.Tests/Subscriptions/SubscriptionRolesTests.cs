@@ -3,19 +3,40 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Exchange.Api.Tests.Infrastructure;
 using Exchange.Api.Tests.RollCheck;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
 
 namespace Exchange.Api.Tests.Subscriptions;
 
 /// <summary>
 /// A subscription is told what the roles it was made with may be told, so only a caller holding every one of them
 /// manages it (deletes it, rotates its secret, redelivers its letters): one with fewer roles gets 403, never 404, for a
-/// subscription it can list; listing and reading stay organisation-wide; another organisation finds nothing.
+/// subscription it can list; listing and reading stay organisation-wide; another organisation finds nothing. Only the
+/// maker's roles that may be told of events under its purpose count (others are not stored, and old rows holding them
+/// are narrowed).
 /// </summary>
 public abstract class SubscriptionRolesTestsBase<TFactory>(TFactory api) where TFactory : WebhookApiFactory
 {
     private const string Url = "https://receiver.example.org/exchange";
 
+    private static int _nextLa = 400 + Random.Shared.Next(0, 150);
+
     private HttpClient Council(string la, params string[] roles) => api.WithToken(api.Issuer.Token("la:" + la, roles), "attendance-monitoring");
+
+    /// <summary>A council of the test's own, so its ten slots and its audit events are the test's alone.</summary>
+    private async Task<string> NewCouncilAsync()
+    {
+        var la = Interlocked.Increment(ref _nextLa).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var created = await api.Admin.PostAsJsonAsync("/v1/organisations", new { id = "la:" + la, name = "Subscribing Council " + la, laNumber = la });
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        return la;
+    }
+
+    private static IReadOnlyList<string> Roles(JsonElement subscription) =>
+        subscription.GetProperty("roles").EnumerateArray().Select(r => r.GetString()!).ToList();
+
+    private async Task<string?> StoredRolesAsync(string id) => (string?)await api.StoreScalarAsync($"""SELECT "Roles" FROM subscriptions WHERE "Id" = '{id}'""");
 
     /// <summary>The managing calls, each of which a caller lacking a role is refused.</summary>
     private static (string Method, string Path)[] Managing(string id) =>
@@ -84,6 +105,79 @@ public abstract class SubscriptionRolesTestsBase<TFactory>(TFactory api) where T
         Assert.Contains(listed.GetProperty("items").EnumerateArray(), s => s.GetProperty("id").GetString() == id);
         await Problem.AssertAsync(await mis.DeleteAsync($"/v1/subscriptions/{id}"), HttpStatusCode.Forbidden, "subscription-roles-required");
         Assert.Equal(HttpStatusCode.NoContent, (await teacher.DeleteAsync($"/v1/subscriptions/{id}")).StatusCode);
+    }
+
+    [SkippableFact]
+    public async Task ARoleThatIsToldOfNoEventsIsNotStoredSoItCannotLockTheVirtualSchoolOutOfItsSlots()
+    {
+        var la = await NewCouncilAsync();
+        // A token with an extra role that has no rule for events (here its DPO's) fills the council's ten slots.
+        var extra = Council(la, "virtual-school", "dpo");
+        var made = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            var created = await extra.PostAsJsonAsync("/v1/subscriptions", new { url = $"{Url}/{i}", eventTypes = new[] { "pupil-enrolled" } });
+            var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.Equal(["virtual-school"], Roles(body));
+            made.Add(body.GetProperty("id").GetString()!);
+        }
+
+        Assert.Equal("virtual-school", await StoredRolesAsync(made[0]));
+        var school = Council(la, "virtual-school");
+        await Problem.AssertAsync(await school.PostAsJsonAsync("/v1/subscriptions", new { url = Url, eventTypes = new[] { "pupil-enrolled" } }),
+            HttpStatusCode.Conflict, "subscription-limit");
+        Assert.Equal(["virtual-school"], Roles(await school.GetFromJsonAsync<JsonElement>($"/v1/subscriptions/{made[0]}")));
+
+        // The virtual school holds every role the subscriptions are decided for: it deletes one, and subscribes again.
+        Assert.Equal(HttpStatusCode.NoContent, (await school.DeleteAsync($"/v1/subscriptions/{made[0]}")).StatusCode);
+        await Receiver.SubscribeAsync(school, Url, "pupil-enrolled");
+        Assert.Contains(await api.EventsOfAsync($"org=la:{la}&decision=permit", "subscription.delete"), e => e.GetProperty("status").GetInt32() == 204);
+    }
+
+    [SkippableFact]
+    public async Task ARoleThatIsToldOfNoEventsUnderThePurposeIsNotStoredEither()
+    {
+        // The school's MIS is told of events for attendance monitoring only: a teacher's token that also carries it,
+        // subscribing for PEP review, makes a subscription the designated teacher alone manages.
+        var (school, mis) = await api.NewSchoolAsync();
+        var both = api.WithToken(api.Issuer.Token(school, ["designated-teacher", "school-mis"]), "pep-review");
+        var teacher = api.WithToken(api.Issuer.Token(school, ["designated-teacher"]), "pep-review");
+        var created = await both.PostAsJsonAsync("/v1/subscriptions", new { url = Url, eventTypes = new[] { "pep-submitted" } });
+        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(["designated-teacher"], Roles(body));
+        var id = body.GetProperty("id").GetString()!;
+        Assert.Equal("designated-teacher", await StoredRolesAsync(id));
+
+        // The MIS alone still may not end it (it is told of other things than the teacher).
+        await Problem.AssertAsync(await mis.DeleteAsync($"/v1/subscriptions/{id}"), HttpStatusCode.Forbidden, "subscription-roles-required");
+        Assert.Equal(HttpStatusCode.NoContent, (await teacher.DeleteAsync($"/v1/subscriptions/{id}")).StatusCode);
+    }
+
+    [SkippableFact]
+    public async Task ASubscriptionStoredWithEveryRoleOfItsMakerIsNarrowedToTheRolesToldOfEvents()
+    {
+        // A row made before only the roles told of events were stored: it held every role of the token.
+        api.Time.Offset = TimeSpan.Zero;
+        var hook = Receiver.NewPath();
+        using var receiver = WireMockServer.Start();
+        receiver.Given(Request.Create().WithPath(hook).UsingPost()).RespondWith(Response.Create().WithStatusCode(204));
+        var school = Council("202", "virtual-school");
+        var (id, _) = await Receiver.SubscribeAsync(school, receiver.Url + hook, "pupil-enrolled");
+        await api.StoreScalarAsync($"""UPDATE subscriptions SET "Roles" = 'dpo virtual-school' WHERE "Id" = '{id}'""");
+        Assert.Equal("dpo virtual-school", await StoredRolesAsync(id));
+
+        // It is shown, delivered and managed with the roles that may be told of events: the virtual school manages it.
+        Assert.Equal(["virtual-school"], Roles(await school.GetFromJsonAsync<JsonElement>($"/v1/subscriptions/{id}")));
+        var (_, _, child) = await api.EnrolledPupilAsync();
+        await api.DeliverAsync();
+        Assert.Single(Receiver.About(receiver, child, hook));
+        var delivered = Assert.Single(await api.EventsOfAsync($"childId={child}", "webhook.deliver"),
+            e => e.GetProperty("actor").GetProperty("sub").GetString() == "webhook:" + id);
+        Assert.Equal(["virtual-school"], Roles(delivered.GetProperty("actor")));
+        Assert.Equal(HttpStatusCode.OK, (await school.PostAsync($"/v1/subscriptions/{id}/secret", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await school.DeleteAsync($"/v1/subscriptions/{id}")).StatusCode);
     }
 }
 
