@@ -26,11 +26,18 @@ namespace Exchange.Api.Subscriptions;
 /// organisation: anyone of it whose role may be told of events lists and reads it, but only a caller holding every
 /// role it is decided for (<see cref="SubscriptionRoles"/>: those of its maker's roles that may be told of events)
 /// deletes it, rotates its secret (<see cref="SecretRotation"/>) or redelivers its letters (it is told what those roles
-/// may be told); nobody else learns it exists.
+/// may be told); the organisation's DPO may delete any of them, and do nothing else with them; nobody else learns
+/// they exist.
 /// </summary>
 public static class SubscriptionsApi
 {
     public const string SecretEntity = "subscriptions";
+
+    /// <summary>
+    /// What the policy grants a caller that deletes any of its organisation's subscriptions without being told of
+    /// events (policies/rules.yaml, <c>dpo-subscription-removal</c>): deleting shreds the subscription's key.
+    /// </summary>
+    public const string RemoveAnyAction = "erase";
 
     /// <summary>Where a subscription's secret is sealed: under the subscription's own data key, shredded with it.</summary>
     public static FieldPlace SecretPlace(string subscriptionId) => new(SecretEntity, "secret", subscriptionId, subscriptionId);
@@ -44,7 +51,9 @@ public static class SubscriptionsApi
             .Decides("read", noChild: true, findsChild: true).Validates<SubscriptionRequest>();
         group.MapGet("/", ListAsync).Audited("subscription.list", "notification", "items").Decides("read", noChild: true, findsChild: true);
         group.MapGet("/{subscriptionId}", GetAsync).Audited("subscription.read", "notification", "id").Decides("read", noChild: true, findsChild: true);
-        group.MapDelete("/{subscriptionId}", DeleteAsync).Audited("subscription.delete", "notification", "id").Decides("read", noChild: true, findsChild: true);
+        // The organisation's DPO, told of no events, may still delete (only delete) any of them: see ManageableAsync.
+        group.MapDelete("/{subscriptionId}", DeleteAsync).Audited("subscription.delete", "notification", "id")
+            .Decides("read", noChild: true, findsChild: true, otherwise: RemoveAnyAction);
         group.MapPost("/{subscriptionId}/secret", SecretRotation.RotateAsync).Audited("subscription.rotate-secret", "notification", "id")
             .Decides("read", noChild: true, findsChild: true);
         group.MapGet("/{subscriptionId}/dead-letters", DeadLettersAsync).Audited("subscription.dead-letters", "notification", "items")
@@ -148,14 +157,18 @@ public static class SubscriptionsApi
             : TypedResults.Ok((await WithCountsAsync(db, policy, [subscription], ct).ConfigureAwait(false))[subscription.Id]);
     }
 
-    /// <summary>Deletes the subscription and whatever it still had to deliver, and shreds its data key (its secret's, and the previous one's).</summary>
+    /// <summary>
+    /// Deletes the subscription and whatever it still had to deliver, and shreds its data key (its secret's, and the
+    /// previous one's). The organisation's DPO, granted <see cref="RemoveAnyAction"/> by the policy, deletes any of them.
+    /// </summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string subscriptionId, HttpContext http, ChildDecisions decisions, ExchangeDbContext db, PolicySet policy, DataKeyService keys, UnitOfWork work,
-        CancellationToken ct)
+        string subscriptionId, HttpContext http, Decided decided, ChildDecisions decisions, ExchangeDbContext db, PolicySet policy, DataKeyService keys,
+        UnitOfWork work, CancellationToken ct)
     {
         decisions.DecidedAtDelivery();
+        var removesAny = decided.Action == RemoveAnyAction && decided.Decision.Permit;
         await work.BeginAsync(ct).ConfigureAwait(false);
-        var (subscription, refusal) = await ManageableAsync(db, policy, http, subscriptionId, ct).ConfigureAwait(false);
+        var (subscription, refusal) = await ManageableAsync(db, policy, http, subscriptionId, ct, removesAny).ConfigureAwait(false);
         if (subscription is null)
         {
             return refusal!;
@@ -267,10 +280,11 @@ public static class SubscriptionsApi
     /// The organisation's subscription, for an action that manages it (delete, rotate its secret, redeliver): the caller
     /// must hold every role it is decided for (<see cref="SubscriptionRoles"/>), or one with fewer could silence, take
     /// over or replay a subscription that is told more than it may be told. Refused with 403, not 404: the caller can
-    /// list it anyway. Another organisation's is not found, as for every route.
+    /// list it anyway. <paramref name="removesAny"/>: the caller was granted deleting any of its organisation's
+    /// subscriptions (its DPO), and is deleting. Another organisation's is not found, as for every route, whoever asks.
     /// </summary>
     internal static async Task<(Subscription? Subscription, ProblemHttpResult? Refusal)> ManageableAsync(
-        ExchangeDbContext db, PolicySet policy, HttpContext http, string subscriptionId, CancellationToken ct)
+        ExchangeDbContext db, PolicySet policy, HttpContext http, string subscriptionId, CancellationToken ct, bool removesAny = false)
     {
         var subscription = await OwnAsync(db, http, subscriptionId, ct).ConfigureAwait(false);
         if (subscription is null)
@@ -279,7 +293,7 @@ public static class SubscriptionsApi
         }
 
         var held = Caller.From(http.User).Roles;
-        return SubscriptionRoles.Of(policy, subscription).All(role => held.Contains(role, StringComparer.Ordinal))
+        return removesAny || SubscriptionRoles.Of(policy, subscription).All(role => held.Contains(role, StringComparer.Ordinal))
             ? (subscription, null)
             : (null, Problems.Result(ProblemTypes.SubscriptionRolesRequired));
     }

@@ -14,7 +14,7 @@ namespace Exchange.Api.Tests.Subscriptions;
 /// manages it (deletes it, rotates its secret, redelivers its letters): one with fewer roles gets 403, never 404, for a
 /// subscription it can list; listing and reading stay organisation-wide; another organisation finds nothing. Only the
 /// maker's roles that may be told of events under its purpose count (others are not stored, and old rows holding them
-/// are narrowed).
+/// are narrowed), and the organisation's DPO deletes any of its organisation's subscriptions, and does nothing else.
 /// </summary>
 public abstract class SubscriptionRolesTestsBase<TFactory>(TFactory api) where TFactory : WebhookApiFactory
 {
@@ -23,6 +23,9 @@ public abstract class SubscriptionRolesTestsBase<TFactory>(TFactory api) where T
     private static int _nextLa = 400 + Random.Shared.Next(0, 150);
 
     private HttpClient Council(string la, params string[] roles) => api.WithToken(api.Issuer.Token("la:" + la, roles), "attendance-monitoring");
+
+    /// <summary>The organisation's DPO, as it reviews (its purpose).</summary>
+    private HttpClient Dpo(string org, string purpose = "audit-review") => api.WithToken(api.Issuer.Token(org, ["dpo"]), purpose);
 
     /// <summary>A council of the test's own, so its ten slots and its audit events are the test's alone.</summary>
     private async Task<string> NewCouncilAsync()
@@ -178,6 +181,73 @@ public abstract class SubscriptionRolesTestsBase<TFactory>(TFactory api) where T
         Assert.Equal(["virtual-school"], Roles(delivered.GetProperty("actor")));
         Assert.Equal(HttpStatusCode.OK, (await school.PostAsync($"/v1/subscriptions/{id}/secret", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await school.DeleteAsync($"/v1/subscriptions/{id}")).StatusCode);
+    }
+
+    [SkippableFact]
+    public async Task TheOrganisationsDpoDeletesAnyOfItsSubscriptionsAndDoesNothingElseWithThem()
+    {
+        var la = await NewCouncilAsync();
+        var (id, _) = await Receiver.SubscribeAsync(Council(la, "virtual-school", "social-worker"), Url, "exclusion-recorded");
+        var sealedSecret = (byte[])(await api.StoreScalarAsync($"""SELECT "SealedSecret" FROM subscriptions WHERE "Id" = '{id}'"""))!;
+        var dpo = Dpo("la:" + la);
+
+        // It is told of no events: it neither rotates the secret nor redelivers (either would let it receive or steer
+        // deliveries), nor reads the subscription or its dead letters.
+        foreach (var call in Managing(id).Skip(1))
+        {
+            await Problem.AssertAsync(await SendAsync(dpo, call), HttpStatusCode.Forbidden, "forbidden");
+        }
+
+        await Problem.AssertAsync(await dpo.GetAsync($"/v1/subscriptions/{id}"), HttpStatusCode.Forbidden, "forbidden");
+        await Problem.AssertAsync(await dpo.GetAsync($"/v1/subscriptions/{id}/dead-letters"), HttpStatusCode.Forbidden, "forbidden");
+        await Problem.AssertAsync(await dpo.PostAsJsonAsync("/v1/subscriptions", new { url = Url, eventTypes = new[] { "exclusion-recorded" } }),
+            HttpStatusCode.Forbidden, "forbidden");
+        // It deletes as the DPO, reviewing: not under another purpose.
+        await Problem.AssertAsync(await Dpo("la:" + la, "safeguarding").DeleteAsync($"/v1/subscriptions/{id}"), HttpStatusCode.Forbidden, "purpose-not-permitted");
+        Assert.Equal(sealedSecret, await api.StoreScalarAsync($"""SELECT "SealedSecret" FROM subscriptions WHERE "Id" = '{id}'"""));
+
+        // It deletes it, although it holds neither role the subscription was made with.
+        Assert.Equal(HttpStatusCode.NoContent, (await dpo.DeleteAsync($"/v1/subscriptions/{id}")).StatusCode);
+        Assert.Equal(0L, Convert.ToInt64(await api.StoreScalarAsync($"""SELECT COUNT(*) FROM subscriptions WHERE "Id" = '{id}'"""), System.Globalization.CultureInfo.InvariantCulture));
+        await Problem.AssertAsync(await dpo.DeleteAsync($"/v1/subscriptions/{id}"), HttpStatusCode.NotFound, "subscription-not-found");
+
+        // Every refusal is in the audit log, and the delete under the rule that permitted it.
+        foreach (var action in new[] { "subscription.redeliver", "subscription.rotate-secret", "subscription.read", "subscription.dead-letters", "subscription.create" })
+        {
+            Assert.Contains(await api.EventsOfAsync($"org=la:{la}&decision=deny", action),
+                e => e.GetProperty("status").GetInt32() == 403 && Roles(e.GetProperty("actor")).SequenceEqual(["dpo"]));
+        }
+
+        var deletes = await api.EventsOfAsync($"org=la:{la}", "subscription.delete");
+        Assert.Contains(deletes, e => e.GetProperty("status").GetInt32() == 403 && e.GetProperty("purpose").GetString() == "safeguarding");
+        Assert.Contains(deletes, e => e.GetProperty("status").GetInt32() == 404);
+        var deleted = Assert.Single(deletes, e => e.GetProperty("status").GetInt32() == 204);
+        Assert.Equal("permit", deleted.GetProperty("decision").GetString());
+        Assert.Equal("dpo-subscription-removal", deleted.GetProperty("rule").GetString());
+    }
+
+    [SkippableFact]
+    public async Task AnotherOrganisationsDpoAndTheOperatorFindNothingToDelete()
+    {
+        var la = await NewCouncilAsync();
+        var (id, _) = await Receiver.SubscribeAsync(Council(la, "virtual-school"), Url, "pupil-enrolled");
+        var otherLa = await NewCouncilAsync();
+
+        // Another council's DPO, a school's, and the operator's own (it acts for the exchange, not in a council's place).
+        var (school, _) = await api.NewSchoolAsync();
+        foreach (var org in new[] { "la:" + otherLa, school, "operator:exchange" })
+        {
+            await Problem.AssertAsync(await Dpo(org).DeleteAsync($"/v1/subscriptions/{id}"), HttpStatusCode.NotFound, "subscription-not-found");
+        }
+
+        // The exchange admin has no rule for it at all.
+        await Problem.AssertAsync(await api.WithToken(api.Issuer.Token("operator:exchange", ["exchange-admin"]), "audit-review").DeleteAsync($"/v1/subscriptions/{id}"),
+            HttpStatusCode.Forbidden, "forbidden");
+        Assert.Contains(await api.EventsOfAsync($"org=la:{otherLa}&decision=deny", "subscription.delete"), e => e.GetProperty("status").GetInt32() == 404);
+        Assert.Contains(await api.EventsOfAsync($"org={school}&decision=deny", "subscription.delete"), e => e.GetProperty("status").GetInt32() == 404);
+
+        // The subscription is still there for its own organisation.
+        Assert.Equal(HttpStatusCode.OK, (await Council(la, "virtual-school").GetAsync($"/v1/subscriptions/{id}")).StatusCode);
     }
 }
 
