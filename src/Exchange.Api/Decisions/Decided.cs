@@ -18,6 +18,13 @@ public sealed class Decided
     /// <summary>The endpoint's action and audited category, and who asked for which purpose: what a second decision repeats.</summary>
     internal (string Action, string Category, Caller Caller, string Purpose)? Question { get; private set; }
 
+    /// <summary>
+    /// The action the decision is about: the endpoint's own, or the other one it lets the policy grant instead
+    /// (<c>.Decides(..., otherwise: ...)</c>) when that is what the caller was granted.
+    /// </summary>
+    public string Action => Question?.Action
+        ?? throw new InvalidOperationException("A policy-decided endpoint reads its decision only after the decision point has run.");
+
     /// <summary>The decision the answer rests on.</summary>
     public AccessDecision Access => _access
         ?? throw new InvalidOperationException("A policy-decided endpoint reads its decision only after the decision point has run.");

@@ -31,14 +31,24 @@ public static class PolicyDecidedEndpointExtensions
     /// on it (<see cref="ChildDecisions"/>), so a first denial that depends on the child (a relationship, its
     /// restriction) is left to that decision; one that does not (no rule for the role, a purpose it may not use)
     /// refuses at once. Such a handler must not answer with success without a permit of its own.
+    /// <paramref name="otherwise"/> (with <paramref name="noChild"/>): a second action the policy may grant instead, to a
+    /// caller it refuses <paramref name="action"/> at once (no rule for the role, a purpose it may not use); when the
+    /// policy permits it, the request goes on under that permit and the handler sees which action was granted
+    /// (<see cref="Decided.Action"/>). Otherwise the refusal that got further stands. (An organisation's DPO deletes a
+    /// webhook subscription without being a role that is told of events.)
     /// The handler reads what was decided from its <see cref="Decided"/> parameter (never from the HTTP context).
     /// </summary>
     public static TBuilder Decides<TBuilder>(this TBuilder builder, string action, ChildLocator? child = null, bool noChild = false,
         ProblemTypes.ProblemType? notFound = null, IReadOnlyDictionary<string, string[]>? queryFields = null, bool servesErased = false,
-        bool findsChild = false)
+        bool findsChild = false, string? otherwise = null)
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
+        if (otherwise is not null && !noChild)
+        {
+            throw new ArgumentException("Another action is granted only to an endpoint decided without a child.", nameof(otherwise));
+        }
+
         builder.WithMetadata(new PolicyDecidedEndpoint(action));
         builder.AddEndpointFilter(async (context, next) =>
         {
@@ -54,9 +64,23 @@ public static class PolicyDecidedEndpointExtensions
             }
             var decider = http.RequestServices.GetRequiredService<AccessDecider>();
             var decided = http.RequestServices.GetRequiredService<Decided>();
+            var granted = action;
             decided.Ask(action, category, Caller.From(http.User), PurposeOfUse.Of(http) ?? "");
             var access = await decider.DecideAsync(Caller.From(http.User), action, category, PurposeOfUse.Of(http) ?? "", childId, http.RequestAborted)
                 .ConfigureAwait(false);
+            if (otherwise is not null && !access.Decision.Permit && !DependsOnChild(access.Decision.Reason))
+            {
+                var instead = await decider.DecideAsync(Caller.From(http.User), otherwise, category, PurposeOfUse.Of(http) ?? "", childId, http.RequestAborted)
+                    .ConfigureAwait(false);
+                // Granted; or refused at once for a reason that got further (the purpose): that refusal says more.
+                if (instead.Decision.Permit || (instead.Decision.Reason > access.Decision.Reason && !DependsOnChild(instead.Decision.Reason)))
+                {
+                    access = instead;
+                    granted = otherwise;
+                    decided.Ask(otherwise, category, Caller.From(http.User), PurposeOfUse.Of(http) ?? "");
+                }
+            }
+
             var decision = access.Decision;
             var audit = http.RequestServices.GetRequiredService<AuditTrail>();
             if (access.Exists)
@@ -72,7 +96,7 @@ public static class PolicyDecidedEndpointExtensions
             var options = http.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
             // Until the answer is known (a read that commits, such as signing a checkpoint, records its event
             // during the handler), a read releases the endpoint's declared fields within the mask.
-            audit.Decided(decision, access.BreakGlassGrant?.ToString(), action == "read" ? AnswerFields.Narrow(decision.Fields, null, options, declared) : null);
+            audit.Decided(decision, access.BreakGlassGrant?.ToString(), granted == "read" ? AnswerFields.Narrow(decision.Fields, null, options, declared) : null);
             decided.Set(access, null);
             var leftToHandler = noChild && findsChild && !decision.Permit && DependsOnChild(decision.Reason);
             if (!decision.Permit && !leftToHandler)
@@ -87,7 +111,7 @@ public static class PolicyDecidedEndpointExtensions
             }
 
             // Relationship rows outlive erasure (they hold only the pseudonymous id); nothing behind them is served.
-            if (access.Erased && action != "erase" && !servesErased)
+            if (access.Erased && granted != "erase" && !servesErased)
             {
                 return Problems.Result(ProblemTypes.ChildErased, "This child's data has been erased.");
             }
@@ -107,7 +131,7 @@ public static class PolicyDecidedEndpointExtensions
             {
                 throw new InvalidOperationException("A handler that finds its child answered with success without a permit for it.");
             }
-            if (action == "read" && final.Decision.Permit)
+            if (granted == "read" && final.Decision.Permit)
             {
                 // The event names what the answer carries, not everything the mask would have allowed.
                 audit.Decided(final.Decision, final.BreakGlassGrant?.ToString(), AnswerFields.Narrow(final.Decision.Fields, AnswerFields.ValueOf(answer), options, declared));

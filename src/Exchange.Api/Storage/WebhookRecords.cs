@@ -15,7 +15,11 @@ public sealed class Subscription
     public required string Id { get; init; }
     public required string OrganisationId { get; init; }
 
-    /// <summary>The creating token's roles, space-separated: deliveries are decided for them.</summary>
+    /// <summary>
+    /// The creating token's roles that the policy lets be told of events under <see cref="Purpose"/>, space-separated:
+    /// deliveries are decided for them, and managing the subscription needs them all. Rows made before held every role
+    /// of the token; they are narrowed wherever they are read (Subscriptions.SubscriptionRoles), not migrated.
+    /// </summary>
     public required string Roles { get; init; }
 
     /// <summary>The purpose declared when subscribing: every delivery is decided, and audited, under it.</summary>

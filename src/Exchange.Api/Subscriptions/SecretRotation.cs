@@ -2,6 +2,7 @@ using Exchange.Api.Configuration;
 using Exchange.Api.Dates;
 using Exchange.Api.Decisions;
 using Exchange.Api.Errors;
+using Exchange.Api.Policy;
 using Exchange.Api.Storage;
 using Exchange.Api.Work;
 using Exchange.Crypto.Sealing;
@@ -30,12 +31,12 @@ internal static class SecretRotation
 
     public static async Task<Results<Ok<RotatedSubscriptionView>, ProblemHttpResult>> RotateAsync(
         string subscriptionId, HttpContext http, ChildDecisions decisions, ExchangeDbContext db, FieldSealer sealer, UnitOfWork work,
-        IOptions<ExchangeOptions> options, TimeProvider clock, CancellationToken ct)
+        PolicySet policy, IOptions<ExchangeOptions> options, TimeProvider clock, CancellationToken ct)
     {
         decisions.DecidedAtDelivery();
         for (var attempt = 1; ; attempt++)
         {
-            var (subscription, refusal) = await SubscriptionsApi.ManageableAsync(db, http, subscriptionId, ct).ConfigureAwait(false);
+            var (subscription, refusal) = await SubscriptionsApi.ManageableAsync(db, policy, http, subscriptionId, ct).ConfigureAwait(false);
             if (subscription is null)
             {
                 return refusal!;
@@ -73,7 +74,7 @@ internal static class SecretRotation
             if (rotated == 1)
             {
                 await work.CommitAsync(Outcome.Ok(), ct).ConfigureAwait(false);
-                var view = (await SubscriptionsApi.WithCountsAsync(db, [subscription], ct).ConfigureAwait(false))[id] with { PreviousSecretUntil = until };
+                var view = (await SubscriptionsApi.WithCountsAsync(db, policy, [subscription], ct).ConfigureAwait(false))[id] with { PreviousSecretUntil = until };
                 return TypedResults.Ok(RotatedSubscriptionView.Of(view, secret));
             }
 

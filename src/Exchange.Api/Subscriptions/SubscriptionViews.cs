@@ -10,8 +10,9 @@ public sealed record SubscriptionView(
     string Id, string Url, IReadOnlyList<string> EventTypes, string Purpose, IReadOnlyList<string> Roles, DateTimeOffset CreatedAt,
     int Pending, int DeadLetters, DateTimeOffset? LastDeliveredAt, DateTimeOffset? PreviousSecretUntil)
 {
-    public static SubscriptionView Of(Subscription s, int pending = 0, int dead = 0, DateTimeOffset? lastDelivered = null) =>
-        new(s.Id, s.Url, s.EventTypeList, s.Purpose, s.RoleList, s.CreatedAt, pending, dead, lastDelivered, s.PreviousSecretUntil);
+    /// <summary>The view of <paramref name="s"/>, showing <paramref name="roles"/>: those it is decided for (<see cref="SubscriptionRoles"/>).</summary>
+    public static SubscriptionView Of(Subscription s, IReadOnlyList<string> roles, int pending = 0, int dead = 0, DateTimeOffset? lastDelivered = null) =>
+        new(s.Id, s.Url, s.EventTypeList, s.Purpose, roles, s.CreatedAt, pending, dead, lastDelivered, s.PreviousSecretUntil);
 }
 
 /// <summary>The answer to rotating the secret: the subscription with its new secret, shown this once.</summary>

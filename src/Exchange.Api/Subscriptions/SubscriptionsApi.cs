@@ -7,6 +7,7 @@ using Exchange.Api.Errors;
 using Exchange.Api.Events;
 using Exchange.Api.Identity;
 using Exchange.Api.Paging;
+using Exchange.Api.Policy;
 using Exchange.Api.Purpose;
 using Exchange.Api.Storage;
 using Exchange.Api.Work;
@@ -23,12 +24,20 @@ namespace Exchange.Api.Subscriptions;
 /// Standard Webhooks signing secret once, and from then on each outbox item it may be told of is POSTed to it, signed,
 /// retried for a day, then parked as a dead letter it can list and redeliver. A subscription belongs to the
 /// organisation: anyone of it whose role may be told of events lists and reads it, but only a caller holding every
-/// role it was made with deletes it, rotates its secret (<see cref="SecretRotation"/>) or redelivers its letters (it is
-/// told what those roles may be told); nobody else learns it exists.
+/// role it is decided for (<see cref="SubscriptionRoles"/>: those of its maker's roles that may be told of events)
+/// deletes it, rotates its secret (<see cref="SecretRotation"/>) or redelivers its letters (it is told what those roles
+/// may be told); the organisation's DPO may delete any of them, and do nothing else with them; nobody else learns
+/// they exist.
 /// </summary>
 public static class SubscriptionsApi
 {
     public const string SecretEntity = "subscriptions";
+
+    /// <summary>
+    /// What the policy grants a caller that deletes any of its organisation's subscriptions without being told of
+    /// events (policies/rules.yaml, <c>dpo-subscription-removal</c>): deleting shreds the subscription's key.
+    /// </summary>
+    public const string RemoveAnyAction = "erase";
 
     /// <summary>Where a subscription's secret is sealed: under the subscription's own data key, shredded with it.</summary>
     public static FieldPlace SecretPlace(string subscriptionId) => new(SecretEntity, "secret", subscriptionId, subscriptionId);
@@ -42,7 +51,9 @@ public static class SubscriptionsApi
             .Decides("read", noChild: true, findsChild: true).Validates<SubscriptionRequest>();
         group.MapGet("/", ListAsync).Audited("subscription.list", "notification", "items").Decides("read", noChild: true, findsChild: true);
         group.MapGet("/{subscriptionId}", GetAsync).Audited("subscription.read", "notification", "id").Decides("read", noChild: true, findsChild: true);
-        group.MapDelete("/{subscriptionId}", DeleteAsync).Audited("subscription.delete", "notification", "id").Decides("read", noChild: true, findsChild: true);
+        // The organisation's DPO, told of no events, may still delete (only delete) any of them: see ManageableAsync.
+        group.MapDelete("/{subscriptionId}", DeleteAsync).Audited("subscription.delete", "notification", "id")
+            .Decides("read", noChild: true, findsChild: true, otherwise: RemoveAnyAction);
         group.MapPost("/{subscriptionId}/secret", SecretRotation.RotateAsync).Audited("subscription.rotate-secret", "notification", "id")
             .Decides("read", noChild: true, findsChild: true);
         group.MapGet("/{subscriptionId}/dead-letters", DeadLettersAsync).Audited("subscription.dead-letters", "notification", "items")
@@ -54,10 +65,19 @@ public static class SubscriptionsApi
 
     private static async Task<Results<Created<CreatedSubscriptionView>, ProblemHttpResult>> CreateAsync(
         SubscriptionRequest request, HttpContext http, ChildDecisions decisions, ExchangeDbContext db, FieldSealer sealer, DataKeyService keys, UnitOfWork work,
-        IOptions<ExchangeOptions> options, TimeProvider clock, CancellationToken ct)
+        PolicySet policy, IOptions<ExchangeOptions> options, TimeProvider clock, CancellationToken ct)
     {
         decisions.DecidedAtDelivery();
         var caller = Caller.From(http.User);
+        // Only the roles that may be told of events under the purpose: another role of the token would add nothing to
+        // a delivery and only keep the organisation's callers without it from deleting the subscription.
+        var roles = SubscriptionRoles.Told(policy, caller.Roles, PurposeOfUse.Of(http)!);
+        if (roles.Count == 0)
+        {
+            // The decision point refuses such a caller already (no rule for the role, or the purpose); kept in step with it.
+            return Problems.Result(ProblemTypes.Forbidden, "No rule of the access policy lets your role do this to this kind of data.");
+        }
+
         var limit = options.Value.Webhooks.MaxPerOrganisation;
         // Refused before any key is made for it (a data key per subscription: a vault call in production).
         if (await db.Subscriptions.CountAsync(s => s.OrganisationId == caller.Organisation, ct).ConfigureAwait(false) >= limit)
@@ -91,7 +111,7 @@ public static class SubscriptionsApi
         {
             Id = id,
             OrganisationId = caller.Organisation,
-            Roles = string.Join(' ', caller.Roles.Order(StringComparer.Ordinal)),
+            Roles = string.Join(' ', roles),
             Purpose = PurposeOfUse.Of(http)!,
             Url = request.Url!,
             EventTypes = string.Join(' ', request.EventTypes!),
@@ -102,13 +122,13 @@ public static class SubscriptionsApi
         };
         db.Subscriptions.Add(subscription);
         await work.CommitAsync(Outcome.Created(), ct).ConfigureAwait(false);
-        var view = SubscriptionView.Of(subscription);
+        var view = SubscriptionView.Of(subscription, roles);
         return TypedResults.Created($"/v1/subscriptions/{id}",
             new CreatedSubscriptionView(view.Id, view.Url, view.EventTypes, view.Purpose, view.Roles, view.CreatedAt, secret));
     }
 
     private static async Task<Results<Ok<Page<SubscriptionView>>, ProblemHttpResult>> ListAsync(
-        HttpContext http, ChildDecisions decisions, ExchangeDbContext db, string? cursor, int? limit, CancellationToken ct)
+        HttpContext http, ChildDecisions decisions, ExchangeDbContext db, PolicySet policy, string? cursor, int? limit, CancellationToken ct)
     {
         decisions.DecidedAtDelivery();
         if (!PageRequest.TryParse(cursor, limit, out var page, out var problem))
@@ -124,26 +144,31 @@ public static class SubscriptionsApi
         }
 
         var rows = await query.OrderBy(s => s.CreatedAt).ThenBy(s => s.Id).Take(page.Limit + 1).ToListAsync(ct).ConfigureAwait(false);
-        var views = await WithCountsAsync(db, rows, ct).ConfigureAwait(false);
+        var views = await WithCountsAsync(db, policy, rows, ct).ConfigureAwait(false);
         return TypedResults.Ok(Pages.From(rows, page.Limit, s => views[s.Id], s => new PageCursor(s.CreatedAt, s.Id)));
     }
 
     private static async Task<Results<Ok<SubscriptionView>, ProblemHttpResult>> GetAsync(
-        string subscriptionId, HttpContext http, ChildDecisions decisions, ExchangeDbContext db, CancellationToken ct)
+        string subscriptionId, HttpContext http, ChildDecisions decisions, ExchangeDbContext db, PolicySet policy, CancellationToken ct)
     {
         decisions.DecidedAtDelivery();
         var subscription = await OwnAsync(db, http, subscriptionId, ct).ConfigureAwait(false);
         return subscription is null ? Problems.Result(ProblemTypes.SubscriptionNotFound)
-            : TypedResults.Ok((await WithCountsAsync(db, [subscription], ct).ConfigureAwait(false))[subscription.Id]);
+            : TypedResults.Ok((await WithCountsAsync(db, policy, [subscription], ct).ConfigureAwait(false))[subscription.Id]);
     }
 
-    /// <summary>Deletes the subscription and whatever it still had to deliver, and shreds its data key (its secret's, and the previous one's).</summary>
+    /// <summary>
+    /// Deletes the subscription and whatever it still had to deliver, and shreds its data key (its secret's, and the
+    /// previous one's). The organisation's DPO, granted <see cref="RemoveAnyAction"/> by the policy, deletes any of them.
+    /// </summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string subscriptionId, HttpContext http, ChildDecisions decisions, ExchangeDbContext db, DataKeyService keys, UnitOfWork work, CancellationToken ct)
+        string subscriptionId, HttpContext http, Decided decided, ChildDecisions decisions, ExchangeDbContext db, PolicySet policy, DataKeyService keys,
+        UnitOfWork work, CancellationToken ct)
     {
         decisions.DecidedAtDelivery();
+        var removesAny = decided.Action == RemoveAnyAction && decided.Decision.Permit;
         await work.BeginAsync(ct).ConfigureAwait(false);
-        var (subscription, refusal) = await ManageableAsync(db, http, subscriptionId, ct).ConfigureAwait(false);
+        var (subscription, refusal) = await ManageableAsync(db, policy, http, subscriptionId, ct, removesAny).ConfigureAwait(false);
         if (subscription is null)
         {
             return refusal!;
@@ -201,10 +226,10 @@ public static class SubscriptionsApi
     /// <summary>Puts a dead letter back to be sent now, with a fresh retry budget (after the receiver is mended).</summary>
     private static async Task<Results<Accepted<DeadLetterView>, ProblemHttpResult>> RedeliverAsync(
         string subscriptionId, string deliveryId, HttpContext http, ChildDecisions decisions, EventAudience audience, ExchangeDbContext db,
-        UnitOfWork work, TimeProvider clock, CancellationToken ct)
+        PolicySet policy, UnitOfWork work, TimeProvider clock, CancellationToken ct)
     {
         decisions.DecidedAtDelivery();
-        var (subscription, refusal) = await ManageableAsync(db, http, subscriptionId, ct).ConfigureAwait(false);
+        var (subscription, refusal) = await ManageableAsync(db, policy, http, subscriptionId, ct).ConfigureAwait(false);
         if (subscription is null)
         {
             return refusal!;
@@ -253,12 +278,13 @@ public static class SubscriptionsApi
 
     /// <summary>
     /// The organisation's subscription, for an action that manages it (delete, rotate its secret, redeliver): the caller
-    /// must hold every role it was made with, or one with fewer could silence, take over or replay a subscription that is
-    /// told more than it may be told. Refused with 403, not 404: the caller can list it anyway. Another organisation's
-    /// is not found, as for every route.
+    /// must hold every role it is decided for (<see cref="SubscriptionRoles"/>), or one with fewer could silence, take
+    /// over or replay a subscription that is told more than it may be told. Refused with 403, not 404: the caller can
+    /// list it anyway. <paramref name="removesAny"/>: the caller was granted deleting any of its organisation's
+    /// subscriptions (its DPO), and is deleting. Another organisation's is not found, as for every route, whoever asks.
     /// </summary>
     internal static async Task<(Subscription? Subscription, ProblemHttpResult? Refusal)> ManageableAsync(
-        ExchangeDbContext db, HttpContext http, string subscriptionId, CancellationToken ct)
+        ExchangeDbContext db, PolicySet policy, HttpContext http, string subscriptionId, CancellationToken ct, bool removesAny = false)
     {
         var subscription = await OwnAsync(db, http, subscriptionId, ct).ConfigureAwait(false);
         if (subscription is null)
@@ -267,12 +293,13 @@ public static class SubscriptionsApi
         }
 
         var held = Caller.From(http.User).Roles;
-        return subscription.RoleList.All(role => held.Contains(role, StringComparer.Ordinal))
+        return removesAny || SubscriptionRoles.Of(policy, subscription).All(role => held.Contains(role, StringComparer.Ordinal))
             ? (subscription, null)
             : (null, Problems.Result(ProblemTypes.SubscriptionRolesRequired));
     }
 
-    internal static async Task<Dictionary<string, SubscriptionView>> WithCountsAsync(ExchangeDbContext db, IReadOnlyList<Subscription> rows, CancellationToken ct)
+    internal static async Task<Dictionary<string, SubscriptionView>> WithCountsAsync(
+        ExchangeDbContext db, PolicySet policy, IReadOnlyList<Subscription> rows, CancellationToken ct)
     {
         var ids = rows.Select(r => r.Id).ToList();
         var counts = await db.WebhookDeliveries.AsNoTracking().Where(d => ids.Contains(d.SubscriptionId))
@@ -281,7 +308,7 @@ public static class SubscriptionsApi
         var delivered = await db.WebhookDeliveries.AsNoTracking().Where(d => ids.Contains(d.SubscriptionId) && d.DeliveredAt != null)
             .GroupBy(d => d.SubscriptionId).Select(g => new { Id = g.Key, Last = g.Max(d => d.DeliveredAt) }).ToListAsync(ct).ConfigureAwait(false);
         int Count(string id, string state) => counts.FirstOrDefault(c => c.SubscriptionId == id && c.State == state)?.Count ?? 0;
-        return rows.ToDictionary(r => r.Id, r => SubscriptionView.Of(r, Count(r.Id, WebhookDelivery.Pending), Count(r.Id, WebhookDelivery.Dead),
+        return rows.ToDictionary(r => r.Id, r => SubscriptionView.Of(r, SubscriptionRoles.Of(policy, r), Count(r.Id, WebhookDelivery.Pending), Count(r.Id, WebhookDelivery.Dead),
             delivered.FirstOrDefault(d => d.Id == r.Id)?.Last));
     }
 }

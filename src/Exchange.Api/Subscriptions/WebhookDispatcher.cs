@@ -27,7 +27,7 @@ namespace Exchange.Api.Subscriptions;
 /// by a unique index).
 /// </summary>
 public sealed partial class WebhookDispatcher(
-    ExchangeDbContext db, UnitOfWork work, EventAudience audience, FieldSealer sealer, AuditWriter auditLog,
+    ExchangeDbContext db, UnitOfWork work, EventAudience audience, FieldSealer sealer, AuditWriter auditLog, PolicySet policy,
     IHttpClientFactory httpClients, IOptions<ExchangeOptions> options, TimeProvider clock, ILogger<WebhookDispatcher> logger)
 {
     public const string HttpClientName = "webhooks";
@@ -136,11 +136,14 @@ public sealed partial class WebhookDispatcher(
         return total;
     }
 
-    /// <summary>The caller a subscription's deliveries are decided for: its organisation with the roles it was made with.</summary>
-    public static PolicyCaller CallerOf(Subscription subscription)
+    /// <summary>
+    /// The caller a subscription's deliveries are decided for: its organisation with the roles it was made with that
+    /// may be told of events under its purpose (<see cref="SubscriptionRoles"/>: the roles managing it needs).
+    /// </summary>
+    public PolicyCaller CallerOf(Subscription subscription)
     {
         ArgumentNullException.ThrowIfNull(subscription);
-        return new PolicyCaller("webhook:" + subscription.Id, subscription.OrganisationId, subscription.RoleList);
+        return new PolicyCaller("webhook:" + subscription.Id, subscription.OrganisationId, SubscriptionRoles.Of(policy, subscription));
     }
 
     /// <summary>
@@ -411,8 +414,8 @@ public sealed partial class WebhookDispatcher(
         await auditLog.AppendManyAsync(events, ct).ConfigureAwait(false);
     }
 
-    private static AuditActor ActorOf(Subscription subscription) =>
-        new("webhook:" + subscription.Id, subscription.OrganisationId, subscription.RoleList, null);
+    private AuditActor ActorOf(Subscription subscription) =>
+        new("webhook:" + subscription.Id, subscription.OrganisationId, SubscriptionRoles.Of(policy, subscription), null);
 
     private async Task<Attempt> PostAsync(HttpClient client, Send send, CancellationToken ct)
     {
