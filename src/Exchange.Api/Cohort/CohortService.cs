@@ -62,9 +62,6 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
     private const string PlacementCategory = "placement";
     private static readonly string[] Categories = [Category, AttendanceSummaryCategory, ExclusionsCategory, PepCategory, EnrolmentCategory, PlacementCategory];
 
-    /// <summary>Children decided and read together.</summary>
-    private const int Chunk = 1_000;
-
     /// <summary>The answer and the permit it rests on (null when no row was released).</summary>
     public sealed record Result(CohortPage Page, AccessDecision? AnyPermit);
 
@@ -99,7 +96,8 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
             var after = query.After ?? "";
             // Unfiltered, a page needs one candidate more than its rows (to know whether another follows); filtered, more.
             var unfiltered = query.Flags.Count == 0 && query.SchoolCouncil is null && query.UpdatedSince is null;
-            var take = unfiltered ? Math.Min(Chunk, query.Limit + 1) : Chunk;
+            var chunk = Math.Clamp(options.Value.Cohort.ChunkSize, 10, MaxLimit);
+            var take = unfiltered ? Math.Min(chunk, query.Limit + 1) : chunk;
             while (next is null)
             {
                 var from = after;

@@ -116,6 +116,12 @@ public sealed class ChecksOptions
 public sealed class CohortOptions
 {
     public MissingEducationOptions MissingEducation { get; set; } = new();
+
+    /// <summary>
+    /// Children decided and read together (set queries over this many ids; the audit records one such chunk while the
+    /// next is read). Larger: fewer queries, more memory per request. 10 to 5,000.
+    /// </summary>
+    public int ChunkSize { get; set; } = 1_000;
 }
 
 public sealed class MissingEducationOptions
