@@ -342,9 +342,11 @@ public abstract class CohortChunkTestsBase<TFactory>(TFactory api) where TFactor
         const string since = "updatedSince=2026-03-03T09:30:00Z";
         Assert.Empty(await AllIdsAsync(cohort.Council, since, 500));
 
-        // The first child of the first chunk gets a mark; the first of the last chunk a new placement.
+        // The last child of the first chunk (at school out of borough) gets a mark; the last child of all, in the short
+        // last chunk (no school), a placement. A chunk that began one child too early would list the first twice, one that
+        // began one child too late would miss the second.
         Today("2026-03-03", "11:00:00");
-        var (early, late) = (cohort.Children[0], cohort.Children[30]);
+        var (early, late) = (cohort.Children[SmallChunks.Size - 1], cohort.Children[^1]);
         await PostMarksAsync(cohort.OutOfBoroughMis, [early], "2026-03-02", "2026-03-02");
         Assert.Equal(HttpStatusCode.Created, (await cohort.Council.PostAsJsonAsync($"/v1/children/{late}/placements", new { la = "202", startDate = "2026-03-03" })).StatusCode);
 
