@@ -47,6 +47,23 @@ internal static class CohortBench
         Console.WriteLine($"## 6{(postgresServer is null ? "a" : "b")}. Cohort: {children:N0} children with a year of marks each, through HTTP, {storeName}");
         Console.WriteLine($"load:        {MachineInfo.LoadAverage()} (1, 5, 15 min)");
         var database = postgresServer is null ? null : await CreateDatabaseAsync(postgresServer);
+        try
+        {
+            await MeasureAsync(storeName, database, children, reads);
+        }
+        finally
+        {
+            // A run leaves no database behind: dozens of them, each with a year of marks, kept the server's autovacuum
+            // busy during later runs.
+            if (postgresServer is not null && database is not null)
+            {
+                await DropDatabaseAsync(postgresServer, new NpgsqlConnectionStringBuilder(database).Database!);
+            }
+        }
+    }
+
+    private static async Task MeasureAsync(string storeName, string? database, int children, int reads)
+    {
         await using var api = new BenchApiFactory(auditing: true, kestrel: true, database, new FixedClock());
         using var client = api.CreateDefaultClient();
 
@@ -126,7 +143,7 @@ internal static class CohortBench
                 var (cpuBefore, bytesBefore, databaseBefore) = (ProcessCpu.Seconds(), GC.GetTotalAllocatedBytes(precise: true), PostgresCpu.Seconds());
                 measured[k].Add((await PullAsync(kinds[k].Url, kinds[k].Accept, keep: false)).Ms);
                 cpu[k].Add((ProcessCpu.Seconds() - cpuBefore) * 1000);
-                if (postgresServer is not null && PostgresCpu.Seconds() is { } databaseAfter && databaseBefore is { } before)
+                if (database is not null && PostgresCpu.Seconds() is { } databaseAfter && databaseBefore is { } before)
                 {
                     serverCpu[k].Add((databaseAfter - before) * 1000);
                 }
@@ -267,5 +284,14 @@ internal static class CohortBench
         await using var command = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
         await command.ExecuteNonQueryAsync();
         return new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+    }
+
+    private static async Task DropDatabaseAsync(string server, string database)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
     }
 }
