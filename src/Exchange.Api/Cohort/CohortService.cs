@@ -164,6 +164,8 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
 
     private sealed record Episode(string ChildId, DateOnly StartDate, DateOnly? EndDate, DateTimeOffset RecordedAt, DateTimeOffset? EndedAt);
 
+    private sealed record Merge(string SurvivorChildId, DateTimeOffset MergedAt);
+
     private sealed record ExclusionFact(string ChildId, string SchoolId, string Type, DateOnly StartDate, int? Sessions, DateTimeOffset RecordedAt);
 
     /// <summary>The rows of <paramref name="members"/> that pass <paramref name="updatedSince"/>, keyed by child: a handful of set queries for all of them.</summary>
@@ -224,10 +226,21 @@ public sealed class CohortService(ExchangeDbContext db, AccessDecider decider, T
             return mask;
         }
         var changed = new ChangedSince(updatedSince, today);
+        // A merge moves the merged child's records onto the survivor with their own times: the merge is the change.
+        // Merges are few: compared here, as every time of change is (ChangedSince), whatever the store.
+        List<Merge> merges = updatedSince is null ? [] : await db.ChildMerges.AsNoTracking()
+            .Where(m => EF.Parameter(members).Contains(m.SurvivorChildId))
+            .Select(m => new Merge(m.SurvivorChildId, m.MergedAt)).ToListAsync(ct).ConfigureAwait(false);
+        var mergedSince = merges.ToLookup(m => m.SurvivorChildId, m => m.MergedAt, StringComparer.Ordinal);
 
         foreach (var id in members)
         {
             changed.Start(year.From);
+            foreach (var mergedAt in mergedSince[id])
+            {
+                changed.Recorded(mergedAt);
+            }
+
             var childRelationships = relationships[id].ToList();
             foreach (var r in childRelationships)
             {

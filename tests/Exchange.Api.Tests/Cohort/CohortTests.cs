@@ -257,6 +257,36 @@ public abstract class CohortTestsBase<TFactory>(TFactory api) where TFactory : E
     }
 
     [SkippableFact]
+    public async Task UpdatedSinceSeesASurvivorWhoseRowAMergeChanged()
+    {
+        Today("2026-03-03", "09:00:00");
+        var (_, council) = await NewCouncilAsync();
+        var upn = TestIdentifiers.NewUpn();
+        var survivor = await Problem.ChildIdAsync(await council.RegisterAsync(new { upn }, "2025-09-01"), HttpStatusCode.Created);
+        var (first, _) = await api.NewSchoolAsync("209");
+        Assert.Equal(HttpStatusCode.Created, (await council.PostAsJsonAsync("/v1/enrolments", new { childId = survivor, urn = first[7..], startDate = "2025-09-01" })).StatusCode);
+        // The same child, registered again under its NHS number, enrolled since January at a school in another area.
+        var nhs = TestIdentifiers.NewNhs();
+        var merged = await Problem.ChildIdAsync(await council.RegisterAsync(new { nhsNumber = nhs }, "2025-09-01"), HttpStatusCode.Created);
+        var (otherLa, _) = await NewCouncilAsync();
+        var (school, _) = await api.NewSchoolAsync(otherLa);
+        Assert.Equal(HttpStatusCode.Created, (await council.PostAsJsonAsync("/v1/enrolments", new { childId = merged, urn = school[7..], startDate = "2026-01-05" })).StatusCode);
+        Today("2026-03-03", "10:00:00");
+        const string since = "updatedSince=2026-03-03T09:30:00Z";
+        Assert.Empty(await AllAsync(council, since));
+
+        Today("2026-03-03", "11:00:00");
+        var conflict = await Problem.AssertAsync(await api.Council209.ResolveAsync(new { nhsNumber = nhs, upn }), HttpStatusCode.Conflict, "identity-conflict");
+        var merge = await api.Admin.PostAsJsonAsync($"/v1/identity-reviews/{conflict.GetProperty("reviewId").GetString()}/merge", new { survivorChildId = survivor });
+        Assert.True(merge.StatusCode == HttpStatusCode.OK, await merge.Content.ReadAsStringAsync());
+
+        // The survivor's row now shows the merged child's later school; nothing it draws on was recorded after then.
+        var changed = await AllAsync(council, since);
+        Assert.Equal([survivor], Ids(changed));
+        Assert.Equal(otherLa, changed[0].GetProperty("schoolCouncil").GetString());
+    }
+
+    [SkippableFact]
     public async Task TheCsvReportHoldsTheSameRowsAsTheJson()
     {
         Today("2026-03-02");
