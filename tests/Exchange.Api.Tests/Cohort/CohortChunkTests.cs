@@ -125,32 +125,8 @@ public abstract class CohortChunkTestsBase<TFactory>(TFactory api) where TFactor
     }
 
     /// <summary>Both sessions of each weekday from <paramref name="from"/> to <paramref name="to"/> for each child, in one batch: present, except <paramref name="absentees"/> on <paramref name="absentDay"/> (O).</summary>
-    private static async Task PostMarksAsync(HttpClient mis, IEnumerable<string> children, string from, string to, IReadOnlyList<string>? absentees = null, string? absentDay = null)
-    {
-        var marks = new List<object>();
-        foreach (var child in children)
-        {
-            for (var day = DateOnly.Parse(from, CultureInfo.InvariantCulture); day <= DateOnly.Parse(to, CultureInfo.InvariantCulture); day = day.AddDays(1))
-            {
-                if (day.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday)
-                {
-                    continue;
-                }
-
-                var date = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-                var absent = date == absentDay && absentees!.Contains(child);
-                marks.Add(new { childId = child, date, session = "AM", code = absent ? "O" : "/" });
-                marks.Add(new { childId = child, date, session = "PM", code = absent ? "O" : "\\" });
-            }
-        }
-
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/attendance") { Content = JsonContent.Create(new { marks }) };
-        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
-        var response = await mis.SendAsync(request);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, body);
-        Assert.Equal(marks.Count, JsonDocument.Parse(body).RootElement.GetProperty("accepted").GetInt32());
-    }
+    private static async Task PostMarksAsync(HttpClient mis, IEnumerable<string> children, string from, string to, IReadOnlyList<string>? absentees = null, string? absentDay = null) =>
+        await CohortMarks.PostAsync(mis, children.SelectMany(child => CohortMarks.Weekdays(child, from, to, date => date == absentDay && absentees!.Contains(child))).ToList());
 
     private static async Task<JsonElement> PageAsync(HttpClient client, string query)
     {

@@ -71,29 +71,8 @@ public abstract class CohortTestsBase<TFactory>(TFactory api) where TFactory : E
     }
 
     /// <summary>Both sessions of each school day from <paramref name="from"/> to <paramref name="to"/>: present, except the days listed absent (O).</summary>
-    private static async Task PostMarksAsync(HttpClient mis, string child, string from, string to, params string[] absentDays)
-    {
-        var marks = new List<object>();
-        for (var day = DateOnly.Parse(from, CultureInfo.InvariantCulture); day <= DateOnly.Parse(to, CultureInfo.InvariantCulture); day = day.AddDays(1))
-        {
-            if (day.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday)
-            {
-                continue;
-            }
-
-            var date = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-            var absent = absentDays.Contains(date);
-            marks.Add(new { childId = child, date, session = "AM", code = absent ? "O" : "/" });
-            marks.Add(new { childId = child, date, session = "PM", code = absent ? "O" : "\\" });
-        }
-
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/attendance") { Content = JsonContent.Create(new { marks }) };
-        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
-        var response = await mis.SendAsync(request);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, body);
-        Assert.Equal(marks.Count, JsonDocument.Parse(body).RootElement.GetProperty("accepted").GetInt32());
-    }
+    private static async Task PostMarksAsync(HttpClient mis, string child, string from, string to, params string[] absentDays) =>
+        await CohortMarks.PostAsync(mis, CohortMarks.Weekdays(child, from, to, absentDays.Contains).ToList());
 
     private static async Task<JsonElement> PageAsync(HttpClient client, string query = "")
     {
