@@ -92,40 +92,31 @@ public sealed class PolicyEngine(PolicySet policy)
         ArgumentNullException.ThrowIfNull(request);
         var candidates = CandidatesFor(request);
         var furthest = candidates.Furthest;
-        if (candidates.Rules.Count > 64)
-        {
-            var applying = new List<PolicyRule>();
-            foreach (var rule in candidates.Rules)
-            {
-                var failed = FirstFailure(rule, request);
-                if (failed == DenyReason.None)
-                {
-                    applying.Add(rule);
-                }
-                else
-                {
-                    furthest = Further(furthest, failed);
-                }
-            }
-
-            return Outcome(applying, furthest, request.Category);
-        }
-
         // Which candidates applied (one bit each, in file order) and how far the others got is all a decision depends on
         // once the candidates are known, so each outcome is worked out once and shared: a cohort decides thousands of
-        // children, most of them alike. Decisions are immutable.
+        // children, most of them alike. Decisions are immutable. Beyond 64 candidates, the rules are listed instead.
         var applied = 0UL;
+        List<PolicyRule>? listed = candidates.Rules.Count > 64 ? [] : null;
         for (var i = 0; i < candidates.Rules.Count; i++)
         {
             var failed = FirstFailure(candidates.Rules[i], request);
-            if (failed == DenyReason.None)
+            if (failed != DenyReason.None)
+            {
+                furthest = Further(furthest, failed);
+            }
+            else if (listed is null)
             {
                 applied |= 1UL << i;
             }
             else
             {
-                furthest = Further(furthest, failed);
+                listed.Add(candidates.Rules[i]);
             }
+        }
+
+        if (listed is not null)
+        {
+            return Outcome(listed, furthest, request.Category);
         }
 
         var key = (applied, applied == 0 ? furthest : DenyReason.None);
